@@ -1,0 +1,93 @@
+"""Errors of the card layer. Every failure a caller can act on has its own type."""
+
+from __future__ import annotations
+
+from card.sw import format_sw, retries_from_sw
+
+
+class CardError(Exception):
+    """Base of every error raised by card/ and the layers built on it."""
+
+
+class TransportError(CardError):
+    """The link to the card failed (reader, pcscd, socket)."""
+
+
+class CardRemovedError(TransportError):
+    """The card was removed or reset by someone else mid-operation."""
+
+
+class NoCardError(TransportError):
+    """No card is present in the reader."""
+
+
+class NoReaderError(TransportError):
+    """The named reader does not exist (or no reader is attached)."""
+
+
+class ReaderRemovedError(TransportError):
+    """The reader was detached while in use."""
+
+
+class ReaderBusyError(TransportError):
+    """Another client holds the card exclusively (sharing violation)."""
+
+
+class PcscUnavailableError(TransportError):
+    """The PC/SC service (pcscd) is not running or not reachable."""
+
+
+class CardTimeoutError(TransportError):
+    """The card did not answer within the allowed time."""
+
+
+class MalformedResponseError(CardError):
+    """The card's answer does not have the expected shape (too short, bad TLV, lying
+    lengths). Never retried: a card that lies once is not trusted for the operation."""
+
+
+class MalformedApduError(CardError):
+    """A command APDU that cannot be decoded (used by the software card)."""
+
+
+class ApduError(CardError):
+    """A command ended with a status word other than 9000."""
+
+    def __init__(self, data: bytes, sw: int, message: str | None = None) -> None:
+        self.data = bytes(data)
+        self.sw = sw
+        text = format_sw(sw)
+        super().__init__(f"{message}: {text}" if message else text)
+
+
+class SecurityStatusNotSatisfiedError(ApduError):
+    """6982: the PIN protecting this file or key has not been verified."""
+
+
+class NotFoundError(ApduError):
+    """6A82: applet or file not present on this card."""
+
+
+class InvalidPinError(ApduError):
+    """63Cx: the PIN was wrong; `remaining` tries are left."""
+
+    def __init__(self, data: bytes, sw: int, message: str | None = None) -> None:
+        super().__init__(data, sw, message)
+        remaining = retries_from_sw(sw)
+        self.remaining: int = remaining if remaining is not None else 0
+
+
+class PinBlockedError(ApduError):
+    """6983/6984 (or 63C0 on the exhausting try): the PIN is blocked; only the municipal
+    counter can reset it."""
+
+
+def error_for_sw(data: bytes, sw: int, message: str | None = None) -> ApduError:
+    """The most specific ApduError for a status word outside a PIN context."""
+    if sw == 0x6982:
+        return SecurityStatusNotSatisfiedError(data, sw, message)
+    if sw == 0x6A82:
+        return NotFoundError(data, sw, message)
+    if sw in (0x6983, 0x6984):
+        return PinBlockedError(data, sw, message)
+    return ApduError(data, sw, message)

@@ -1,0 +1,48 @@
+"""APDU trace logging below DEBUG, with secrets and personal data redacted.
+
+Enable with `logging.getLogger("card.apdu").setLevel(card.trace.TRACE)`."""
+
+from __future__ import annotations
+
+import logging
+
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+logger = logging.getLogger("card.apdu")
+
+# VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER carry PINs in their data field.
+_PIN_INS = frozenset({0x20, 0x24, 0x2C})
+# Applets whose files hold the My Number and the basic 4 facts (card-info input helper,
+# card surface, resident registry) share this AID prefix; their READ BINARY answers are
+# personal data and never reach a trace.
+PERSONAL_DATA_AID_PREFIX = bytes.fromhex("D392100031")
+
+
+class ApduTracer:
+    """Formats exchanges for the trace log; remembers the selected applet so that
+    personal data read from it is redacted."""
+
+    def __init__(self, log: logging.Logger = logger) -> None:
+        self._log = log
+        self._personal_applet = False
+
+    def command_text(self, apdu: bytes) -> str:
+        if len(apdu) > 5 and apdu[1] in _PIN_INS:
+            return f"{apdu[:4].hex(' ').upper()} <{len(apdu) - 4} bytes redacted>"
+        return apdu.hex(" ").upper()
+
+    def response_text(self, command: bytes, data: bytes, sw: int) -> str:
+        if data and len(command) > 1 and command[1] == 0xB0 and self._personal_applet:
+            return f"<{len(data)} bytes of personal data redacted> {sw:04X}"
+        return f"{data.hex(' ').upper()} {sw:04X}".lstrip()
+
+    def _observe_select(self, command: bytes, sw: int) -> None:
+        if len(command) >= 5 and command[1] == 0xA4 and command[2] == 0x04 and sw == 0x9000:
+            aid = command[5 : 5 + command[4]]
+            self._personal_applet = aid.startswith(PERSONAL_DATA_AID_PREFIX)
+
+    def exchange(self, command: bytes, data: bytes, sw: int) -> None:
+        self._observe_select(command, sw)
+        if self._log.isEnabledFor(TRACE):
+            self._log.log(TRACE, "> %s", self.command_text(command))
+            self._log.log(TRACE, "< %s", self.response_text(command, data, sw))

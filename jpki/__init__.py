@@ -1,0 +1,1 @@
+"""JPKI: applet sessions, certificates, signatures, validation."""

@@ -1,0 +1,109 @@
+"""Identifiers of the Individual Number Card's applets, files and PINs (jpki-card.md)."""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+
+class Aid(bytes, Enum):
+    """Applet identifiers, selected with `00 A4 04 0C 0A <AID>`."""
+
+    JPKI = bytes.fromhex("D392F000260100000001")
+    CARD_INFO = bytes.fromhex("D3921000310001010408")  # 券面事項入力補助 AP
+    CARD_SURFACE = bytes.fromhex("D3921000310001010402")  # 券面事項確認 AP
+    RESIDENT_REGISTRY = bytes.fromhex("D3921000310001010401")  # 住基 AP
+
+
+class JpkiFile(IntEnum):
+    """Elementary files of the JPKI applet."""
+
+    SIGN_CERT = 0x0001
+    SIGN_CA_CERT = 0x0002
+    TOKEN_INFO = 0x0006
+    AUTH_CERT = 0x000A
+    AUTH_CA_CERT = 0x000B
+    AUTH_KEY = 0x0017
+    AUTH_PIN = 0x0018
+    SIGN_KEY = 0x001A
+    SIGN_PIN = 0x001B
+
+
+class CardInfoFile(IntEnum):
+    """Elementary files of the card-info input-helper applet."""
+
+    MY_NUMBER = 0x0001
+    BASIC_FOUR = 0x0002
+    INTEGRITY = 0x0003
+    PIN = 0x0011
+
+
+class CertKind(str, Enum):
+    AUTH = "auth"
+    AUTH_CA = "auth-ca"
+    SIGN = "sign"
+    SIGN_CA = "sign-ca"
+
+    @property
+    def file(self) -> JpkiFile:
+        return _CERT_FILES[self]
+
+
+_CERT_FILES = {
+    CertKind.AUTH: JpkiFile.AUTH_CERT,
+    CertKind.AUTH_CA: JpkiFile.AUTH_CA_CERT,
+    CertKind.SIGN: JpkiFile.SIGN_CERT,
+    CertKind.SIGN_CA: JpkiFile.SIGN_CA_CERT,
+}
+
+
+class KeyKind(str, Enum):
+    AUTH = "auth"
+    SIGN = "sign"
+
+    @property
+    def file(self) -> JpkiFile:
+        return JpkiFile.AUTH_KEY if self is KeyKind.AUTH else JpkiFile.SIGN_KEY
+
+    @property
+    def pin(self) -> PinKind:
+        return PinKind.AUTH if self is KeyKind.AUTH else PinKind.SIGN
+
+
+class PinKind(str, Enum):
+    AUTH = "auth"  # 利用者証明用: 4 digits, 3 tries
+    SIGN = "sign"  # 署名用: 6-16 of A-Z 0-9, 5 tries
+    CARD_INFO = "cardinfo"  # 券面事項入力補助: 4 digits, 3 tries
+
+    @property
+    def aid(self) -> Aid:
+        return Aid.CARD_INFO if self is PinKind.CARD_INFO else Aid.JPKI
+
+    @property
+    def file(self) -> int:
+        return {
+            PinKind.AUTH: JpkiFile.AUTH_PIN,
+            PinKind.SIGN: JpkiFile.SIGN_PIN,
+            PinKind.CARD_INFO: CardInfoFile.PIN,
+        }[self]
+
+    @property
+    def max_tries(self) -> int:
+        return 5 if self is PinKind.SIGN else 3
+
+
+TOKEN_INFO_MYNUMBER_CARD = "JPKIAPICCTOKEN2"
+TOKEN_INFO_LENGTH = 32
+
+# Contact ATR known to OpenSC for the JPKI card (T=1). Detection never relies on it.
+MYNUMBER_CARD_ATR = bytes.fromhex("3BE000FF8131FE4514")
+
+# Object identifiers used by JPKI certificates.
+OID_AUTH_POLICY = "1.2.392.200149.8.5.1.3.30"
+OID_SIGN_POLICY = "1.2.392.200149.8.5.1.1.20"
+OID_SAN_BASE = "1.2.392.200149.8.5.5"
+OID_SAN_NAME = OID_SAN_BASE + ".1"
+OID_SAN_NAME_SUBSTITUTE = OID_SAN_BASE + ".2"
+OID_SAN_SEX = OID_SAN_BASE + ".3"
+OID_SAN_BIRTH_DATE = OID_SAN_BASE + ".4"
+OID_SAN_ADDRESS = OID_SAN_BASE + ".5"
+OID_SAN_ADDRESS_SUBSTITUTE = OID_SAN_BASE + ".6"
