@@ -1,0 +1,32 @@
+"""The seam between the software card and whoever certifies its keys (the test PKI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+
+from simulators.personas import Persona
+
+
+@dataclass(frozen=True)
+class IssuedCertificates:
+    """DER certificates for one card: its two end-entity certificates and their CAs."""
+
+    auth_cert: bytes
+    sign_cert: bytes
+    auth_ca_cert: bytes
+    sign_ca_cert: bytes
+
+
+class CardIssuer(Protocol):
+    def issue_card(
+        self,
+        persona: Persona,
+        auth_public_key: RSAPublicKey,
+        sign_public_key: RSAPublicKey,
+    ) -> IssuedCertificates:
+        """Certify a new card's two keys for the persona (auth: opaque subject; sign:
+        basic 4 facts in subjectAltName)."""
+        ...

@@ -1,0 +1,1 @@
+"""The counter/kiosk terminal: service, CLI, web pages, linkage registry, audit trail."""

@@ -1,0 +1,1 @@
+"""The `mynaterm` command line."""

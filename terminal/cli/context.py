@@ -1,0 +1,45 @@
+"""What the global options select: a software card file or a PC/SC reader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from card.protocol import CardChannel
+from terminal.cli.output import fail
+
+
+@dataclass
+class CliState:
+    card_path: Path | None = None
+    reader: str | None = None
+
+    @contextmanager
+    def channel(self, *, as_json: bool = False) -> Iterator[CardChannel]:
+        """A channel to the selected card. A software card's state (PIN counters) is
+        written back afterwards, so it keeps a locked PIN like a plastic card."""
+        if self.card_path is not None and self.reader is not None:
+            fail("give either --card or --reader, not both", code="USAGE", as_json=as_json,
+                 exit_code=2)
+        if self.card_path is not None:
+            from simulators.card import SoftwareCard, SoftwareCardConnection
+
+            card = SoftwareCard.load(self.card_path)
+            try:
+                yield CardChannel(SoftwareCardConnection(card))
+            finally:
+                card.save(self.card_path)
+            return
+        if self.reader is not None:
+            from card.pcsc import open_reader
+
+            connection = open_reader(self.reader)
+            try:
+                yield CardChannel(connection)
+            finally:
+                connection.close()
+            return
+        fail("no card selected: give --card FILE (software card) or --reader NAME",
+             code="NO_CARD", as_json=as_json, exit_code=2)

@@ -1,0 +1,60 @@
+"""Entry point of `mynaterm`. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from terminal.cli.context import CliState
+
+app = typer.Typer(
+    name="mynaterm",
+    help="Individual Number Card (マイナンバーカード) counter and kiosk terminal.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules that add commands to `app` through a `register(app)` function. Each area of the
+# product owns one module, so they grow independently.
+COMMAND_MODULES = (
+    "terminal.cli.emulator",
+    "terminal.cli.card_cmds",
+    "terminal.cli.readers",
+    "terminal.cli.pki",
+    "terminal.cli.signing",
+    "terminal.cli.linkage",
+    "terminal.cli.service",
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    card: Annotated[
+        Path | None,
+        typer.Option("--card", help="Use this software card state file, in process."),
+    ] = None,
+    reader: Annotated[
+        str | None,
+        typer.Option("--reader", help="Use the PC/SC reader with this name (or index)."),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(card_path=card, reader=reader)
+
+
+for _name in COMMAND_MODULES:
+    try:
+        _module = importlib.import_module(_name)
+    except ModuleNotFoundError as exc:  # an area not built yet registers nothing
+        if exc.name != _name:
+            raise
+        continue
+    _module.register(app)
+
+
+def run() -> None:
+    app()
