@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import Enum, IntEnum, StrEnum
 
 
 class Aid(bytes, Enum):
@@ -37,7 +37,7 @@ class CardInfoFile(IntEnum):
     PIN = 0x0011
 
 
-class CertKind(str, Enum):
+class CertKind(StrEnum):
     AUTH = "auth"
     AUTH_CA = "auth-ca"
     SIGN = "sign"
@@ -56,7 +56,7 @@ _CERT_FILES = {
 }
 
 
-class KeyKind(str, Enum):
+class KeyKind(StrEnum):
     AUTH = "auth"
     SIGN = "sign"
 
@@ -69,7 +69,7 @@ class KeyKind(str, Enum):
         return PinKind.AUTH if self is KeyKind.AUTH else PinKind.SIGN
 
 
-class PinKind(str, Enum):
+class PinKind(StrEnum):
     AUTH = "auth"  # 利用者証明用: 4 digits, 3 tries
     SIGN = "sign"  # 署名用: 6-16 of A-Z 0-9, 5 tries
     CARD_INFO = "cardinfo"  # 券面事項入力補助: 4 digits, 3 tries
@@ -91,7 +91,7 @@ class PinKind(str, Enum):
         return 5 if self is PinKind.SIGN else 3
 
 
-TOKEN_INFO_MYNUMBER_CARD = "JPKIAPICCTOKEN2"
+TOKEN_INFO_MYNUMBER_CARD = "JPKIAPICCTOKEN2"  # noqa: S105 (a label, not a secret)
 TOKEN_INFO_LENGTH = 32
 
 # Contact ATR known to OpenSC for the JPKI card (T=1). Detection never relies on it.

@@ -1,0 +1,24 @@
+"""Domain errors of the applet sessions. Card-level errors (InvalidPinError,
+PinBlockedError, CardRemovedError, ...) live in card.errors and are re-raised as is."""
+
+from __future__ import annotations
+
+from card.errors import CardError, MalformedResponseError
+
+
+class PinFormatError(CardError, ValueError):
+    """The PIN does not have the format the card requires. Raised BEFORE any APDU is
+    sent, so no try is spent on a PIN that cannot be right."""
+
+
+class NotAMyNumberCardError(CardError):
+    """The card does not answer the JPKI applet's SELECT: not an Individual Number Card."""
+
+
+class CardDataError(MalformedResponseError):
+    """Data read from the card is inconsistent (bad check digit, integrity hashes that
+    do not match, impossible dates)."""
+
+
+class DigestError(ValueError):
+    """A digest of the wrong length, or an algorithm the policy refuses (SHA-1)."""
