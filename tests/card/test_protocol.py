@@ -1,0 +1,133 @@
+"""The ISO 7816 protocol layer over a scripted connection: what it sends for 61xx, 6Cxx,
+long data and long Le, and what the trace shows."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from card.apdu import CommandApdu
+from card.errors import MalformedResponseError, NotFoundError
+from card.protocol import CardChannel
+from card.trace import TRACE
+
+
+class ScriptedConnection:
+    """Answers from a list of (expected command hex, response hex); fails on surprises."""
+
+    def __init__(self, script: list[tuple[str, str]], *, extended: bool = False) -> None:
+        self.script = list(script)
+        self.extended_length = extended
+        self.sent: list[bytes] = []
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        self.sent.append(apdu)
+        expected, answer = self.script.pop(0)
+        assert apdu.hex().upper() == expected
+        raw = bytes.fromhex(answer)
+        return raw[:-2], int.from_bytes(raw[-2:], "big")
+
+
+def test_get_response_collects_all_parts() -> None:
+    connection = ScriptedConnection(
+        [
+            ("00B0000000", "6110"),
+            ("00C0000010", "00" * 16 + "6104"),
+            ("00C0000004", "01020304" + "9000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    response = channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+    assert response.data == bytes(16) + bytes.fromhex("01020304")
+    assert response.ok and response.apdus == 3 and channel.apdu_count == 3
+
+
+def test_wrong_le_is_resent_once_with_exact_length() -> None:
+    connection = ScriptedConnection([("00B0000000", "6C05"), ("00B0000005", "AABBCCDDEE9000")])
+    response = CardChannel(connection).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+    assert response.data == bytes.fromhex("AABBCCDDEE") and response.apdus == 2
+
+
+def test_6c_twice_is_malformed_not_a_loop() -> None:
+    connection = ScriptedConnection([("00B0000000", "6C05"), ("00B0000005", "6C05")])
+    with pytest.raises(MalformedResponseError):
+        CardChannel(connection).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+
+
+def test_endless_61xx_is_cut() -> None:
+    class Endless:
+        extended_length = False
+
+        def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+            return b"\x00" * 255, 0x61FF
+
+    with pytest.raises(MalformedResponseError, match="61xx"):
+        CardChannel(Endless()).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+
+
+def test_extended_le_when_connection_carries_it() -> None:
+    connection = ScriptedConnection([("00B00000000000", "30029000")], extended=True)
+    response = CardChannel(connection).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 65536))
+    assert response.data == b"\x30\x02"
+
+
+def test_long_le_becomes_short_without_extended() -> None:
+    connection = ScriptedConnection([("00B0000000", "00" * 256 + "9000")])
+    response = CardChannel(connection).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 65536))
+    assert len(response.data) == 256
+
+
+def test_long_data_is_chained_without_extended() -> None:
+    data = bytes(range(256)) + bytes(44)  # 300 bytes: 255 + 45
+    connection = ScriptedConnection(
+        [
+            ("10DA0000FF" + data[:255].hex().upper(), "9000"),
+            ("00DA00002D" + data[255:].hex().upper(), "9000"),
+        ]
+    )
+    response = CardChannel(connection).transmit(CommandApdu(0, 0xDA, 0, 0, data))
+    assert response.ok and response.apdus == 2
+
+
+def test_chaining_refused_raises() -> None:
+    connection = ScriptedConnection([("10DA0000FF" + "00" * 255, "6884")])
+    with pytest.raises(Exception, match="chaining refused"):
+        CardChannel(connection).transmit(CommandApdu(0, 0xDA, 0, 0, bytes(300)))
+
+
+def test_transmit_checked_raises_typed() -> None:
+    connection = ScriptedConnection([("00A4040C02AAAA", "6A82")])
+    with pytest.raises(NotFoundError):
+        CardChannel(connection).transmit_checked(CommandApdu(0, 0xA4, 4, 0x0C, b"\xaa\xaa"))
+
+
+def test_trace_redacts_pins_and_personal_data(caplog: pytest.LogCaptureFixture) -> None:
+    connection = ScriptedConnection(
+        [
+            ("002000800439303533", "63C2"),
+            ("00A4040C0AD3921000310001010408", "9000"),
+            ("00B0000011", "FF100C313233343536373839303138FFFF9000"),
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00B0000004", "308206A19000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0x20, 0, 0x80, b"9053"))
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D3921000310001010408")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 17))
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "39 30 35 33" not in text and "<4 bytes redacted>" in text
+    assert "31 32 33 34" not in text and "personal data redacted" in text
+    assert "30 82 06 A1" in text  # certificates are not personal data: traced in full
+    assert all(r.levelno == TRACE for r in caplog.records)
+
+
+def test_no_trace_output_at_debug(caplog: pytest.LogCaptureFixture) -> None:
+    connection = ScriptedConnection([("00200080", "63C3")])
+    with caplog.at_level(logging.DEBUG, logger="card.apdu"):
+        CardChannel(connection).transmit(CommandApdu(0, 0x20, 0, 0x80))
+    assert caplog.records == []
