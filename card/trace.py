@@ -28,7 +28,7 @@ class ApduTracer:
 
     def command_text(self, apdu: bytes) -> str:
         if len(apdu) > 5 and apdu[1] in _PIN_INS:
-            return f"{apdu[:4].hex(' ').upper()} <{len(apdu) - 4} bytes redacted>"
+            return f"{apdu[:4].hex(' ').upper()} <{len(apdu) - 5} bytes redacted>"  # the PIN bytes
         return apdu.hex(" ").upper()
 
     def response_text(self, command: bytes, data: bytes, sw: int) -> str:
