@@ -1,0 +1,150 @@
+"""Server-side check of a login token (see token.py for what the card signs)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import NameOID
+
+from jpki.auth.challenge import Challenge, ChallengeStore, Clock, looks_like_nonce, utc_now
+from jpki.auth.errors import (
+    ChallengeNotFoundError,
+    OriginMismatchError,
+    SignatureInvalidError,
+    TokenMalformedError,
+    rejection_for,
+)
+from jpki.auth.token import AuthToken, parse_auth_token, signed_data
+from jpki.constants import CertKind
+from jpki.signer import CertificateChecker, CheckedCertificate
+
+
+@dataclass(frozen=True)
+class ValidationRecord:
+    """What was checked, when, and how revocation was decided (for the audit trail)."""
+
+    checked_at: datetime
+    revocation_source: str
+    revocation_status: str
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    serial: int
+    issuer_key_id: bytes | None
+    subject_cn: str
+    certificate: bytes
+    challenge: Challenge
+    record: ValidationRecord
+    validation: CheckedCertificate
+
+
+class AuthTokenValidator:
+    """Checks login tokens for one origin (relying party).
+
+    Order: token shape (no state touched), challenge (taken, so any well-formed token
+    uses up its challenge whether it passes or not), origin binding of the challenge,
+    certificate parse, signature over the data rebuilt from this verifier's origin and
+    the challenge, then path validation with revocation (hard fail). The signature comes
+    before revocation so a forged token never triggers a revocation lookup."""
+
+    def __init__(
+        self,
+        checker: CertificateChecker,
+        challenge_store: ChallengeStore,
+        expected_origin: str,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
+        if not expected_origin:
+            raise ValueError("the verifier needs its own origin")
+        self.checker = checker
+        self.challenges = challenge_store
+        self.expected_origin = expected_origin
+        self._clock = clock
+
+    def validate(
+        self,
+        token_json: str | bytes,
+        session_id: str,
+        nonce: str,
+        *,
+        now: datetime | None = None,
+    ) -> AuthResult:
+        now = now or self._clock()
+        token = parse_auth_token(token_json)
+        if not looks_like_nonce(nonce):
+            raise ChallengeNotFoundError("not a challenge nonce")
+        challenge = self.challenges.take(nonce, session_id, now=now)
+        if challenge.origin != self.expected_origin:
+            raise OriginMismatchError(
+                f"challenge was issued for {challenge.origin!r}, this verifier serves "
+                f"{self.expected_origin!r}"
+            )
+        cert = _load_certificate(token)
+        _verify_signature(cert, token.signature, signed_data(self.expected_origin, nonce))
+        try:
+            checked = self.checker.validate(token.certificate, CertKind.AUTH, at=now)
+        except Exception as exc:
+            if not isinstance(getattr(exc, "code", None), str):
+                raise
+            raise rejection_for(exc) from exc
+        return AuthResult(
+            serial=checked.serial,
+            issuer_key_id=checked.issuer_key_id,
+            subject_cn=_common_name(cert),
+            certificate=token.certificate,
+            challenge=challenge,
+            record=validation_record(checked, now),
+            validation=checked,
+        )
+
+
+def _load_certificate(token: AuthToken) -> x509.Certificate:
+    try:
+        cert = x509.load_der_x509_certificate(token.certificate)
+        key = cert.public_key()
+    except ValueError as exc:
+        raise TokenMalformedError(f"token certificate does not parse: {exc}") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TokenMalformedError("token certificate does not hold an RSA key")
+    return cert
+
+
+def _verify_signature(cert: x509.Certificate, signature: bytes, data: bytes) -> None:
+    key = cert.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)  # checked by _load_certificate
+    try:
+        key.verify(signature, hashlib.sha256(data).digest(), padding.PKCS1v15(), _PREHASHED_SHA256)
+    except InvalidSignature as exc:
+        raise SignatureInvalidError(
+            "signature does not verify for this origin and challenge with the token's certificate"
+        ) from exc
+
+
+_PREHASHED_SHA256 = Prehashed(hashes.SHA256())
+
+
+def _common_name(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = names[0].value if names else ""
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def validation_record(checked: CheckedCertificate, at: datetime) -> ValidationRecord:
+    """Revocation facts from the validator's result, as far as it reports them."""
+    revocation = getattr(checked, "revocation", None)
+    source = getattr(revocation, "source", None) if revocation is not None else None
+    status = getattr(revocation, "status", None) if revocation is not None else None
+    return ValidationRecord(
+        checked_at=at,
+        revocation_source=str(getattr(source, "value", source) or "unreported"),
+        revocation_status=str(getattr(status, "value", status) or "unreported"),
+    )

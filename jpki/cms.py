@@ -1,0 +1,352 @@
+"""Detached CMS signatures (CAdES-BES) made with the card's signature key, and their
+verification.
+
+A signature is SignedData (RFC 5652) without the content, with signed attributes
+content-type, message-digest, signing-time and signingCertificateV2 (RFC 5035, the
+hash of the signer certificate plus its issuer and serial): that set is CAdES-BES
+(ETSI EN 319 122-1). The card computes the RSA PKCS#1 v1.5 signature over the digest
+of the DER-encoded signed attributes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from asn1crypto import algos, cms, core, tsp, x509
+from cryptography import x509 as cx509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+from jpki.certinfo import BasicFourFromCert, CertInfoError, basic_four_from_certificate
+from jpki.constants import CertKind
+from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
+
+# Imported for its side effect too: it registers signing_certificate_v2 with cms.
+_ = tsp.SigningCertificateV2
+
+MAX_SIGNATURE_BYTES = 1024 * 1024
+
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
+
+
+class CmsError(Exception):
+    """Base of every refusal of a CMS signature; `code` is stable."""
+
+    code = "CMS_INVALID"
+
+
+class CmsMalformedError(CmsError):
+    """Not a detached SignedData with one signer this module understands."""
+
+    code = "CMS_MALFORMED"
+
+
+class CmsDigestMismatchError(CmsError):
+    """The content does not match the signed message digest: it was changed."""
+
+    code = "CMS_DIGEST_MISMATCH"
+
+
+class CmsSignatureInvalidError(CmsError):
+    """The signature over the signed attributes does not verify with the signer's key."""
+
+    code = "CMS_SIGNATURE_INVALID"
+
+
+class CmsSignerCertificateMismatchError(CmsError):
+    """signingCertificateV2 is missing or names another certificate than the one the
+    signature verifies with (certificate substitution)."""
+
+    code = "CMS_SIGNER_CERT_MISMATCH"
+
+
+class CmsCertificateRejectedError(CmsError):
+    """The signer certificate failed path validation. `code` is the validator's own
+    (CERT_REVOKED, CERT_EXPIRED, CERT_UNTRUSTED, REVOCATION_UNKNOWN, ...) and `cause`
+    the validator's error with its structured fields."""
+
+    def __init__(self, message: str, code: str, cause: BaseException) -> None:
+        super().__init__(message)
+        self.code = code
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class CmsVerification:
+    serial: int
+    issuer_key_id: bytes | None
+    subject: str
+    hash_name: str
+    signing_time: datetime | None
+    validated_at: datetime
+    certificate: bytes
+    basic_four: BasicFourFromCert | None
+    validation: CheckedCertificate
+
+
+def sign_cms(
+    content: bytes,
+    signer: DigestSigner,
+    *,
+    hash_name: str = "sha256",
+    signing_time: datetime | None = None,
+    extra_certificates: tuple[bytes, ...] = (),
+) -> bytes:
+    """A detached CAdES-BES signature of `content` (DER ContentInfo).
+
+    Requires the signer's PIN to be verified already (one card signature is made).
+    `extra_certificates` (e.g. the sign CA) are included after the signer's."""
+    if hash_name not in DIGEST_SIZES:
+        raise ValueError(f"unsupported hash algorithm {hash_name!r}")
+    cert_der = signer.certificate
+    cert = x509.Certificate.load(cert_der)
+    when = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    signed_attrs = cms.CMSAttributes(
+        [
+            _attr("content_type", cms.ContentType("data")),
+            _attr("message_digest", core.OctetString(hashlib.new(hash_name, content).digest())),
+            _attr("signing_time", cms.Time({"utc_time": when})),
+            _attr("signing_certificate_v2", _signing_certificate_v2(cert, cert_der)),
+        ]
+    )
+    # The signature covers the DER of the attributes as a SET OF (tag 0x31); asn1crypto
+    # sorts SET OF members, which DER requires.
+    signed_attrs_der = signed_attrs.dump(force=True)
+    signature = signer.sign_digest(hashlib.new(hash_name, signed_attrs_der).digest(), hash_name)
+    digest_algorithm = algos.DigestAlgorithm({"algorithm": hash_name})
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
+                        {"issuer": cert.issuer, "serial_number": cert.serial_number}
+                    )
+                }
+            ),
+            "digest_algorithm": digest_algorithm,
+            "signed_attrs": cms.CMSAttributes.load(signed_attrs_der),
+            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "rsassa_pkcs1v15"}),
+            "signature": signature,
+        }
+    )
+    certificates = [cert] + [x509.Certificate.load(der) for der in extra_certificates]
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [digest_algorithm],
+            "encap_content_info": {"content_type": "data"},
+            "certificates": [cms.CertificateChoices({"certificate": c}) for c in certificates],
+            "signer_infos": [signer_info],
+        }
+    )
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+
+
+def _attr(kind: str, value: core.Asn1Value) -> cms.CMSAttribute:
+    return cms.CMSAttribute({"type": kind, "values": [value]})
+
+
+def _signing_certificate_v2(cert: x509.Certificate, cert_der: bytes) -> tsp.SigningCertificateV2:
+    # hashAlgorithm is left out: SHA-256 is its DEFAULT, and DER omits defaults.
+    ess_cert_id = tsp.ESSCertIDv2(
+        {
+            "cert_hash": hashlib.sha256(cert_der).digest(),
+            "issuer_serial": {
+                "issuer": [x509.GeneralName({"directory_name": cert.issuer})],
+                "serial_number": cert.serial_number,
+            },
+        }
+    )
+    return tsp.SigningCertificateV2({"certs": [ess_cert_id]})
+
+
+def verify_cms(
+    content: bytes,
+    signature_der: bytes,
+    checker: CertificateChecker,
+    *,
+    at: datetime | None = None,
+) -> CmsVerification:
+    """Check a detached signature over `content`: integrity (message digest), the
+    signature over the signed attributes, signingCertificateV2, and the signer
+    certificate's chain to the sign CA with revocation (through `checker`, at `at`,
+    default now). The claimed signing time is reported, not trusted: a BES signature has
+    no time-stamp, so validity is judged at `at`."""
+    when = (at or datetime.now(UTC)).astimezone(UTC)
+    signer_info, certificates = _parse_signed_data(signature_der)
+    hash_name = _hash_name(signer_info)
+    attrs = _signed_attributes(signer_info)
+
+    if attrs.get("content_type") != "data":
+        raise CmsMalformedError("content-type attribute missing or not id-data")
+    message_digest = attrs.get("message_digest")
+    if not isinstance(message_digest, bytes):
+        raise CmsMalformedError("message-digest attribute missing")
+    if not hmac.compare_digest(message_digest, hashlib.new(hash_name, content).digest()):
+        raise CmsDigestMismatchError("the content does not match the signed message digest")
+
+    cert = _signer_certificate(signer_info, certificates)
+    cert_der = bytes(cert.dump())
+    _verify_signature(cert_der, signer_info, hash_name)
+    _check_signing_certificate_v2(attrs.get("signing_certificate_v2"), cert, cert_der)
+    signing_time = attrs.get("signing_time")
+
+    try:
+        checked = checker.validate(cert_der, CertKind.SIGN, at=when)
+    except Exception as exc:
+        code = getattr(exc, "code", None)
+        if not isinstance(code, str):
+            raise
+        raise CmsCertificateRejectedError(f"signer certificate refused: {exc}", code, exc) from exc
+    try:
+        basic_four: BasicFourFromCert | None = basic_four_from_certificate(cert_der)
+    except CertInfoError:
+        basic_four = None
+    return CmsVerification(
+        serial=checked.serial,
+        issuer_key_id=checked.issuer_key_id,
+        subject=cert.subject.human_friendly,
+        hash_name=hash_name,
+        signing_time=signing_time if isinstance(signing_time, datetime) else None,
+        validated_at=when,
+        certificate=cert_der,
+        basic_four=basic_four,
+        validation=checked,
+    )
+
+
+def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificate]]:
+    if len(der) > MAX_SIGNATURE_BYTES:
+        raise CmsMalformedError(f"signature larger than {MAX_SIGNATURE_BYTES} bytes")
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise CmsMalformedError("not a CMS SignedData")
+        signed = info["content"]
+        if signed["encap_content_info"]["content"].native is not None:
+            raise CmsMalformedError("expected a detached signature; this one embeds content")
+        signer_infos = list(signed["signer_infos"])
+        certificates = [
+            choice.chosen for choice in signed["certificates"] or [] if choice.name == "certificate"
+        ]
+        for c in certificates:
+            _ = c.native  # parse fully now so later steps meet no lazy parse errors
+        for si in signer_infos:
+            _ = si.native
+    except CmsError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CmsMalformedError(f"not a DER CMS structure: {exc}") from exc
+    if len(signer_infos) != 1:
+        raise CmsMalformedError(f"expected exactly one signer, found {len(signer_infos)}")
+    return signer_infos[0], certificates
+
+
+def _hash_name(signer_info: cms.SignerInfo) -> str:
+    name = signer_info["digest_algorithm"]["algorithm"].native
+    if name not in _HASHES:
+        raise CmsMalformedError(f"unsupported digest algorithm {name}")
+    sig_alg = signer_info["signature_algorithm"]["algorithm"].native
+    if sig_alg not in ("rsassa_pkcs1v15", f"{name}_rsa"):
+        raise CmsMalformedError(f"unsupported signature algorithm {sig_alg}")
+    return str(name)
+
+
+def _signed_attributes(signer_info: cms.SignerInfo) -> dict[str, object]:
+    attrs = signer_info["signed_attrs"]
+    if not isinstance(attrs, cms.CMSAttributes) or len(attrs) == 0:
+        raise CmsMalformedError("signed attributes missing")
+    found: dict[str, object] = {}
+    for attr in attrs:
+        kind = attr["type"].native
+        values = attr["values"]
+        if kind in found or len(values) != 1:
+            raise CmsMalformedError(f"attribute {kind} must appear once with one value")
+        found[kind] = values[0] if kind == "signing_certificate_v2" else values[0].native
+    return found
+
+
+def _signer_certificate(
+    signer_info: cms.SignerInfo, certificates: list[x509.Certificate]
+) -> x509.Certificate:
+    sid = signer_info["sid"]
+    for cert in certificates:
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            if (
+                cert.issuer == wanted["issuer"]
+                and cert.serial_number == wanted["serial_number"].native
+            ):
+                return cert
+        elif sid.name == "subject_key_identifier" and cert.key_identifier == sid.chosen.native:
+            return cert
+    raise CmsMalformedError("the signer's certificate is not in the signature")
+
+
+def _verify_signature(cert_der: bytes, signer_info: cms.SignerInfo, hash_name: str) -> None:
+    try:
+        key = cx509.load_der_x509_certificate(cert_der).public_key()
+    except ValueError as exc:
+        raise CmsMalformedError(f"signer certificate does not parse: {exc}") from exc
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise CmsMalformedError("signer certificate does not hold an RSA key")
+    # Verify over the attributes exactly as received, with the [0] IMPLICIT tag put back
+    # to SET OF (0x31): re-encoding them could "fix" a non-DER encoding the signer used.
+    attrs = signer_info["signed_attrs"]
+    signed_der = _der_set(attrs.contents)
+    digest = hashlib.new(hash_name, signed_der).digest()
+    try:
+        key.verify(
+            signer_info["signature"].native,
+            digest,
+            padding.PKCS1v15(),
+            Prehashed(_HASHES[hash_name]),
+        )
+    except InvalidSignature as exc:
+        raise CmsSignatureInvalidError(
+            "the signature does not verify with the signer's key"
+        ) from exc
+
+
+def _der_set(contents: bytes) -> bytes:
+    length = len(contents)
+    if length < 0x80:
+        header = bytes([0x31, length])
+    else:
+        size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+        header = bytes([0x31, 0x80 | len(size)]) + size
+    return header + contents
+
+
+def _check_signing_certificate_v2(value: object, cert: x509.Certificate, cert_der: bytes) -> None:
+    if not isinstance(value, tsp.SigningCertificateV2):
+        raise CmsSignerCertificateMismatchError("signingCertificateV2 attribute missing")
+    certs = value["certs"]
+    if len(certs) == 0:
+        raise CmsSignerCertificateMismatchError("signingCertificateV2 names no certificate")
+    first = certs[0]  # RFC 5035: the first ESSCertIDv2 is the signer's
+    hash_name = first["hash_algorithm"]["algorithm"].native
+    if hash_name not in _HASHES:
+        raise CmsMalformedError(f"signingCertificateV2 uses unsupported hash {hash_name}")
+    if not hmac.compare_digest(
+        first["cert_hash"].native, hashlib.new(hash_name, cert_der).digest()
+    ):
+        raise CmsSignerCertificateMismatchError(
+            "signingCertificateV2 hash does not match the signer certificate"
+        )
+    issuer_serial = first["issuer_serial"]
+    if issuer_serial.native is not None:
+        names = [n.chosen for n in issuer_serial["issuer"] if n.name == "directory_name"]
+        if issuer_serial["serial_number"].native != cert.serial_number or cert.issuer not in names:
+            raise CmsSignerCertificateMismatchError(
+                "signingCertificateV2 issuer/serial does not match the signer certificate"
+            )
