@@ -121,6 +121,13 @@ class AppletSession:
             )
         raise error_for_sw(response.data, response.sw, f"VERIFY {kind.value} PIN")
 
+    def _change_pin(self, kind: PinKind, current: str, new: str) -> None:
+        new_encoded = encode_pin(kind, new)  # both formats checked before any APDU
+        encode_pin(kind, current)
+        self._verify_pin(kind, current, check_status_first=True)
+        command = CommandApdu(0x00, 0x24, 0x01, 0x80, new_encoded)
+        self._check(self.channel.transmit(command), f"CHANGE REFERENCE DATA {kind.value} PIN")
+
     def _check(self, response: Response, what: str) -> Response:
         if not response.ok:
             raise error_for_sw(response.data, response.sw, what)

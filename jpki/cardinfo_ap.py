@@ -72,6 +72,9 @@ class CardInfoSession(AppletSession):
     def verify_pin(self, pin: str, *, check_status_first: bool = True) -> None:
         self._verify_pin(PinKind.CARD_INFO, pin, check_status_first=check_status_first)
 
+    def change_pin(self, current: str, new: str) -> None:
+        self._change_pin(PinKind.CARD_INFO, current, new)
+
     def read_my_number(self) -> MyNumber:
         """Requires the card-info PIN. The value masks itself when printed."""
         # The integrity hash covers the whole 17-byte EF (object plus FF FF filler), so it

@@ -8,7 +8,7 @@ from card.protocol import CardChannel
 from jpki.applet import AppletSession
 from jpki.constants import TOKEN_INFO_LENGTH, Aid, CertKind, JpkiFile, KeyKind, PinKind
 from jpki.digestinfo import digest_info
-from jpki.pin import PinStatus, encode_pin
+from jpki.pin import PinStatus
 
 MAX_CERTIFICATE_SIZE = 8192  # JPKI certificates are ~1.5-2 KiB; anything larger is hostile
 RSA2048_SIGNATURE_SIZE = 256
@@ -57,11 +57,7 @@ class JpkiSession(AppletSession):
         """Verify `current`, then CHANGE REFERENCE DATA to `new` (both format-checked
         before anything is sent)."""
         self._require_jpki_pin(kind)
-        new_encoded = encode_pin(kind, new)
-        encode_pin(kind, current)
-        self._verify_pin(kind, current, check_status_first=True)
-        command = CommandApdu(0x00, 0x24, 0x01, 0x80, new_encoded)
-        self._check(self.channel.transmit(command), f"CHANGE REFERENCE DATA {kind.value} PIN")
+        self._change_pin(kind, current, new)
 
     def sign(
         self, key: KeyKind, digest: bytes, hash_name: str = "sha256", *, allow_sha1: bool = False

@@ -21,8 +21,12 @@ class CliState:
         """A channel to the selected card. A software card's state (PIN counters) is
         written back afterwards, so it keeps a locked PIN like a plastic card."""
         if self.card_path is not None and self.reader is not None:
-            fail("give either --card or --reader, not both", code="USAGE", as_json=as_json,
-                 exit_code=2)
+            fail(
+                "give either --card or --reader, not both",
+                code="USAGE",
+                as_json=as_json,
+                exit_code=2,
+            )
         if self.card_path is not None:
             from simulators.card import SoftwareCard, SoftwareCardConnection
 
@@ -41,5 +45,9 @@ class CliState:
             finally:
                 connection.close()
             return
-        fail("no card selected: give --card FILE (software card) or --reader NAME",
-             code="NO_CARD", as_json=as_json, exit_code=2)
+        fail(
+            "no card selected: give --card FILE (software card) or --reader NAME",
+            code="NO_CARD",
+            as_json=as_json,
+            exit_code=2,
+        )

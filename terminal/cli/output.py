@@ -24,13 +24,18 @@ def emit(payload: Any, as_json: bool, human: Callable[[], None] | None = None) -
         human()
 
 
-def fail(message: str, *, code: str = "ERROR", as_json: bool = False, exit_code: int = 1,
-         **fields: Any) -> NoReturn:
+def fail(
+    message: str, *, code: str = "ERROR", as_json: bool = False, exit_code: int = 1, **fields: Any
+) -> NoReturn:
     """Report an error (JSON on stdout with --json, red text on stderr otherwise) and exit."""
     if as_json:
         sys.stdout.write(
-            json.dumps({"error": {"code": code, "message": message, **fields}},
-                       ensure_ascii=False, default=str) + "\n"
+            json.dumps(
+                {"error": {"code": code, "message": message, **fields}},
+                ensure_ascii=False,
+                default=str,
+            )
+            + "\n"
         )
     else:
         err_console.print(f"[bold red]error[/]: {message}", highlight=False)

@@ -1,0 +1,41 @@
+"""Reading PINs for the CLI: a no-echo prompt, MYNATERM_PIN / MYNATERM_NEW_PIN for
+scripts, or stdin with --pin-stdin. Never from argv (it shows in `ps` and history)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+PinStdinOption = Annotated[
+    bool,
+    typer.Option("--pin-stdin", help="Read the PIN (then the new PIN) from standard input."),
+]
+
+_stdin_lines: list[str] = []
+
+
+def _stdin_line() -> str:
+    if not _stdin_lines:
+        _stdin_lines.extend(line.rstrip("\r\n") for line in sys.stdin.read().splitlines())
+        _stdin_lines.reverse()
+    if not _stdin_lines:
+        raise typer.BadParameter("standard input has no PIN line")
+    return _stdin_lines.pop()
+
+
+def read_pin(label: str, *, pin_stdin: bool, new: bool = False) -> str:
+    """The PIN for `label`; never echoed, never logged."""
+    if pin_stdin:
+        return _stdin_line()
+    variable = "MYNATERM_NEW_PIN" if new else "MYNATERM_PIN"
+    from_env = os.environ.get(variable)
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        raise typer.BadParameter(f"no PIN: set {variable}, use --pin-stdin, or run in a terminal")
+    prompt = f"New {label} PIN" if new else f"{label} PIN"
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=new)
+    return value
