@@ -1,0 +1,167 @@
+"""The card's security state: PIN reference data with retry counters, which PINs are
+verified in the current selection, and the private keys. Kept apart from the file
+system so that access rules read "file says which PIN; security state says whether"."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+from jpki.constants import KeyKind, PinKind
+
+# scrypt work factor for PIN reference data. A 4-digit PIN falls to any work factor
+# (10^4 candidates), so this only keeps the PIN from being read off a state file at a
+# glance and slows guessing the longer sign PIN; 2^14 costs ~60 ms per VERIFY.
+SCRYPT_N = 2**14
+SCRYPT_R = 8
+SCRYPT_P = 1
+SALT_BYTES = 16
+
+SIGN_PIN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def pin_format_ok(kind: PinKind, pin: bytes) -> bool:
+    """The card's format rule: auth and card-info PINs are 4 digits, the sign PIN is
+    6-16 characters of A-Z 0-9 (upper case only: clients upper-case the input)."""
+    try:
+        text = pin.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    if kind is PinKind.SIGN:
+        return 6 <= len(text) <= 16 and all(c in SIGN_PIN_ALPHABET for c in text)
+    return len(text) == 4 and text.isdigit()
+
+
+def _scrypt(pin: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(pin, salt=salt, n=n, r=r, p=p, maxmem=128 * r * n * p + 2**20, dklen=32)
+
+
+@dataclass
+class PinRecord:
+    """Reference data of one PIN: a salted scrypt hash (the card only ever compares),
+    the retry counter and its maximum. Blocked when no tries are left."""
+
+    kind: PinKind
+    salt: bytes
+    digest: bytes
+    tries_left: int
+    max_tries: int
+    kdf: dict[str, int] = field(
+        default_factory=lambda: {"n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P}
+    )
+
+    @classmethod
+    def create(cls, kind: PinKind, pin: str) -> PinRecord:
+        raw = pin.encode("ascii")
+        if not pin_format_ok(kind, raw):
+            raise ValueError(f"the {kind.value} PIN does not have the card's format")
+        salt = os.urandom(SALT_BYTES)
+        record = cls(kind, salt, b"", kind.max_tries, kind.max_tries)
+        record.digest = record._hash(raw)
+        return record
+
+    def _hash(self, pin: bytes) -> bytes:
+        return _scrypt(pin, self.salt, self.kdf["n"], self.kdf["r"], self.kdf["p"])
+
+    @property
+    def blocked(self) -> bool:
+        return self.tries_left <= 0
+
+    def matches(self, candidate: bytes) -> bool:
+        return hmac.compare_digest(self._hash(candidate), self.digest)
+
+    def replace(self, new_pin: bytes) -> None:
+        self.salt = os.urandom(SALT_BYTES)
+        self.digest = self._hash(new_pin)
+        self.tries_left = self.max_tries
+
+    def __repr__(self) -> str:  # the hash is reference data: keep it out of logs too
+        return f"PinRecord({self.kind.value}, tries_left={self.tries_left}/{self.max_tries})"
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "salt": self.salt.hex(),
+            "scrypt": self.digest.hex(),
+            "kdf": dict(self.kdf),
+            "tries_left": self.tries_left,
+            "max_tries": self.max_tries,
+        }
+
+    @classmethod
+    def from_state(cls, kind: PinKind, state: dict[str, Any]) -> PinRecord:
+        kdf = {k: int(state["kdf"][k]) for k in ("n", "r", "p")}
+        record = cls(
+            kind,
+            bytes.fromhex(state["salt"]),
+            bytes.fromhex(state["scrypt"]),
+            int(state["tries_left"]),
+            int(state["max_tries"]),
+            kdf,
+        )
+        if not 0 <= record.tries_left <= record.max_tries <= 15 or len(record.digest) != 32:
+            raise ValueError(f"{kind.value} PIN record is inconsistent")
+        return record
+
+
+class KeyStore:
+    """The card's RSA private keys, by key kind. Nothing outside the card OS's signing
+    handler reaches them, and repr() never shows them."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, keys: dict[KeyKind, RSAPrivateKey]) -> None:
+        self._keys = dict(keys)
+
+    def __repr__(self) -> str:
+        return f"KeyStore(<{len(self._keys)} private keys, not shown>)"
+
+    def public_key(self, kind: KeyKind) -> RSAPublicKey:
+        return self._keys[kind].public_key()
+
+    def key_size(self, kind: KeyKind) -> int:
+        return self._keys[kind].key_size
+
+    def raw_sign(self, kind: KeyKind, encoded_message: bytes) -> bytes:
+        """RSA private operation on an already padded message of the key's size.
+
+        The card pads the host's DigestInfo itself (PKCS#1 v1.5 type 1), so this is the
+        textbook m^d mod n, computed with the CRT parameters."""
+        numbers = self._keys[kind].private_numbers()
+        n = numbers.public_numbers.n
+        size = (n.bit_length() + 7) // 8
+        m = int.from_bytes(encoded_message, "big")
+        if len(encoded_message) != size or m >= n:
+            raise ValueError("encoded message does not fit the modulus")
+        s1 = pow(m, numbers.dmp1, numbers.p)
+        s2 = pow(m, numbers.dmq1, numbers.q)
+        h = (numbers.iqmp * (s1 - s2)) % numbers.p
+        signature = s2 + h * numbers.q
+        # A CRT fault would leak the key on a real card; check like one would.
+        if pow(signature, numbers.public_numbers.e, n) != m:
+            raise ValueError("RSA private operation failed its check")
+        return signature.to_bytes(size, "big")
+
+    def private_key_for_state(self, kind: KeyKind) -> RSAPrivateKey:
+        """Only for the state file writer (simulators.card.state)."""
+        return self._keys[kind]
+
+
+@dataclass
+class SecurityState:
+    """PIN records, keys, and the volatile set of PINs verified since the last applet
+    selection or reset."""
+
+    pins: dict[PinKind, PinRecord]
+    keys: KeyStore
+    verified: set[PinKind] = field(default_factory=set)
+
+    def clear_verified(self) -> None:
+        self.verified.clear()
+
+    def is_verified(self, kind: PinKind) -> bool:
+        return kind in self.verified and not self.pins[kind].blocked

@@ -1,0 +1,272 @@
+"""The software Individual Number Card: card OS + file system + security state behind
+one `process(apdu) -> response` entry point, with power, reset and persistence."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from card.apdu import decode_command
+from card.errors import MalformedApduError
+from card.tlv import TlvError, encoded_size
+from card.trace import ApduTracer
+from jpki.constants import MYNUMBER_CARD_ATR, Aid, JpkiFile, KeyKind, PinKind
+from simulators.card.card_os import CardOs
+from simulators.card.contents import build_filesystem, integrity_key
+from simulators.card.errors import SW_INTERNAL, SW_WRONG_LENGTH
+from simulators.card.filesystem import BinaryFile
+from simulators.card.security import KeyStore, PinRecord, SecurityState
+from simulators.card.state import CardState, decode_state, encode_state, read_state, write_state
+from simulators.card.transport import T0Framer, T1Framer
+from simulators.issuing import CardIssuer
+from simulators.personas import Persona, TestPins, get_persona
+
+logger = logging.getLogger("simulators.card")
+# Exchanges go through card.trace's redaction (PIN data, personal-data reads).
+apdu_logger = logging.getLogger("simulators.card.apdu")
+
+# A T=0-only ATR (T0=60: TB1, TC1 present, no TD1, so T=0 is implied; no TCK), used
+# when the card runs in T=0 mode so that the ATR does not claim T=1.
+T0_ATR = bytes.fromhex("3B6000FF")
+RSA_EXPONENT = 65537
+RSA_BITS = 2048
+
+
+class SoftwareCard:
+    """A faithful Individual Number Card at the APDU level.
+
+    A new card is powered (as if sitting in a reader); `process` answers every byte
+    string with a response of at least two bytes and never raises. See card_os for
+    the status words of each command and transport for T=0 framing. Persistent state:
+    `save`/`load` (the file holds private keys: see simulators.card.state)."""
+
+    def __init__(self, state: CardState) -> None:
+        self.persona_id = state.persona_id
+        self._state = state
+        self._os = CardOs(
+            state.filesystem, state.security, reselect_clears_pins=state.reselect_clears_pins
+        )
+        self._framer: T0Framer | T1Framer = T0Framer(self._os) if state.t0 else T1Framer(self._os)
+        self._lock = threading.RLock()
+        self._powered = True
+        self._tracer = ApduTracer(apdu_logger)
+
+    def __repr__(self) -> str:
+        return (
+            f"SoftwareCard(persona_id={self.persona_id!r}, t0={self.t0}, powered={self._powered})"
+        )
+
+    # --- construction ---------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        persona: Persona,
+        issuer: CardIssuer,
+        pins: TestPins | None = None,
+        *,
+        reselect_clears_pins: bool = True,
+        t0: bool = False,
+    ) -> SoftwareCard:
+        """Personalise a new card: two fresh RSA-2048 keys certified by `issuer`, the
+        card-info records signed by the manufacturer key, PINs from `pins` (default:
+        the persona's test PINs or MYNATERM_*_PIN). Raises ValueError for a PIN of the
+        wrong format or certificates that do not match the keys."""
+        pins = pins or persona.pins_from_env()
+        pin_records = {
+            PinKind.AUTH: PinRecord.create(PinKind.AUTH, pins.auth),
+            PinKind.SIGN: PinRecord.create(PinKind.SIGN, pins.sign),
+            PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
+        }
+        keys = {kind: rsa.generate_private_key(RSA_EXPONENT, RSA_BITS) for kind in KeyKind}
+        certs = issuer.issue_card(
+            persona, keys[KeyKind.AUTH].public_key(), keys[KeyKind.SIGN].public_key()
+        )
+        for kind, der in ((KeyKind.AUTH, certs.auth_cert), (KeyKind.SIGN, certs.sign_cert)):
+            certified = x509.load_der_x509_certificate(der).public_key()
+            if certified != keys[kind].public_key():
+                raise ValueError(f"the issuer's {kind.value} certificate is not for this card")
+        manufacturer = integrity_key()
+        filesystem = build_filesystem(persona, certs, manufacturer.sign)
+        spki = manufacturer.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        state = CardState(
+            persona_id=persona.id,
+            filesystem=filesystem,
+            security=SecurityState(pin_records, KeyStore(keys)),
+            reselect_clears_pins=reselect_clears_pins,
+            t0=t0,
+            integrity_public_key=spki,
+        )
+        logger.info("personalised a software card for persona %s", persona.id)
+        return cls(state)
+
+    @classmethod
+    def from_persona_id(
+        cls,
+        persona_id: str,
+        issuer: CardIssuer,
+        pins: TestPins | None = None,
+        *,
+        reselect_clears_pins: bool = True,
+        t0: bool = False,
+    ) -> SoftwareCard:
+        """create() for the persona with this id in personas.toml."""
+        return cls.create(
+            get_persona(persona_id),
+            issuer,
+            pins,
+            reselect_clears_pins=reselect_clears_pins,
+            t0=t0,
+        )
+
+    # --- power ----------------------------------------------------------------------
+
+    @property
+    def t0(self) -> bool:
+        return self._state.t0
+
+    @property
+    def reselect_clears_pins(self) -> bool:
+        return self._state.reselect_clears_pins
+
+    @property
+    def atr(self) -> bytes:
+        return T0_ATR if self.t0 else MYNUMBER_CARD_ATR
+
+    @property
+    def powered(self) -> bool:
+        return self._powered
+
+    def power_on(self) -> bytes:
+        """Cold reset: nothing selected, no PIN verified. Returns the ATR."""
+        with self._lock:
+            self._powered = True
+            self._os.reset()
+            self._framer.reset()
+            return self.atr
+
+    def power_off(self) -> None:
+        with self._lock:
+            self._powered = False
+            self._os.reset()
+            self._framer.reset()
+
+    def reset(self) -> bytes:
+        """Warm reset: clears like a cold one. Returns the ATR."""
+        return self.power_on()
+
+    # --- commands -------------------------------------------------------------------
+
+    def process(self, apdu: bytes) -> bytes:
+        """Answer one command APDU: response data + SW1 SW2. Never raises: undecodable
+        bytes -> 6700, an internal fault (or no power) -> 6F00."""
+        with self._lock:
+            try:
+                response = self._process(bytes(apdu))
+            except Exception as exc:  # the card must answer whatever happens inside
+                # Only the type: an exception's text could carry card data.
+                logger.error("software card internal error: %s", type(exc).__name__)
+                response = SW_INTERNAL.to_bytes(2, "big")
+            try:
+                self._tracer.exchange(bytes(apdu), response[:-2], int.from_bytes(response[-2:]))
+            except Exception:  # a broken log handler must not break the card
+                logger.debug("APDU trace failed")
+            return response
+
+    def _process(self, apdu: bytes) -> bytes:
+        if not self._powered:
+            logger.warning("command sent to a software card that is not powered")
+            return SW_INTERNAL.to_bytes(2, "big")
+        try:
+            command, extended = decode_command(apdu)
+        except (MalformedApduError, ValueError):
+            return SW_WRONG_LENGTH.to_bytes(2, "big")
+        return self._framer.exchange(command, extended)
+
+    # --- for tests and tools --------------------------------------------------------
+
+    def pin_remaining(self, kind: PinKind) -> int:
+        return self._state.security.pins[kind].tries_left
+
+    def _certificate(self, fid: int) -> bytes:
+        applet = self._state.filesystem.applet(Aid.JPKI.value)
+        ef = applet.files.get(fid) if applet else None
+        if not isinstance(ef, BinaryFile):
+            raise LookupError(f"no certificate EF {fid:04X} on this card")
+        try:
+            size = encoded_size(ef.data[:8])
+        except TlvError:
+            size = None
+        if size is None or size > len(ef.data):
+            raise LookupError(f"EF {fid:04X} does not hold a DER object")
+        return ef.data[:size]
+
+    @property
+    def auth_certificate(self) -> bytes:
+        return self._certificate(JpkiFile.AUTH_CERT)
+
+    @property
+    def sign_certificate(self) -> bytes:
+        return self._certificate(JpkiFile.SIGN_CERT)
+
+    @property
+    def auth_ca_certificate(self) -> bytes:
+        return self._certificate(JpkiFile.AUTH_CA_CERT)
+
+    @property
+    def sign_ca_certificate(self) -> bytes:
+        return self._certificate(JpkiFile.SIGN_CA_CERT)
+
+    def public_key(self, kind: KeyKind) -> rsa.RSAPublicKey:
+        return self._state.security.keys.public_key(kind)
+
+    @property
+    def integrity_public_key(self) -> rsa.RSAPublicKey:
+        """Public key of the manufacturer that signed the card-info integrity record
+        (EF 0003, DF33). Tests take it from here; a real card's comes from J-LIS."""
+        key = serialization.load_der_public_key(self._state.integrity_public_key)
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise TypeError("integrity key is not RSA")
+        return key
+
+    # --- persistence ----------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Write the card's memory (files, keys, PIN hashes, counters, options) to
+        `path`: atomic, mode 0600. The file contains the private keys in clear."""
+        with self._lock:
+            write_state(Path(path), encode_state(self._state))
+
+    @classmethod
+    def load(cls, path: Path) -> SoftwareCard:
+        """Read a card saved by `save`. Raises CardStateError for a bad file."""
+        return cls(read_state(Path(path)))
+
+    def to_bytes(self) -> bytes:
+        """The state file's bytes (for copying a card in memory)."""
+        with self._lock:
+            return encode_state(self._state)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SoftwareCard:
+        return cls(decode_state(raw))
+
+    def copy(
+        self, *, t0: bool | None = None, reselect_clears_pins: bool | None = None
+    ) -> SoftwareCard:
+        """An independent card with the same memory (same keys: a clone, for tests),
+        powered up fresh, optionally with other options."""
+        clone = self.from_bytes(self.to_bytes())
+        state = clone._state
+        if t0 is not None:
+            state.t0 = t0
+        if reselect_clears_pins is not None:
+            state.reselect_clears_pins = reselect_clears_pins
+        return type(self)(state)
