@@ -1,0 +1,41 @@
+"""The test JPKI: CAs shaped like J-LIS's, card certificates, revocation, partitioned
+CRLs, an OCSP responder and a small HTTP server for them."""
+
+from __future__ import annotations
+
+from simulators.pki.errors import (
+    AlreadyRevokedError,
+    InvalidPartitionError,
+    IssuanceError,
+    PkiError,
+    PkiStateError,
+    UnknownGenerationError,
+    UnknownKindError,
+    UnknownReasonError,
+    UnknownSerialError,
+)
+from simulators.pki.names import Kind, Partition
+from simulators.pki.testpki import (
+    DEFAULT_BASE_URL,
+    CaGeneration,
+    CertificateStatus,
+    TestPki,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AlreadyRevokedError",
+    "CaGeneration",
+    "CertificateStatus",
+    "InvalidPartitionError",
+    "IssuanceError",
+    "Kind",
+    "Partition",
+    "PkiError",
+    "PkiStateError",
+    "TestPki",
+    "UnknownGenerationError",
+    "UnknownKindError",
+    "UnknownReasonError",
+    "UnknownSerialError",
+]

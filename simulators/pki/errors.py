@@ -1,0 +1,50 @@
+"""Typed errors of the test PKI. Every bad input maps to one of these, never a traceback."""
+
+from __future__ import annotations
+
+
+class PkiError(Exception):
+    """Base of every test-PKI error."""
+
+
+class PkiStateError(PkiError):
+    """The PKI directory is missing pieces, unreadable or from an incompatible version."""
+
+
+class UnknownKindError(PkiError, ValueError):
+    """A CA kind other than "auth" or "sign"."""
+
+
+class UnknownGenerationError(PkiError, LookupError):
+    """No CA generation of that name exists for the kind."""
+
+
+class InvalidPartitionError(PkiError, ValueError):
+    """A partition id that is not "<prefecture_en>/<city_en>" or names unusable text."""
+
+
+class UnknownSerialError(PkiError, LookupError):
+    """The serial number was never issued by this PKI."""
+
+    def __init__(self, serial: int) -> None:
+        super().__init__(f"serial {serial} was never issued by this PKI")
+        self.serial = serial
+
+
+class UnknownReasonError(PkiError, ValueError):
+    """A revocation reason that is neither a JPKI event nor an RFC 5280 CRLReason name."""
+
+
+class AlreadyRevokedError(PkiError):
+    """Revocation is final: a revoked certificate is never revoked again with a new reason
+    or time (that would rewrite history a relying party may already have acted on)."""
+
+    def __init__(self, serial: int, reason: str, revoked_at: str) -> None:
+        super().__init__(f"serial {serial} is already revoked ({reason} at {revoked_at})")
+        self.serial = serial
+        self.reason = reason
+        self.revoked_at = revoked_at
+
+
+class IssuanceError(PkiError, ValueError):
+    """The persona or keys cannot be certified (e.g. not RSA-2048, unusable names)."""

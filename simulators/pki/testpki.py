@@ -1,0 +1,482 @@
+"""The test JPKI authority: two CAs (auth, sign) with two same-DN generations each, card
+certificate issuance, revocation, partitioned CRLs and an OCSP responder, all kept in one
+directory.
+
+Directory layout (keys are test keys, unencrypted, mode 0600):
+  state.sqlite                     index of issued certificates, revocations, CRLs, meta
+  ca/<kind>-<gen>.pem              CA certificates (trust anchors; same DN per kind)
+  ocsp/<kind>-<gen>.pem            delegated OCSP responder certificate per generation
+  keys/ca-<kind>-<gen>.key.pem     CA keys
+  keys/ocsp-<kind>.key.pem         responder key (one per kind, certified by each gen)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import string
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+
+from simulators.issuing import IssuedCertificates
+from simulators.personas import Persona
+from simulators.pki.certs import (
+    RSA_BITS,
+    CardCertificateRequest,
+    build_ca_certificate,
+    build_card_certificate,
+    build_responder_certificate,
+    new_rsa_key,
+)
+from simulators.pki.errors import (
+    InvalidPartitionError,
+    IssuanceError,
+    PkiStateError,
+    UnknownGenerationError,
+    UnknownSerialError,
+)
+from simulators.pki.names import KINDS, Kind, Partition, as_kind
+from simulators.pki.store import CertificateRecord, Store
+from simulators.pki.validity import (
+    add_years,
+    as_utc,
+    card_certificate_not_after,
+    end_of_day_jst,
+)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8790"
+CRL_VALIDITY = dt.timedelta(hours=24)  # J-LIS publishes daily
+OCSP_VALIDITY = dt.timedelta(minutes=15)  # the real responder refreshes about that often
+CA_LIFETIME_YEARS = 10
+OLDER_GENERATION_AGE_YEARS = 5
+SUBJECT_ID_LENGTH = 23
+_SUBJECT_ID_ALPHABET = string.digits + string.ascii_uppercase
+
+
+@dataclass(frozen=True)
+class CaGeneration:
+    """One key generation of a CA. All generations of a kind share the DN."""
+
+    kind: Kind
+    name: str
+    certificate: x509.Certificate
+    responder_certificate: x509.Certificate
+    key: rsa.RSAPrivateKey = field(repr=False)
+    responder_key: rsa.RSAPrivateKey = field(repr=False)
+
+    @property
+    def der(self) -> bytes:
+        return self.certificate.public_bytes(Encoding.DER)
+
+
+@dataclass(frozen=True)
+class CertificateStatus:
+    """The PKI's own view of a serial number at an instant."""
+
+    serial: int
+    state: Literal["good", "revoked", "unknown"]
+    kind: Kind | None = None
+    role: str | None = None
+    reason: str | None = None  # RFC 5280 CRLReason name, e.g. "keyCompromise"
+    revoked_at: dt.datetime | None = None
+    not_after: dt.datetime | None = None
+    expired: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "serial": self.serial,
+            "serial_hex": f"{self.serial:X}",
+            "state": self.state,
+            "kind": self.kind,
+            "role": self.role,
+            "reason": self.reason,
+            "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
+            "not_after": None if self.not_after is None else self.not_after.isoformat(),
+            "expired": self.expired,
+        }
+
+
+def _check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PkiStateError(f"base URL {base_url!r} must be http(s)://host[:port]")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise PkiStateError(f"base URL {base_url!r} must not carry a path or query")
+    try:
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError as exc:
+        raise PkiStateError(f"base URL {base_url!r}: {exc}") from exc
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    path.chmod(0o600)
+
+
+def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
+def _random_serial() -> int:
+    # 63 bits with the top one set: positive, always 8 DER bytes, unguessable.
+    return (1 << 62) | secrets.randbits(62)
+
+
+class TestPki:
+    """The issuing side of a test JPKI. Open with `TestPki.open_or_create(directory)`."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(
+        self,
+        directory: Path,
+        store: Store,
+        generations: dict[Kind, list[CaGeneration]],
+    ) -> None:
+        self.directory = directory
+        self._store = store
+        self._generations = generations
+        self._lock = threading.RLock()
+        self.crl_validity = CRL_VALIDITY
+        self.ocsp_validity = OCSP_VALIDITY
+
+    # -- opening and creating ---------------------------------------------------------
+    @classmethod
+    def open_or_create(
+        cls,
+        directory: Path,
+        *,
+        now: dt.datetime | None = None,
+        base_url: str | None = None,
+    ) -> TestPki:
+        """Open the PKI in `directory`, creating it (keys, CAs, responders) on first use.
+        `base_url` is used when creating; an existing PKI keeps its own (see
+        `set_base_url`)."""
+        directory = Path(directory)
+        if (directory / Store.FILENAME).exists():
+            return cls.open(directory)
+        return cls.create(directory, now=now, base_url=base_url or DEFAULT_BASE_URL)
+
+    @classmethod
+    def open(cls, directory: Path) -> TestPki:
+        directory = Path(directory)
+        store = Store(directory / Store.FILENAME)
+        if not store.path.exists():
+            raise PkiStateError(f"no test PKI in {directory} (run `mynaterm pki init`)")
+        meta = store.meta()
+        try:
+            names: dict[str, list[str]] = json.loads(meta["generations"])
+            generations = {
+                kind: [cls._load_generation(directory, kind, name) for name in names[kind]]
+                for kind in KINDS
+            }
+        except (KeyError, ValueError, OSError, TypeError) as exc:
+            raise PkiStateError(f"test PKI in {directory} is incomplete: {exc}") from exc
+        return cls(directory, store, generations)
+
+    @staticmethod
+    def _load_generation(directory: Path, kind: Kind, name: str) -> CaGeneration:
+        def key(path: Path) -> rsa.RSAPrivateKey:
+            loaded = load_pem_private_key(path.read_bytes(), None)
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise ValueError(f"{path} is not an RSA key")
+            return loaded
+
+        return CaGeneration(
+            kind=kind,
+            name=name,
+            certificate=x509.load_pem_x509_certificate(
+                (directory / "ca" / f"{kind}-{name}.pem").read_bytes()
+            ),
+            responder_certificate=x509.load_pem_x509_certificate(
+                (directory / "ocsp" / f"{kind}-{name}.pem").read_bytes()
+            ),
+            key=key(directory / "keys" / f"ca-{kind}-{name}.key.pem"),
+            responder_key=key(directory / "keys" / f"ocsp-{kind}.key.pem"),
+        )
+
+    @classmethod
+    def create(
+        cls,
+        directory: Path,
+        *,
+        now: dt.datetime | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+    ) -> TestPki:
+        """Make a new PKI: per kind an older and a current CA generation (same DN, own
+        keys; the older one `OLDER_GENERATION_AGE_YEARS` old, like J-LIS's 2015 and 2023
+        CAs), and for each generation a delegated OCSP responder certificate."""
+        directory = Path(directory)
+        if (directory / Store.FILENAME).exists():
+            raise PkiStateError(f"a test PKI already exists in {directory}")
+        base_url = _check_base_url(base_url)
+        now = as_utc(now)
+        directory.mkdir(parents=True, exist_ok=True)
+        older_start = add_years(now, -OLDER_GENERATION_AGE_YEARS)
+        # The current generation is back-dated a day so a clock slightly behind (or a
+        # test that injects "a little earlier") still sees it valid.
+        starts = [older_start, now - dt.timedelta(days=1)]
+        names: dict[str, list[str]] = {}
+        records: list[CertificateRecord] = []
+        serials: set[int] = set()
+
+        def serial() -> int:
+            value = _random_serial()
+            while value in serials:
+                value = _random_serial()
+            serials.add(value)
+            return value
+
+        for kind in KINDS:
+            responder_key = new_rsa_key()
+            _write_private(directory / "keys" / f"ocsp-{kind}.key.pem", _key_pem(responder_key))
+            names[kind] = []
+            for start in starts:
+                name = str(start.year)
+                ca_key = new_rsa_key()
+                not_after = end_of_day_jst(
+                    (add_years(start, CA_LIFETIME_YEARS) - dt.timedelta(days=1)).date()
+                )
+                ca_cert = build_ca_certificate(
+                    kind, ca_key, serial=serial(), not_before=start, not_after=not_after
+                )
+                responder_cert = build_responder_certificate(
+                    kind,
+                    name,
+                    ca_cert,
+                    ca_key,
+                    responder_key.public_key(),
+                    serial=serial(),
+                    not_before=max(start, now - dt.timedelta(days=1)),
+                    not_after=not_after,
+                )
+                _write_private(directory / "keys" / f"ca-{kind}-{name}.key.pem", _key_pem(ca_key))
+                for folder, cert, role in (
+                    ("ca", ca_cert, "ca"),
+                    ("ocsp", responder_cert, "ocsp-responder"),
+                ):
+                    (directory / folder).mkdir(exist_ok=True)
+                    (directory / folder / f"{kind}-{name}.pem").write_bytes(
+                        cert.public_bytes(Encoding.PEM)
+                    )
+                    records.append(
+                        CertificateRecord(
+                            serial=cert.serial_number,
+                            kind=kind,
+                            role=role,
+                            generation=name,
+                            persona_id=None,
+                            partition=None,
+                            subject_id=None,
+                            card_id=None,
+                            previous_serial=None,
+                            not_before=cert.not_valid_before_utc,
+                            not_after=cert.not_valid_after_utc,
+                            issued_at=now,
+                            revoked_at=None,
+                            reason=None,
+                            der=cert.public_bytes(Encoding.DER),
+                        )
+                    )
+                names[kind].append(name)
+        meta = {
+            "base_url": base_url,
+            "created_at": now.isoformat(),
+            "generations": json.dumps(names),
+        }
+        Store.create(directory / Store.FILENAME, meta, records)
+        return cls.open(directory)
+
+    # -- configuration ----------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return self._store.meta()["base_url"]
+
+    def set_base_url(self, base_url: str) -> None:
+        """Change where the CRLs and the responder are served. Certificates issued
+        afterwards carry the new URLs; ones issued before keep theirs."""
+        self._store.set_meta("base_url", _check_base_url(base_url))
+
+    def crl_url(self, kind: Kind | str, partition: str) -> str:
+        return f"{self.base_url}/crl/{as_kind(kind)}/{Partition.parse(partition).url_path()}.crl"
+
+    def ocsp_url(self, kind: Kind | str) -> str:
+        return f"{self.base_url}/ocsp/{as_kind(kind)}"
+
+    def cps_url(self) -> str:
+        return f"{self.base_url}/cps.html"
+
+    def ca_url(self, kind: Kind | str, generation: str | None = None) -> str:
+        gen = self.generation(kind, generation)
+        return f"{self.base_url}/ca/{gen.kind}-{gen.name}.cer"
+
+    # -- CAs ------------------------------------------------------------------------------
+    def generations(self, kind: Kind | str) -> list[CaGeneration]:
+        """All generations of a CA, oldest first; the last one issues new cards."""
+        return list(self._generations[as_kind(kind)])
+
+    def generation(self, kind: Kind | str, name: str | None = None) -> CaGeneration:
+        generations = self._generations[as_kind(kind)]
+        if name is None:
+            return generations[-1]
+        for generation in generations:
+            if generation.name == name:
+                return generation
+        known = ", ".join(g.name for g in generations)
+        raise UnknownGenerationError(f"no {kind} CA generation {name!r} (have {known})")
+
+    def ca_certificate(self, kind: Kind | str, generation: str | None = None) -> bytes:
+        return self.generation(kind, generation).der
+
+    def trust_anchors(self, kind: Kind | str) -> list[bytes]:
+        return [generation.der for generation in self.generations(kind)]
+
+    def ocsp_responder_certificate(self, kind: Kind | str, generation: str | None = None) -> bytes:
+        return self.generation(kind, generation).responder_certificate.public_bytes(Encoding.DER)
+
+    # -- issuance -------------------------------------------------------------------------
+    def _new_serial(self) -> int:
+        serial = _random_serial()
+        while self._store.is_taken(serial=serial):
+            serial = _random_serial()
+        return serial
+
+    def _new_subject_id(self) -> str:
+        while True:
+            subject_id = "".join(
+                secrets.choice(_SUBJECT_ID_ALPHABET) for _ in range(SUBJECT_ID_LENGTH)
+            )
+            if not self._store.is_taken(subject_id=subject_id):
+                return subject_id
+
+    def issue_card(
+        self,
+        persona: Persona,
+        auth_public_key: rsa.RSAPublicKey,
+        sign_public_key: rsa.RSAPublicKey,
+        *,
+        now: dt.datetime | None = None,
+        generation: str | None = None,
+    ) -> IssuedCertificates:
+        """Certify one card's two keys (simulators.issuing.CardIssuer). Both certificates
+        are recorded as one card. `generation` picks an older CA generation (default:
+        the current one), e.g. to make a card that chains to the older anchor."""
+        now = as_utc(now)
+        for label, key in (("auth", auth_public_key), ("sign", sign_public_key)):
+            if not isinstance(key, rsa.RSAPublicKey) or key.key_size != RSA_BITS:
+                raise IssuanceError(f"the {label} key must be an RSA-{RSA_BITS} public key")
+        try:
+            partition = Partition(persona.prefecture_en, persona.city_en)
+        except InvalidPartitionError as exc:
+            raise IssuanceError(f"persona {persona.id}: {exc}") from exc
+        natural_end = card_certificate_not_after(now, persona.birth_date)
+        card_id = uuid.uuid4().hex
+        with self._lock:
+            records: list[CertificateRecord] = []
+            ca_ders: dict[Kind, bytes] = {}
+            keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (
+                ("auth", auth_public_key),
+                ("sign", sign_public_key),
+            )
+            for kind, public_key in keys:
+                gen = self.generation(kind, generation)
+                if not gen.certificate.not_valid_before_utc <= now:
+                    raise IssuanceError(f"{kind} CA generation {gen.name} is not valid yet")
+                # A certificate never outlives its CA.
+                not_after = min(natural_end, gen.certificate.not_valid_after_utc)
+                if not_after <= now:
+                    raise IssuanceError(f"{kind} CA generation {gen.name} has expired")
+                request = CardCertificateRequest(
+                    kind=kind,
+                    subject_id=self._new_subject_id(),
+                    serial=self._new_serial(),
+                    public_key=public_key,
+                    not_before=now,
+                    not_after=not_after,
+                    partition=partition,
+                    prefecture=persona.prefecture,
+                    city=persona.city,
+                    crl_url=self.crl_url(kind, partition.id),
+                    ocsp_url=self.ocsp_url(kind),
+                    cps_url=self.cps_url(),
+                    name=persona.name,
+                    sex=persona.sex,
+                    birth_date=persona.birth_date.strftime("%Y%m%d"),
+                    address=persona.address,
+                )
+                certificate = build_card_certificate(request, gen.certificate, gen.key)
+                previous = self._store.latest_card_certificate(persona.id, kind)
+                records.append(
+                    CertificateRecord(
+                        serial=request.serial,
+                        kind=kind,
+                        role="card",
+                        generation=gen.name,
+                        persona_id=persona.id,
+                        partition=partition.id,
+                        subject_id=request.subject_id,
+                        card_id=card_id,
+                        previous_serial=None if previous is None else previous.serial,
+                        not_before=now,
+                        not_after=not_after,
+                        issued_at=now,
+                        revoked_at=None,
+                        reason=None,
+                        der=certificate.public_bytes(Encoding.DER),
+                    )
+                )
+                ca_ders[kind] = gen.der
+            self._store.insert(records)
+        auth, sign = records
+        return IssuedCertificates(
+            auth_cert=auth.der,
+            sign_cert=sign.der,
+            auth_ca_cert=ca_ders["auth"],
+            sign_ca_cert=ca_ders["sign"],
+        )
+
+    # -- the index ------------------------------------------------------------------------
+    def record(self, serial: int) -> CertificateRecord:
+        record = self._store.get(serial)
+        if record is None:
+            raise UnknownSerialError(serial)
+        return record
+
+    def card_certificates(self, serial: int) -> list[CertificateRecord]:
+        """Both certificates of the card that `serial` belongs to (証明書紐付け)."""
+        record = self.record(serial)
+        if record.card_id is None:
+            return [record]
+        return self._store.card_certificates(record.card_id)
+
+    def paired_serial(self, serial: int) -> int | None:
+        """The serial of the other certificate (auth <-> sign) on the same card."""
+        others = [r.serial for r in self.card_certificates(serial) if r.serial != serial]
+        return others[0] if others else None
+
+    def previous_serial(self, serial: int) -> int | None:
+        """The same holder's certificate of the same kind on the card before this one
+        (新旧シリアル番号紐付け), or None for a first card."""
+        return self.record(serial).previous_serial
+
+    def issued(self, kind: Kind | str | None = None) -> list[CertificateRecord]:
+        return self._store.card_records(None if kind is None else as_kind(kind))
