@@ -15,6 +15,7 @@ from simulators.pki.errors import (
     UnknownSerialError,
 )
 from simulators.pki.names import Kind, Partition
+from simulators.pki.server import PkiServer, serve
 from simulators.pki.testpki import (
     DEFAULT_BASE_URL,
     CaGeneration,
@@ -32,10 +33,12 @@ __all__ = [
     "Kind",
     "Partition",
     "PkiError",
+    "PkiServer",
     "PkiStateError",
     "TestPki",
     "UnknownGenerationError",
     "UnknownKindError",
     "UnknownReasonError",
     "UnknownSerialError",
+    "serve",
 ]

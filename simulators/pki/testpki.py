@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from simulators.issuing import IssuedCertificates
 from simulators.personas import Persona
+from simulators.pki import ocsp as ocsp_core
 from simulators.pki.certs import (
     RSA_BITS,
     CardCertificateRequest,
@@ -43,6 +44,7 @@ from simulators.pki.certs import (
     build_responder_certificate,
     new_rsa_key,
 )
+from simulators.pki.crl import build_crl, content_key
 from simulators.pki.errors import (
     InvalidPartitionError,
     IssuanceError,
@@ -51,7 +53,8 @@ from simulators.pki.errors import (
     UnknownSerialError,
 )
 from simulators.pki.names import KINDS, Kind, Partition, as_kind
-from simulators.pki.store import CertificateRecord, Store
+from simulators.pki.reasons import parse_reason
+from simulators.pki.store import CertificateRecord, Store, StoredCrl
 from simulators.pki.validity import (
     add_years,
     as_utc,
@@ -480,3 +483,146 @@ class TestPki:
 
     def issued(self, kind: Kind | str | None = None) -> list[CertificateRecord]:
         return self._store.card_records(None if kind is None else as_kind(kind))
+
+    # -- revocation -----------------------------------------------------------------------
+    def revoke(
+        self, serial: int, reason: str | x509.ReasonFlags, *, at: dt.datetime | None = None
+    ) -> CertificateRecord:
+        """Revoke a certificate this PKI issued. `reason` is a JPKI event ("move",
+        "renewal", "loss", "death", "return") or an RFC 5280 CRLReason name.
+
+        Revocation is final: revoking a revoked serial raises AlreadyRevokedError (the
+        first reason and time stand). An unknown serial raises UnknownSerialError."""
+        flag = parse_reason(reason)
+        return self._store.revoke(int(serial), as_utc(at), flag.value)
+
+    def revoke_card(
+        self, serial: int, reason: str | x509.ReasonFlags, *, at: dt.datetime | None = None
+    ) -> list[CertificateRecord]:
+        """Revoke every not-yet-revoked certificate of the card `serial` belongs to (loss,
+        death, return and renewal end both certificates)."""
+        flag = parse_reason(reason)
+        moment = as_utc(at)
+        return [
+            self._store.revoke(record.serial, moment, flag.value)
+            for record in self.card_certificates(serial)
+            if record.revoked_at is None
+        ]
+
+    def status(self, serial: int, *, now: dt.datetime | None = None) -> CertificateStatus:
+        """good / revoked (reason, time) / unknown (never issued here), at `now`. A
+        revocation dated after `now` has not happened yet at `now`."""
+        moment = as_utc(now)
+        record = self._store.get(int(serial))
+        if record is None:
+            return CertificateStatus(serial=int(serial), state="unknown")
+        revoked = record.revoked_at is not None and record.revoked_at <= moment
+        return CertificateStatus(
+            serial=record.serial,
+            state="revoked" if revoked else "good",
+            kind=record.kind,
+            role=record.role,
+            reason=record.reason if revoked else None,
+            revoked_at=record.revoked_at if revoked else None,
+            not_after=record.not_after,
+            expired=moment > record.not_after,
+        )
+
+    # -- CRLs -----------------------------------------------------------------------------
+    def partitions(self, kind: Kind | str) -> list[str]:
+        """Partitions ("<prefecture_en>/<city_en>") that have certificates of `kind`."""
+        return self._store.partitions(as_kind(kind))
+
+    def crl(
+        self,
+        kind: Kind | str,
+        partition: str,
+        *,
+        now: dt.datetime | None = None,
+        fresh: bool = False,
+    ) -> bytes:
+        """The partition's current CRL (DER), signed by the current CA generation.
+
+        A CRL is reissued, with the next CRLNumber, when what it states changed (a
+        revocation in the partition, a new base URL), when half its validity has passed,
+        when `now` lies before its thisUpdate (an injected clock went back), or when
+        `fresh` is asked for; otherwise the stored one is served again unchanged."""
+        kind = as_kind(kind)
+        part = Partition.parse(partition)
+        moment = as_utc(now)
+        signer = self.generation(kind)
+        url = self.crl_url(kind, part.id)
+        revoked = [
+            r
+            for r in self._store.revoked_in(kind, part.id)
+            if r.revoked_at is not None and r.revoked_at <= moment
+        ]
+        key = content_key(signer.name, [url], revoked)
+        with self._store.crl_update(kind, part.id) as slot:
+            current = slot.current
+            if (
+                current is not None
+                and not fresh
+                and current.content_key == key
+                and current.this_update <= moment < current.this_update + self.crl_validity / 2
+            ):
+                return current.der
+            number = 1 if current is None else current.number + 1
+            der = build_crl(
+                kind=kind,
+                partition=part,
+                url=url,
+                number=number,
+                this_update=moment,
+                next_update=moment + self.crl_validity,
+                revoked=revoked,
+                ca_cert=signer.certificate,
+                ca_key=signer.key,
+            )
+            slot.new = StoredCrl(number, moment, moment + self.crl_validity, key, der)
+            return der
+
+    # -- OCSP -----------------------------------------------------------------------------
+    def ocsp_response(
+        self,
+        request_der: bytes,
+        *,
+        now: dt.datetime | None = None,
+        kind: Kind | str | None = None,
+    ) -> bytes:
+        """Answer an RFC 6960 OCSP request (DER in, DER out). `kind` limits the answer to
+        one CA (the /ocsp/<kind> endpoint); a certificate of any other CA, or a serial
+        the named CA generation never issued, is "unknown". Malformed input gets a
+        malformedRequest response, never an exception."""
+        kinds = KINDS if kind is None else (as_kind(kind),)
+        generations = [
+            ocsp_core.ResponderGeneration(
+                kind=g.kind,
+                name=g.name,
+                ca_certificate=g.certificate,
+                responder_certificate=g.responder_certificate,
+                responder_key=g.responder_key,
+            )
+            for k in kinds
+            for g in self._generations[k]
+        ]
+        return ocsp_core.respond(
+            request_der,
+            generations=generations,
+            fallback=[g for g in generations if g.kind == kinds[0]][-1],
+            lookup=self._ocsp_status,
+            now=as_utc(now),
+            validity=self.ocsp_validity,
+        )
+
+    def _ocsp_status(
+        self, issuer: ocsp_core.ResponderGeneration, serial: int, now: dt.datetime
+    ) -> ocsp_core.SingleStatus:
+        record = self._store.get(serial)
+        if record is None or record.kind != issuer.kind or record.generation != issuer.name:
+            return ocsp_core.SingleStatus("unknown")
+        if record.revoked_at is not None and record.revoked_at <= now:
+            return ocsp_core.SingleStatus(
+                "revoked", record.revoked_at, x509.ReasonFlags(str(record.reason))
+            )
+        return ocsp_core.SingleStatus("good")
