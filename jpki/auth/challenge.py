@@ -23,6 +23,8 @@ from jpki.auth.errors import (
 
 NONCE_BYTES = 32
 DEFAULT_LIFETIME = timedelta(minutes=5)
+# How long past its expiry a nonce is still remembered; after that it is simply unknown.
+FORGET_AFTER = timedelta(minutes=5)
 # A nonce is the base64url text of NONCE_BYTES random bytes, without padding.
 NONCE_LENGTH = 43
 
@@ -85,12 +87,12 @@ class ChallengeBook:
         self.consumed: dict[str, datetime] = consumed if consumed is not None else {}
 
     def purge(self, now: datetime) -> None:
-        """Forget consumed nonces whose challenge would have expired by now, and live
-        challenges expired so long ago (one more lifetime) that no one waits on them."""
-        self.consumed = {n: exp for n, exp in self.consumed.items() if exp > now}
-        self.live = {
-            n: c for n, c in self.live.items() if now < c.expires_at + (c.expires_at - c.issued_at)
-        }
+        """Forget what no one can present usefully any more: live challenges and consumed
+        nonces whose expiry lies more than FORGET_AFTER in the past. Until then a late
+        or repeated answer is still told apart (expired, replayed) from an unknown one."""
+        horizon = now - FORGET_AFTER
+        self.consumed = {n: exp for n, exp in self.consumed.items() if exp > horizon}
+        self.live = {n: c for n, c in self.live.items() if c.expires_at > horizon}
 
     def issue(self, session_id: str, origin: str, now: datetime, lifetime: timedelta) -> Challenge:
         if not session_id:
