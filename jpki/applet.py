@@ -76,7 +76,12 @@ class AppletSession:
             offset = len(data)
             if offset > 0x7FFF:
                 raise MalformedResponseError(f"EF {file_id:04X}: object beyond offset 32767")
-            more = self.read_binary(offset, min(SHORT_READ, size - offset))
+            try:
+                more = self.read_binary(offset, min(SHORT_READ, size - offset))
+            except ApduError as exc:
+                if exc.sw != 0x6B00:
+                    raise
+                more = b""  # the header promised more than the file holds
             if not more:
                 raise MalformedResponseError(
                     f"EF {file_id:04X} ended after {offset} of {size} bytes"
