@@ -220,7 +220,10 @@ def test_sha1_refused_unless_allowed_and_digest_length_checked(
     digest = hashlib.sha1(b"legacy").digest()  # noqa: S324 - the point of the test
     signature = session.sign(KeyKind.AUTH, digest, "sha1", allow_sha1=True)
     public_key_of(software_card.auth_certificate).verify(
-        signature, digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA1())
+        signature,
+        digest,
+        padding.PKCS1v15(),
+        utils.Prehashed(hashes.SHA1()),  # noqa: S303
     )
 
 
