@@ -336,11 +336,16 @@ class PcscStack:
                 process.wait(timeout=5)
         remove_stale_files()
 
-    def restart(self) -> None:
-        """Stop and start pcscd with the same configuration (the lock is kept)."""
+    def take_down(self) -> None:
+        """Stop only the pcscd process (lock and config kept): for tests of what clients
+        see while pcscd is gone. bring_up() starts it again."""
         if self.reused:
-            raise PcscStackError("cannot restart a pcscd this stack did not start")
+            raise PcscStackError("cannot stop a pcscd this stack did not start")
         self._terminate()
+
+    def bring_up(self) -> None:
+        if self.reused:
+            raise PcscStackError("cannot start a pcscd this stack did not start")
         self._launch()
 
     def __enter__(self) -> PcscStack:

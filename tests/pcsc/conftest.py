@@ -140,14 +140,20 @@ class _Slot:
         self.reader = reader.name
         self.bridge = VpcdBridge(FakeCard(), port=reader.port)
 
+    def ensure_inserted(self) -> None:
+        """(Re)insert after a test restarted pcscd, which drops vpcd's connections."""
+        from card.pcsc import wait_for_reader
+
+        if not self.bridge.inserted:
+            self.bridge.insert()
+        assert wait_for_reader(self.reader, present=True, timeout=5), "shared card not seen"
+
 
 @pytest.fixture(scope="session")
 def _shared_slot(pcsc_stack: PcscStack) -> Iterator[_Slot]:
-    from card.pcsc import wait_for_reader
 
     slot = _Slot(pcsc_stack.readers[0])
-    slot.bridge.insert()
-    assert wait_for_reader(slot.reader, present=True, timeout=5)
+    slot.ensure_inserted()
     yield slot
     slot.bridge.remove()
 
@@ -169,6 +175,7 @@ def pcsc_channel_factory(_shared_slot: _Slot) -> Iterator[Callable[..., object]]
             connection.close()
         opened.clear()
         _shared_slot.bridge.card = card
+        _shared_slot.ensure_inserted()
         if extended_length is None:
             extended_length = not getattr(card, "t0", False)
         connection = open_reader(_shared_slot.reader, timeout=5, extended_length=extended_length)
