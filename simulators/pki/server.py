@@ -1,6 +1,7 @@
 """The test PKI over HTTP, so the URLs baked into its certificates answer:
 
   GET  /crl/<kind>/<prefecture_en>/<city_en>.crl   application/pkix-crl (DER)
+       ...?generation=<gen>                         the same, signed by an older generation
   POST /ocsp/<kind>                                application/ocsp-request -> -response
   GET  /ocsp/<kind>/<base64 DER request>           RFC 6960 appendix A.1
   GET  /ca/<kind>-<generation>.cer                 application/pkix-cert (DER)
@@ -20,7 +21,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import ClassVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from simulators.pki.errors import PkiError
 from simulators.pki.names import Partition, as_kind
@@ -59,10 +60,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_GET(self) -> None:
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         try:
             if path.startswith("/crl/"):
-                self._get_crl(path.removeprefix("/crl/"))
+                query = parse_qs(url.query)
+                generation = query.get("generation", [None])[0]
+                self._get_crl(path.removeprefix("/crl/"), generation)
             elif path.startswith("/ocsp/"):
                 kind, _, encoded = path.removeprefix("/ocsp/").partition("/")
                 try:
@@ -92,13 +96,13 @@ class _Handler(BaseHTTPRequestHandler):
         except PkiError as exc:
             self._error(HTTPStatus.NOT_FOUND, str(exc))
 
-    def _get_crl(self, rest: str) -> None:
+    def _get_crl(self, rest: str, generation: str | None) -> None:
         kind, _, partition_path = rest.partition("/")
         if not partition_path.endswith(".crl"):
             self._error(HTTPStatus.NOT_FOUND, "CRL paths end in .crl")
             return
         partition = Partition.from_url_path(partition_path.removesuffix(".crl"))
-        der = self.pki.crl(kind, partition.id)
+        der = self.pki.crl(kind, partition.id, generation=generation)
         self._send(HTTPStatus.OK, der, "application/pkix-crl")
 
     def do_POST(self) -> None:

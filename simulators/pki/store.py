@@ -45,12 +45,13 @@ CREATE INDEX IF NOT EXISTS certificates_persona ON certificates (persona_id, kin
 CREATE TABLE IF NOT EXISTS crls (
     kind TEXT NOT NULL,
     partition TEXT NOT NULL,
-    number INTEGER NOT NULL,
+    generation TEXT NOT NULL,         -- the CA generation that signed it
+    number INTEGER NOT NULL,          -- one CRLNumber sequence per (kind, partition)
     this_update TEXT NOT NULL,
     next_update TEXT NOT NULL,
     content_key TEXT NOT NULL,        -- what the CRL says; a change forces a new CRL
     der BLOB NOT NULL,
-    PRIMARY KEY (kind, partition)
+    PRIMARY KEY (kind, partition, generation)
 );
 """
 
@@ -325,13 +326,19 @@ class Store:
         return [_record(row) for row in rows]
 
     # -- CRLs ---------------------------------------------------------------------------
-    def stored_crl(self, kind: Kind, partition: str) -> StoredCrl | None:
+    def stored_crl(self, kind: Kind, partition: str, generation: str) -> StoredCrl | None:
         with self._connect() as connection:
-            row = connection.execute(
-                "SELECT number, this_update, next_update, content_key, der FROM crls "
-                "WHERE kind = ? AND partition = ?",
-                (kind, partition),
-            ).fetchone()
+            return self._stored_crl(connection, kind, partition, generation)
+
+    @staticmethod
+    def _stored_crl(
+        connection: sqlite3.Connection, kind: Kind, partition: str, generation: str
+    ) -> StoredCrl | None:
+        row = connection.execute(
+            "SELECT number, this_update, next_update, content_key, der FROM crls "
+            "WHERE kind = ? AND partition = ? AND generation = ?",
+            (kind, partition, generation),
+        ).fetchone()
         if row is None:
             return None
         return StoredCrl(
@@ -339,39 +346,31 @@ class Store:
         )
 
     @contextmanager
-    def crl_update(self, kind: Kind, partition: str) -> Iterator[CrlSlot]:
+    def crl_update(self, kind: Kind, partition: str, generation: str) -> Iterator[CrlSlot]:
         """Hold the write lock while the caller decides on and signs the next CRL, so two
-        publishers never hand out the same CRL number."""
+        publishers never hand out the same CRL number. CRL numbers of a partition rise
+        across all signing generations."""
         with self._connect(write=True) as connection:
-            row = connection.execute(
-                "SELECT number, this_update, next_update, content_key, der FROM crls "
-                "WHERE kind = ? AND partition = ?",
+            current = self._stored_crl(connection, kind, partition, generation)
+            (highest,) = connection.execute(
+                "SELECT COALESCE(MAX(number), 0) FROM crls WHERE kind = ? AND partition = ?",
                 (kind, partition),
             ).fetchone()
-            current = (
-                None
-                if row is None
-                else StoredCrl(
-                    int(row[0]),
-                    _parse_time(row[1]),
-                    _parse_time(row[2]),
-                    str(row[3]),
-                    bytes(row[4]),
-                )
-            )
-            slot = CrlSlot(current)
+            slot = CrlSlot(current, next_number=int(highest) + 1)
             yield slot
             if slot.new is not None:
                 new = slot.new
                 connection.execute(
-                    "INSERT INTO crls (kind, partition, number, this_update, next_update, "
-                    "content_key, der) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT(kind, partition) DO UPDATE SET number = excluded.number, "
-                    "this_update = excluded.this_update, next_update = excluded.next_update, "
-                    "content_key = excluded.content_key, der = excluded.der",
+                    "INSERT INTO crls (kind, partition, generation, number, this_update, "
+                    "next_update, content_key, der) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(kind, partition, generation) DO UPDATE SET "
+                    "number = excluded.number, this_update = excluded.this_update, "
+                    "next_update = excluded.next_update, content_key = excluded.content_key, "
+                    "der = excluded.der",
                     (
                         kind,
                         partition,
+                        generation,
                         new.number,
                         _time(new.this_update),
                         _time(new.next_update),
@@ -384,4 +383,5 @@ class Store:
 @dataclass
 class CrlSlot:
     current: StoredCrl | None
+    next_number: int
     new: StoredCrl | None = None

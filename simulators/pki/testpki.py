@@ -179,6 +179,10 @@ class TestPki:
             return cls.open(directory)
         return cls.create(directory, now=now, base_url=base_url or DEFAULT_BASE_URL)
 
+    @staticmethod
+    def exists(directory: Path) -> bool:
+        return (Path(directory) / Store.FILENAME).exists()
+
     @classmethod
     def open(cls, directory: Path) -> TestPki:
         directory = Path(directory)
@@ -319,8 +323,17 @@ class TestPki:
         afterwards carry the new URLs; ones issued before keep theirs."""
         self._store.set_meta("base_url", _check_base_url(base_url))
 
-    def crl_url(self, kind: Kind | str, partition: str) -> str:
-        return f"{self.base_url}/crl/{as_kind(kind)}/{Partition.parse(partition).url_path()}.crl"
+    def crl_url(self, kind: Kind | str, partition: str, *, generation: str | None = None) -> str:
+        """Where the partition's CRL is served. With an older `generation`, the URL of
+        the CRL that generation signs (its certificates name that one, so a relying
+        party that insists on "CRL signed by the certificate's issuer key", as OpenSSL
+        does, finds it)."""
+        kind = as_kind(kind)
+        url = f"{self.base_url}/crl/{kind}/{Partition.parse(partition).url_path()}.crl"
+        gen = self.generation(kind, generation)
+        if gen.name != self.generation(kind).name:
+            url += f"?generation={gen.name}"
+        return url
 
     def ocsp_url(self, kind: Kind | str) -> str:
         return f"{self.base_url}/ocsp/{as_kind(kind)}"
@@ -418,7 +431,7 @@ class TestPki:
                     partition=partition,
                     prefecture=persona.prefecture,
                     city=persona.city,
-                    crl_url=self.crl_url(kind, partition.id),
+                    crl_url=self.crl_url(kind, partition.id, generation=gen.name),
                     ocsp_url=self.ocsp_url(kind),
                     cps_url=self.cps_url(),
                     name=persona.name,
@@ -540,8 +553,12 @@ class TestPki:
         *,
         now: dt.datetime | None = None,
         fresh: bool = False,
+        generation: str | None = None,
     ) -> bytes:
-        """The partition's current CRL (DER), signed by the current CA generation.
+        """The partition's current CRL (DER), signed by the current CA generation, or by
+        `generation`. Every CRL of a partition lists every revocation in it, whichever
+        generation issued the certificate (so no signer's CRL can make a revoked
+        certificate look good); CRLNumber rises across them.
 
         A CRL is reissued, with the next CRLNumber, when what it states changed (a
         revocation in the partition, a new base URL), when half its validity has passed,
@@ -550,15 +567,15 @@ class TestPki:
         kind = as_kind(kind)
         part = Partition.parse(partition)
         moment = as_utc(now)
-        signer = self.generation(kind)
-        url = self.crl_url(kind, part.id)
+        signer = self.generation(kind, generation)
+        url = self.crl_url(kind, part.id, generation=generation)
         revoked = [
             r
             for r in self._store.revoked_in(kind, part.id)
             if r.revoked_at is not None and r.revoked_at <= moment
         ]
         key = content_key(signer.name, [url], revoked)
-        with self._store.crl_update(kind, part.id) as slot:
+        with self._store.crl_update(kind, part.id, signer.name) as slot:
             current = slot.current
             if (
                 current is not None
@@ -567,7 +584,7 @@ class TestPki:
                 and current.this_update <= moment < current.this_update + self.crl_validity / 2
             ):
                 return current.der
-            number = 1 if current is None else current.number + 1
+            number = slot.next_number
             der = build_crl(
                 kind=kind,
                 partition=part,
