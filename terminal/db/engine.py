@@ -1,0 +1,172 @@
+"""Engines and transactions for the terminal database (SQLite embedded, PostgreSQL shared).
+
+`Store.write()` is the one way to change data: a transaction that either commits whole
+or leaves nothing, with driver errors turned into typed `StoreError`s. On SQLite a
+write transaction starts with BEGIN IMMEDIATE, so two writers queue on the database lock
+(up to the busy timeout) instead of failing half-way on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from simulators.home import mynaterm_home
+from terminal.db.errors import StoreBusy, StoreConflict, StoreError, StoreUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 5
+DB_URL_ENV = "MYNATERM_DB_URL"
+
+
+def default_db_url() -> str:
+    """$MYNATERM_DB_URL, else SQLite at mynaterm_home()/terminal.db."""
+    env = os.environ.get(DB_URL_ENV)
+    if env:
+        return env
+    return f"sqlite:///{mynaterm_home() / 'terminal.db'}"
+
+
+def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
+    """An engine with the settings the registry relies on (WAL, foreign keys, busy
+    timeout on SQLite; connect timeout on PostgreSQL)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreUnavailable(f"not a database URL: {exc}") from exc
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        kwargs["pool_pre_ping"] = True
+    else:
+        raise StoreUnavailable(f"unsupported database {parsed.get_backend_name()!r}")
+    if not pool:
+        kwargs["poolclass"] = NullPool
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError as exc:
+        raise StoreUnavailable(f"database driver missing: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own implicit
+        # BEGIN is deferred and cannot be made IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL + NORMAL: a killed process loses nothing committed; only a power cut can
+        # lose the last transactions, never corrupt the file.
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("mynaterm_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def translate_db_error(exc: DBAPIError) -> StoreError:
+    """The typed error for a driver error."""
+    if isinstance(exc, IntegrityError):
+        return StoreConflict(
+            f"constraint refused the write: {_first_line(exc.orig)}",
+            constraint=_constraint_name(exc),
+        )
+    text = _first_line(exc.orig).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return StoreBusy("the database stayed locked by another writer")
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return StoreUnavailable(f"database unavailable: {_first_line(exc.orig)}")
+    return StoreUnavailable(f"database error: {_first_line(exc.orig)}")
+
+
+def _first_line(orig: BaseException | None) -> str:
+    return str(orig).strip().splitlines()[0] if orig is not None and str(orig) else "?"
+
+
+def _constraint_name(exc: IntegrityError) -> str | None:
+    diag = getattr(exc.orig, "diag", None)  # psycopg
+    name = getattr(diag, "constraint_name", None)
+    return str(name) if name else None
+
+
+class Store:
+    """The terminal database: one engine, read and write transactions."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url, echo=echo, pool=pool)
+        self._write_engine = self.engine.execution_options(mynaterm_write=True)
+        self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: commits when the block ends, rolls back on any error.
+        Driver errors come out as StoreUnavailable / StoreBusy / StoreConflict."""
+        try:
+            with self._writer() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            raise translate_db_error(exc) from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only transaction (rolled back at the end)."""
+        try:
+            with self._reader() as session:
+                yield session
+                session.rollback()
+        except DBAPIError as exc:
+            raise translate_db_error(exc) from exc
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (Alembic `upgrade head`)."""
+        from terminal.db.migrate import upgrade
+
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None, *, migrate: bool = True, echo: bool = False) -> Store:
+    """The store at `url` (default: see `default_db_url`), migrated to head."""
+    store = Store(url or default_db_url(), echo=echo)
+    if migrate:
+        try:
+            store.migrate()
+        except StoreError:
+            store.close()
+            raise
+    return store

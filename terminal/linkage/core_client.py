@@ -1,0 +1,157 @@
+"""Clients of the symbol core: over HTTP (`CoreClient`) and in process
+(`InProcessCoreClient`, for tests and the demo). Both speak as one agency (the terminal's
+own, e.g. the issuing municipality) and raise the same typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from terminal.linkage.errors import LinkageError
+from terminal.linkage.types import PORTAL_AGENCY
+
+if TYPE_CHECKING:
+    from simulators.core.core import SymbolCore
+
+
+class CoreClientError(LinkageError):
+    """The core refused or failed; `code` is the core's code when it gave one."""
+
+    code = "CORE_ERROR"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class CoreUnavailable(CoreClientError):
+    code = "CORE_UNAVAILABLE"
+
+
+class CoreProtocolError(CoreClientError):
+    """The core answered something that is not its API."""
+
+    code = "CORE_PROTOCOL"
+
+
+class SymbolSource(Protocol):
+    """What the registry's callers need from the core."""
+
+    agency: str
+
+    def person_symbols(
+        self, resident_code: str, agencies: Iterable[str] = ()
+    ) -> dict[str, str]: ...
+
+    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str: ...
+
+
+def symbols_for_issuance(
+    core: SymbolSource, resident_code: str, extra: Iterable[str] = ()
+) -> dict[str, str]:
+    """The symbols a counter links at issuance: portal, the terminal's own, `extra`."""
+    return core.person_symbols(resident_code, [PORTAL_AGENCY, *extra])
+
+
+class CoreClient:
+    """HTTP client of the symbol core (httpx, bounded timeouts, typed errors)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        agency: str,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.agency = agency
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CoreClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response = self._http.post(path, json=body)
+        except httpx.TimeoutException as exc:
+            raise CoreUnavailable(f"the core did not answer in time ({path})") from exc
+        except httpx.HTTPError as exc:
+            raise CoreUnavailable(f"cannot reach the core: {exc}") from exc
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise CoreProtocolError(
+                f"the core answered {response.status_code} without JSON"
+            ) from exc
+        if response.status_code >= 400:
+            error = payload.get("error") if isinstance(payload, dict) else None
+            if isinstance(error, dict) and isinstance(error.get("code"), str):
+                raise CoreClientError(str(error.get("message", "")), code=error["code"])
+            raise CoreProtocolError(f"the core answered {response.status_code}")
+        if not isinstance(payload, dict):
+            raise CoreProtocolError("the core answered a non-object")
+        return payload
+
+    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
+        payload = self._post(
+            "/v1/persons/symbols", {"resident_code": resident_code, "agencies": list(agencies)}
+        )
+        symbols = payload.get("agency_symbols")
+        if not isinstance(symbols, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in symbols.items()
+        ):
+            raise CoreProtocolError("agency_symbols missing or malformed")
+        return dict(symbols)
+
+    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+        payload = self._post(
+            "/v1/translate", {"from_agency": from_agency, "symbol": symbol, "to_agency": to_agency}
+        )
+        translated = payload.get("symbol")
+        if not isinstance(translated, str):
+            raise CoreProtocolError("symbol missing from the translation")
+        return translated
+
+
+class InProcessCoreClient:
+    """The same interface on a `SymbolCore` object in this process."""
+
+    def __init__(self, core: SymbolCore, token: str) -> None:
+        from simulators.core.errors import CoreError
+
+        self._core = core
+        self._core_error = CoreError
+        self.agency = self._call(core.authenticate, token)
+
+    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except self._core_error as exc:  # same codes as over HTTP
+            raise CoreClientError(str(exc), code=exc.code) from exc
+
+    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
+        result: dict[str, str] = self._call(
+            self._core.person_symbols, resident_code, list(agencies), caller=self.agency
+        )
+        return result
+
+    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+        result: str = self._call(
+            self._core.translate, from_agency, symbol, to_agency, caller=self.agency
+        )
+        return result

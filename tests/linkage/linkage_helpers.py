@@ -1,0 +1,24 @@
+"""Shared values of the linkage tests (a unique module name: tests/ has no packages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from terminal.audit.trail import Operator
+from terminal.linkage.types import CertInfo
+
+AUTH_CA_KID = "a1" * 20
+SIGN_CA_KID = "5e" * 20
+TERMINAL_AGENCY = "city-13101"
+TOKENS = {
+    "portal": "tok-portal",
+    TERMINAL_AGENCY: "tok-city",
+    "tax": "tok-tax",
+    "pension": "tok-pension",
+}
+OPERATOR = Operator("officer-7", "counter-01")
+
+
+def cert(serial: int, kid: str = AUTH_CA_KID, *, days: int = 5 * 365) -> CertInfo:
+    now = dt.datetime.now(dt.UTC)
+    return CertInfo(serial, kid, now - dt.timedelta(days=1), now + dt.timedelta(days=days))
