@@ -14,6 +14,9 @@ from card.protocol import CardChannel
 from simulators.card import SoftwareCard, SoftwareCardConnection
 from simulators.personas import Persona, get_persona
 
+# The pcscd + vpcd fixtures (pcsc_channel_factory, pcsc_stack), usable from any test.
+pytest_plugins = ("tests.pcsc.fixtures",)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

@@ -14,7 +14,7 @@ from card.pcsc import list_readers, open_reader
 from jpki.constants import MYNUMBER_CARD_ATR
 from simulators.pcsc_stack import PcscStack
 from simulators.vpcd import VpcdBridge
-from tests.pcsc.conftest import FakeCard, ReaderPool
+from tests.pcsc.fixtures import FakeCard, ReaderPool
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
 

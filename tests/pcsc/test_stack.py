@@ -7,7 +7,7 @@ import pytest
 from card.errors import NoCardError, NoReaderError, ReaderBusyError
 from card.pcsc import list_readers, open_reader, resolve_reader
 from simulators.pcsc_stack import PcscStack
-from tests.pcsc.conftest import FAKE_ATR, FakeCard, ReaderPool
+from tests.pcsc.fixtures import FAKE_ATR, FakeCard, ReaderPool
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
 
