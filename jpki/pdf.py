@@ -109,6 +109,7 @@ class PdfVerification:
     trusted: bool
     covers_whole_document: bool
     bottom_line: bool
+    revoked: bool
     signer_serial: int
     signer_subject: str
     signing_time: datetime | None
@@ -237,6 +238,7 @@ async def async_verify_pdf(
                 covers_whole_document=status.coverage is not None
                 and status.coverage.name == "ENTIRE_FILE",
                 bottom_line=bool(status.bottom_line),
+                revoked=bool(status.revoked),
                 signer_serial=int(status.signing_cert.serial_number),
                 signer_subject=str(status.signing_cert.subject.human_friendly),
                 signing_time=status.signer_reported_dt,
