@@ -82,13 +82,20 @@ def personas(as_json: JsonOption = False) -> None:
         fail(str(exc), code="PERSONAS", as_json=as_json)
 
     def human() -> None:
-        table = Table("id", "name", "birth date", "sex", "My Number", "prefecture / city")
+        # Ids and masked numbers are what people copy: never let them be truncated.
+        table = Table()
+        table.add_column("id", min_width=max((len(e["id"]) for e in entries), default=2))
+        table.add_column("name")
+        table.add_column("birth date", min_width=10)
+        table.add_column("sex")
+        table.add_column("My Number", min_width=12)
+        table.add_column("prefecture / city")
         for entry in entries:
             table.add_row(
                 entry["id"],
                 entry["name"],
                 entry["birth_date"],
-                entry["sex_text"],
+                {"not applicable": "n/a"}.get(entry["sex_text"], entry["sex_text"]),
                 entry["my_number"],
                 f"{entry['prefecture']} {entry['city']}",
             )
