@@ -328,6 +328,7 @@ class PcscConnection:
             _S.SCARD_PCI_T0 if self._protocol == _S.SCARD_PROTOCOL_T0 else _S.SCARD_PCI_T1
         )
         self._closed = False
+        self._removed: str | None = None
         self.atr = self._read_atr()
         if extended_length is None:
             extended_length = (
@@ -342,12 +343,19 @@ class PcscConnection:
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         self._require_open()
         hr, response = scard.SCardTransmit(self._handle, self._pci, list(apdu))
+        if hr == _S.SCARD_W_RESET_CARD:
+            # Someone else reset the card: our handle survives (reset() recovers it),
+            # but every selection and verified PIN of this session is gone.
+            raise error_for_code(hr, "sending a command", reader=self.reader, card_expected=True)
         if hr != _S.SCARD_S_SUCCESS:
-            raise self._transmit_error(hr)
+            raise self._removed_or(self._transmit_error(hr))
         if len(response) < 2:
-            raise TransportError(
-                f"reader {self.reader!r} returned {len(response)} bytes: no status word"
-            )
+            # vpcd answers an empty "success" when the card's socket closes mid-command;
+            # other drivers may too. Either the card went away or the link is broken.
+            text = f"reader {self.reader!r} returned {len(response)} bytes, no status word"
+            if not self._card_still_present():
+                raise self._removed_or(CardRemovedError(f"{text}: the card was removed"))
+            raise TransportError(text)
         body = bytes(response)
         return body[:-2], (body[-2] << 8) | body[-1]
 
@@ -369,7 +377,8 @@ class PcscConnection:
             return
         self._closed = True
         try:
-            scard.SCardDisconnect(self._handle, _S.SCARD_LEAVE_CARD)
+            if self._removed is None:
+                scard.SCardDisconnect(self._handle, _S.SCARD_LEAVE_CARD)
         finally:
             self._context.release()
 
@@ -387,6 +396,16 @@ class PcscConnection:
     def _require_open(self) -> None:
         if self._closed:
             raise CardError(f"connection to {self.reader!r} is closed")
+        if self._removed is not None:
+            raise CardRemovedError(self._removed)
+
+    def _removed_or(self, error: TransportError) -> TransportError:
+        """On a removal, let go of the card handle at once: an exclusive handle to a
+        pulled card would otherwise keep the NEXT card in this reader busy."""
+        if isinstance(error, CardRemovedError) and self._removed is None:
+            self._removed = f"{error} (connection to {self.reader!r} no longer usable)"
+            scard.SCardDisconnect(self._handle, _S.SCARD_LEAVE_CARD)
+        return error
 
     def _read_atr(self) -> bytes:
         hr, _reader, _state, _protocol, atr = scard.SCardStatus(self._handle)
@@ -413,11 +432,17 @@ class PcscConnection:
             return CardRemovedError(f"{error}: the card was removed")
         return error
 
-    def _card_still_present(self) -> bool:
-        hr, _reader, state, _protocol, _atr = scard.SCardStatus(self._handle)
-        if hr != _S.SCARD_S_SUCCESS:
-            return False
-        return bool(int(state) & (_CARD_PRESENT | _CARD_POWERED))
+    def _card_still_present(self, grace: float = 1.0) -> bool:
+        """After a failed exchange: is the card still there? pcscd notices a removal
+        only at its next presence poll (~400 ms for vpcd), so ask for up to `grace` s."""
+        deadline = time.monotonic() + grace
+        while True:
+            hr, _reader, state, _protocol, _atr = scard.SCardStatus(self._handle)
+            if hr != _S.SCARD_S_SUCCESS or not int(state) & _CARD_PRESENT:
+                return False
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.05)
 
 
 def open_reader(

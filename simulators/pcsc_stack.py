@@ -202,17 +202,19 @@ class PcscStack:
     def start(self) -> PcscStack:
         ensure_packages()
         running = running_pcscd_pid()
-        if running is not None:
-            if not self.reuse:
+        if running is not None and self.reuse:
+            self._adopt(running)
+            return self
+        # Queue behind another PcscStack first: its pcscd holds the lock while it lives.
+        self._take_lock()
+        try:
+            running = running_pcscd_pid()
+            if running is not None:
                 raise PcscStackError(
                     f"pcscd is already running (pid {running}); one pcscd per machine. Stop "
                     f"it (`kill {running}` or `mynaterm pcsc-stack down`), or reuse it "
                     "(MYNATERM_PCSCD_REUSE=1 / --reuse)"
                 )
-            self._adopt(running)
-            return self
-        self._take_lock()
-        try:
             self._launch()
         except BaseException:
             self._release_lock()
