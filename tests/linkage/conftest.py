@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from linkage_helpers import TERMINAL_AGENCY, TOKENS
+from linkage_helpers import TERMINAL_AGENCY, TOKENS, core_config
 
-from simulators.core.config import Agency, CoreConfig, token_sha256
 from simulators.core.core import SymbolCore
 from simulators.personas import Persona, load_personas
 from terminal.audit.trail import AuditTrail
@@ -153,11 +152,6 @@ def registry(store: Store, mynumber_index: MyNumberIndex) -> LinkageRegistry:
 @pytest.fixture
 def audit(store: Store) -> AuditTrail:
     return AuditTrail(store)
-
-
-def core_config(master: bytes = b"\x42" * 32) -> CoreConfig:
-    agencies = tuple(Agency(code, code) for code in TOKENS)
-    return CoreConfig(master, agencies, {token_sha256(t): a for a, t in TOKENS.items()})
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from simulators.core.config import Agency, CoreConfig, token_sha256
 from terminal.audit.trail import Operator
 from terminal.linkage.types import CertInfo
 
@@ -22,3 +23,8 @@ OPERATOR = Operator("officer-7", "counter-01")
 def cert(serial: int, kid: str = AUTH_CA_KID, *, days: int = 5 * 365) -> CertInfo:
     now = dt.datetime.now(dt.UTC)
     return CertInfo(serial, kid, now - dt.timedelta(days=1), now + dt.timedelta(days=days))
+
+
+def core_config(master: bytes = b"\x42" * 32) -> CoreConfig:
+    agencies = tuple(Agency(code, code) for code in TOKENS)
+    return CoreConfig(master, agencies, {token_sha256(t): a for a, t in TOKENS.items()})
