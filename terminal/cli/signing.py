@@ -1,0 +1,453 @@
+"""Login tokens and document signatures from the command line.
+
+`auth challenge|respond|verify` run the kiosk login by hand (the challenge store is a
+small file, so single use holds across processes); `sign`/`verify` make and check
+detached CAdES-BES signatures, `sign-pdf`/`verify-pdf` PAdES ones. PINs come from a
+no-echo prompt, MYNATERM_PIN or --pin-stdin, never argv; the PIN status is read first,
+so a blocked PIN is reported without sending it, and VERIFY is sent at most once."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from cryptography import x509
+
+from jpki.auth import (
+    AuthTokenError,
+    AuthTokenValidator,
+    ChallengeFileError,
+    FileChallengeStore,
+    create_auth_token,
+)
+from jpki.cms import CmsError, sign_cms, verify_cms
+from jpki.constants import CertKind, KeyKind, PinKind
+from jpki.jpki_ap import JpkiSession
+from jpki.pdf import PdfSignatureError, sign_pdf, verify_pdf
+from jpki.signer import JpkiCardSigner
+from jpki.validation import (
+    CertificateRevokedError,
+    CertificateValidator,
+    CrlError,
+    RevocationResult,
+    RevocationUnknownError,
+    TrustAnchor,
+    TrustStore,
+    ValidationError,
+)
+from jpki.validation.certinfo import revocation_pointers
+from jpki.validation.crlstore import CrlStore
+from terminal.cli.context import CliState
+from terminal.cli.errors import EXIT_CODES, cli_errors
+from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.pins import PinStdinOption, read_pin
+
+auth_app = typer.Typer(help="PIN-gated login with the auth certificate.", no_args_is_help=True)
+
+PkiOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--pki", help="Test PKI directory for trust anchors and CRLs (default: $MYNATERM_HOME/pki)."
+    ),
+]
+OriginOption = Annotated[
+    str, typer.Option("--origin", help="The relying party's origin, e.g. https://portal.example")
+]
+
+_PIN_LABELS = {PinKind.AUTH: "auth (4 digits)", PinKind.SIGN: "sign (6-16 A-Z 0-9)"}
+
+
+def _challenge_store() -> FileChallengeStore:
+    from simulators.home import mynaterm_home
+
+    return FileChallengeStore(mynaterm_home() / "challenges.json")
+
+
+@contextmanager
+def _errors(as_json: bool) -> Iterator[None]:
+    """Signature, token and PKI errors carry their own stable codes; the rest go to the
+    shared mapping (PIN, card, validation)."""
+    from simulators.pki import PkiError
+
+    with cli_errors(as_json):
+        try:
+            yield
+        except (AuthTokenError, CmsError, PdfSignatureError) as exc:
+            cause = getattr(exc, "cause", None)
+            fields: dict[str, Any] = cause.fields() if isinstance(cause, ValidationError) else {}
+            fail(
+                str(exc),
+                code=exc.code,
+                as_json=as_json,
+                exit_code=EXIT_CODES.get(exc.code, 1),
+                **fields,
+            )
+        except ChallengeFileError as exc:
+            fail(str(exc), code="CHALLENGE_STORE", as_json=as_json)
+        except PkiError as exc:
+            fail(f"{exc} (create one with `mynaterm pki init`)", code="PKI_STATE", as_json=as_json)
+
+
+# --- trust and revocation from the local test PKI ----------------------------------------
+
+
+def open_local_pki(directory: Path | None) -> Any:
+    """The test PKI in `directory` (default $MYNATERM_HOME/pki); PkiStateError if none."""
+    from simulators.home import mynaterm_home
+    from simulators.pki import TestPki
+
+    return TestPki.open(directory if directory is not None else mynaterm_home() / "pki")
+
+
+class LocalCrlRevocation:
+    """Revocation from verified CRLs held in a jpki.validation CrlStore: a serial on the
+    partition's fresh CRL is revoked, absent is good, and no usable CRL for the
+    partition means "cannot decide" (hard fail upstream)."""
+
+    def __init__(self, store: CrlStore) -> None:
+        self.store = store
+
+    def check(
+        self, cert: x509.Certificate, issuer: TrustAnchor, *, at: datetime
+    ) -> RevocationResult:
+        partition = revocation_pointers(cert).partition
+        try:
+            entry = self.store.lookup(
+                partition, cert.serial_number, issuer_key_id=issuer.key_id, at=at
+            )
+            info = self.store.index(partition, issuer.key_id).info
+        except CrlError as exc:
+            raise RevocationUnknownError(
+                serial=cert.serial_number, reasons=[("crl", f"{exc.reason_code}: {exc}")]
+            ) from exc
+        if entry is not None:
+            raise CertificateRevokedError(
+                serial=cert.serial_number,
+                revoked_at=entry.revoked_at,
+                reason=entry.reason,
+                source="crl",
+            )
+        return RevocationResult(
+            status="good",
+            source="crl",
+            checked_at=at,
+            this_update=info.this_update,
+            next_update=info.next_update,
+        )
+
+
+def crls_of(pki: Any, kind: str, now: datetime) -> list[bytes]:
+    """The current CRL of every partition of `kind` in the local test PKI."""
+    return [pki.crl(kind, partition, now=now) for partition in pki.partitions(kind)]
+
+
+def sign_crls(pki: Any, now: datetime) -> list[bytes]:
+    return crls_of(pki, "sign", now)
+
+
+def validator_for(pki: Any, *, now: datetime | None = None) -> CertificateValidator:
+    """The project's validator: the local PKI's anchors, revocation from its CRLs (each
+    verified by CrlStore before use), hard fail."""
+    now = now or datetime.now(UTC)
+    trust = TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
+    store = CrlStore()
+    for kind in ("auth", "sign"):
+        for crl in crls_of(pki, kind, now):
+            store.load(crl, trust, at=now)
+    return CertificateValidator(trust, revocation=LocalCrlRevocation(store))
+
+
+def _unlock(session: JpkiSession, kind: PinKind, *, pin_stdin: bool, as_json: bool) -> None:
+    """Read the PIN status (no try spent); refuse a blocked PIN without sending it; then
+    ask for the PIN and VERIFY exactly once."""
+    status = session.pin_status(kind)
+    if status.blocked:
+        fail(
+            f"the {kind.value} PIN is blocked; it can be reset only at the municipal counter",
+            code="PIN_BLOCKED",
+            as_json=as_json,
+            exit_code=EXIT_CODES["PIN_BLOCKED"],
+            remaining=0,
+        )
+    if status.verified:
+        return
+    pin = read_pin(_PIN_LABELS[kind], pin_stdin=pin_stdin)
+    session.verify_pin(kind, pin, check_status_first=False)
+
+
+def _read_input(path: Path) -> bytes:
+    return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+
+
+# --- login -------------------------------------------------------------------------
+
+
+@auth_app.command("challenge")
+def auth_challenge(
+    origin: OriginOption,
+    session: Annotated[
+        str | None,
+        typer.Option("--session", help="Session id to bind (default: a new random one)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue a single-use challenge (nonce) for ORIGIN, valid 5 minutes."""
+    with _errors(as_json):
+        challenge = _challenge_store().issue(session or secrets.token_urlsafe(16), origin)
+    payload = {
+        "nonce": challenge.nonce,
+        "session_id": challenge.session_id,
+        "origin": challenge.origin,
+        "expires_at": challenge.expires_at.isoformat(),
+    }
+
+    def human() -> None:
+        console.print(f"nonce:      {challenge.nonce}")
+        console.print(f"session id: {challenge.session_id}")
+        console.print(f"expires at: {challenge.expires_at.isoformat(timespec='seconds')}")
+
+    emit(payload, as_json, human)
+
+
+@auth_app.command("respond")
+def auth_respond(
+    ctx: typer.Context,
+    challenge: Annotated[str, typer.Option("--challenge", help="The nonce to answer.")],
+    origin: OriginOption,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the token here.")] = None,
+    pin_stdin: PinStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Have the card answer a challenge: asks the auth PIN, signs with the AUTH key."""
+    state: CliState = ctx.obj
+    with _errors(as_json), state.channel(as_json=as_json) as channel:
+        session = JpkiSession(channel)
+        _unlock(session, PinKind.AUTH, pin_stdin=pin_stdin, as_json=as_json)
+        token = create_auth_token(JpkiCardSigner(session, KeyKind.AUTH), origin, challenge)
+    text = token.to_json()
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        emit({"token_file": str(out)}, as_json, lambda: console.print(f"token written to {out}"))
+    elif as_json:
+        emit({"token": text}, as_json)
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@auth_app.command("verify")
+def auth_verify(
+    token_file: Annotated[Path, typer.Argument(help="Token file ('-' for stdin).")],
+    origin: OriginOption,
+    challenge: Annotated[str, typer.Option("--challenge", help="The nonce it answers.")],
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            help="Session id the challenge was issued to (default: the one recorded with it).",
+        ),
+    ] = None,
+    pki_dir: PkiOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify a login token: challenge (single use), signature, chain, revocation."""
+    with _errors(as_json):
+        raw = _read_input(token_file)
+        store = _challenge_store()
+        # The CLI is its own relying party: without --session it uses the session the
+        # challenge was recorded with (a taken or unknown nonce then fails in `take`).
+        session_id = session or store.peek_session(challenge) or "-"
+        pki = open_local_pki(pki_dir)
+        result = AuthTokenValidator(validator_for(pki), store, origin).validate(
+            raw, session_id, challenge
+        )
+    payload: dict[str, Any] = {
+        "authenticated": True,
+        "serial": str(result.serial),
+        "serial_hex": f"{result.serial:x}",
+        "issuer_key_id": result.issuer_key_id.hex() if result.issuer_key_id else None,
+        "subject_cn": result.subject_cn,
+        "checked_at": result.record.checked_at.isoformat(),
+        "revocation": {
+            "source": result.record.revocation_source,
+            "status": result.record.revocation_status,
+        },
+    }
+
+    def human() -> None:
+        console.print(f"[green]authenticated[/]: certificate serial {result.serial}")
+        console.print(
+            f"revocation: {result.record.revocation_status} ({result.record.revocation_source})"
+        )
+
+    emit(payload, as_json, human)
+
+
+# --- detached CMS --------------------------------------------------------------------
+
+
+def sign_command(
+    ctx: typer.Context,
+    file: Annotated[
+        Path, typer.Argument(help="The document to sign.", exists=True, dir_okay=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the .p7s signature.")],
+    with_ca: Annotated[
+        bool, typer.Option("--with-ca/--without-ca", help="Include the sign CA certificate.")
+    ] = True,
+    pin_stdin: PinStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign FILE with the card's signature key (asks the sign PIN): detached CAdES-BES."""
+    state: CliState = ctx.obj
+    content = file.read_bytes()
+    with _errors(as_json), state.channel(as_json=as_json) as channel:
+        session = JpkiSession(channel)
+        _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
+        extra = (session.read_certificate(CertKind.SIGN_CA),) if with_ca else ()
+        signature = sign_cms(
+            content, JpkiCardSigner(session, KeyKind.SIGN), extra_certificates=extra
+        )
+    out.write_bytes(signature)
+    emit(
+        {"signature_file": str(out), "size": len(signature)},
+        as_json,
+        lambda: console.print(f"signature written to {out}"),
+    )
+
+
+def _four(facts: Any) -> dict[str, str] | None:
+    if facts is None:
+        return None
+    return {
+        "name": facts.name,
+        "sex": facts.sex,
+        "birth_date": facts.birth_date,
+        "address": facts.address,
+    }
+
+
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="The signed document.", exists=True, dir_okay=False)],
+    signature: Annotated[
+        Path, typer.Option("--signature", help="The .p7s file.", exists=True, dir_okay=False)
+    ],
+    pki_dir: PkiOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify a detached signature: content, signature, signer certificate, revocation."""
+    with _errors(as_json):
+        pki = open_local_pki(pki_dir)
+        result = verify_cms(file.read_bytes(), signature.read_bytes(), validator_for(pki))
+    payload = {
+        "valid": True,
+        "serial": str(result.serial),
+        "subject": result.subject,
+        "hash": result.hash_name,
+        "signing_time": result.signing_time.isoformat() if result.signing_time else None,
+        "validated_at": result.validated_at.isoformat(),
+        "signer": _four(result.basic_four),
+    }
+
+    def human() -> None:
+        console.print(f"[green]valid signature[/] by certificate serial {result.serial}")
+        if result.basic_four is not None:
+            console.print(f"signer: {result.basic_four.name}, {result.basic_four.address}")
+        if result.signing_time:
+            console.print(f"claimed signing time: {result.signing_time.isoformat()}")
+
+    emit(payload, as_json, human)
+
+
+# --- PDF ---------------------------------------------------------------------------------
+
+
+def sign_pdf_command(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="PDF to sign.", exists=True, dir_okay=False)],
+    target: Annotated[Path, typer.Argument(help="Where to write the signed PDF.")],
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    location: Annotated[str | None, typer.Option("--location")] = None,
+    pin_stdin: PinStdinOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign a PDF (PAdES) with the card's signature key (asks the sign PIN)."""
+    state: CliState = ctx.obj
+    pdf = source.read_bytes()
+    with _errors(as_json), state.channel(as_json=as_json) as channel:
+        session = JpkiSession(channel)
+        _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
+        ca = session.read_certificate(CertKind.SIGN_CA)
+        signed = sign_pdf(
+            pdf,
+            JpkiCardSigner(session, KeyKind.SIGN),
+            reason=reason,
+            location=location,
+            ca_certificates=(ca,),
+        )
+    target.write_bytes(signed)
+    emit(
+        {"signed_pdf": str(target), "size": len(signed)},
+        as_json,
+        lambda: console.print(f"signed PDF written to {target}"),
+    )
+
+
+def verify_pdf_command(
+    file: Annotated[Path, typer.Argument(help="Signed PDF.", exists=True, dir_okay=False)],
+    pki_dir: PkiOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate every signature of a PDF with pyHanko (trust roots and CRLs from the
+    test PKI) and the project's validator (chain, validity, revocation, hard fail)."""
+    with _errors(as_json):
+        pki = open_local_pki(pki_dir)
+        now = datetime.now(UTC)
+        results = verify_pdf(
+            file.read_bytes(),
+            pki.trust_anchors("sign"),
+            crls=sign_crls(pki, now),
+            checker=validator_for(pki),
+            at=now,
+        )
+    rows = [
+        {
+            "field": r.field_name,
+            "ok": r.ok,
+            "intact": r.intact,
+            "trusted": r.trusted,
+            "covers_whole_document": r.covers_whole_document,
+            "revoked": r.revoked,
+            "pyhanko_revocation_checked": r.pyhanko_revocation_checked,
+            "pyhanko_summary": r.pyhanko_summary,
+            "serial": str(r.signer_serial),
+            "signing_time": r.signing_time.isoformat() if r.signing_time else None,
+            "signer": _four(r.basic_four),
+        }
+        for r in results
+    ]
+    all_ok = all(r.ok for r in results)
+
+    def human() -> None:
+        for row in rows:
+            mark = "[green]valid[/]" if row["ok"] else "[red]NOT valid[/]"
+            console.print(
+                f"{row['field']}: {mark} ({row['pyhanko_summary']}), serial {row['serial']}"
+            )
+
+    emit({"valid": all_ok, "signatures": rows}, as_json, human)
+    if not all_ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(auth_app, name="auth")
+    app.command("sign")(sign_command)
+    app.command("verify")(verify_command)
+    app.command("sign-pdf")(sign_pdf_command)
+    app.command("verify-pdf")(verify_pdf_command)
