@@ -7,11 +7,13 @@ Decisions where jpki-card.md leaves room (each a choice, documented here once):
 - CLA: 00 for every command, 80 for COMPUTE DIGITAL SIGNATURE (80 2A) only. Any other
   CLA, and 00 2A or 80 with another INS, -> 6E00. Unknown INS -> 6D00 (checked after
   the CLA is one of 00/80).
-- SELECT needs P2=0C (no FCI); anything else -> 6A86. P1=04 selects an applet by its
-  exact AID (Lc 1-16, else 6700); P1=02 selects an EF of the current applet (Lc must
-  be 2, else 6700); other P1 -> 6A86. Selecting an EF before any applet -> 6A82: after
-  reset the current DF is the master file, which holds none of the applets' EFs. A
-  failed SELECT leaves the selection as it was. Le on SELECT is ignored.
+- SELECT: P1=04 selects an applet by its exact AID (Lc 1-16, else 6700); an unknown
+  AID -> 6A82 whatever P2 is (drivers probing other AIDs must see "not found"); a
+  known AID needs P2=0C (no FCI), else 6A86. P1=02 P2=0C selects an EF of the current
+  applet (Lc must be 2, else 6700); any other P1/P2 -> 6A86. Selecting an EF before
+  any applet -> 6A82: after reset the current DF is the master file, which holds none
+  of the applets' EFs. A failed SELECT leaves the selection as it was. Le on SELECT is
+  ignored.
 - Selecting an applet clears verified PINs; re-selecting the applet that is already
   current clears them too unless `reselect_clears_pins` is False (OpenSC logs out by
   re-selecting, so a real card must clear; the option exists for clients that want to
@@ -133,22 +135,24 @@ class CardOs:
     # --- SELECT ---------------------------------------------------------------------
 
     def _select(self, command: CommandApdu) -> bytes:
-        if command.p2 != 0x0C:
-            raise SwError(SW_BAD_P1P2)
         if command.p1 == 0x04:
-            self._select_applet(command.data)
-        elif command.p1 == 0x02:
+            self._select_applet(command.data, command.p2)
+        elif command.p1 == 0x02 and command.p2 == 0x0C:
             self._select_ef(command.data)
         else:
             raise SwError(SW_BAD_P1P2)
         return b""
 
-    def _select_applet(self, aid: bytes) -> None:
+    def _select_applet(self, aid: bytes, p2: int) -> None:
         if not 1 <= len(aid) <= MAX_AID_LENGTH:
             raise SwError(SW_WRONG_LENGTH)
         applet = self.filesystem.applet(aid)
+        # Unknown AIDs answer 6A82 whatever P2 says: OpenSC's other drivers probe with
+        # P2=00 and must see "not here", not a parameter error.
         if applet is None:
             raise SwError(SW_NOT_FOUND)
+        if p2 != 0x0C:
+            raise SwError(SW_BAD_P1P2)
         if applet is not self.current_applet or self.reselect_clears_pins:
             self.security.clear_verified()
         self.current_applet = applet

@@ -91,6 +91,8 @@ def test_all_four_applets_answer_select(card: SoftwareCard, select: str) -> None
         ("00A4040C", 0x6700),  # no AID
         ("00A4040C11" + "00" * 17, 0x6700),  # AID longer than 16 bytes
         ("00A40400" + "0AD392F000260100000001", 0x6A86),  # P2=00 (FCI) not supported
+        ("00A4040009A00000030800001000" + "00", 0x6A82),  # a PIV probe with P2=00
+        ("00A4020002000A", 0x6A86),  # EF with P2=00
         ("00A4080C020018", 0x6A86),  # select by path
         ("00A4000C020018", 0x6A86),  # P1=00
     ],
