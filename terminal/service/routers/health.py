@@ -1,0 +1,29 @@
+"""Liveness and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
+
+from terminal.service.deps import Ctx
+from terminal.service.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    readers: int
+    version: str
+
+
+@router.get("/health", response_model=Health)
+def health(ctx: Ctx) -> Health:
+    return Health(status="ok", readers=len(ctx.readers.all()), version="0.1.0")
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(ctx: Ctx) -> Response:
+    ctx.metrics.readers.set(len(ctx.readers.all()))
+    ctx.metrics.sse_clients.set(ctx.readers.events.subscriber_count)
+    return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,44 @@
+"""Dev/demo simulator controls: insert and pull software cards; hidden otherwise."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from terminal.service import Settings, create_app
+from terminal.service.context import ServiceContext
+from tests.service.conftest import BASE_URL, ORIGIN, Session
+
+
+def test_insert_and_pull(
+    client: TestClient, ctx: ServiceContext, kiosk: Session, card_templates
+) -> None:  # type: ignore[no-untyped-def]
+    ctx.card_library["yamada-taro"] = card_templates["yamada-taro"].copy()
+    cards = client.get("/api/simulator/cards", headers=kiosk.headers).json()
+    assert cards == [{"label": "yamada-taro", "in_reader": None}]
+    inserted = client.post(
+        "/api/simulator/readers/1/insert", json={"card": "yamada-taro"}, headers=kiosk.headers
+    )
+    assert inserted.status_code == 200 and inserted.json()["card_present"] is True
+    # the same plastic card moved to another reader leaves the first one
+    client.post(
+        "/api/simulator/readers/2/insert", json={"card": "yamada-taro"}, headers=kiosk.headers
+    )
+    assert client.get("/api/readers/1", headers=kiosk.headers).json()["card_present"] is False
+    assert client.get("/api/simulator/cards", headers=kiosk.headers).json()[0]["in_reader"] == "2"
+    pulled = client.post("/api/simulator/readers/2/remove", headers=kiosk.headers)
+    assert pulled.json()["card_present"] is False
+    unknown = client.post(
+        "/api/simulator/readers/0/insert", json={"card": "nobody"}, headers=kiosk.headers
+    )
+    assert unknown.status_code == 404
+
+
+def test_hidden_without_the_setting(operator_accounts) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        client.headers["Origin"] = ORIGIN
+        token = client.post(
+            "/api/session", json={"username": "admin1", "password": "admin-test-pass-1"}
+        ).json()["token"]
+        response = client.get("/api/simulator/cards", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404
