@@ -132,7 +132,7 @@ def reader_pool(pcsc_stack: PcscStack) -> Iterator[ReaderPool]:
     pool.unplug_all()
 
 
-class _Slot:
+class SharedReader:
     """The first vpcd reader with a bridge that stays inserted for the whole session;
     tests swap the card behind it, then reset the card (as a fresh insertion would)."""
 
@@ -148,18 +148,37 @@ class _Slot:
             self.bridge.insert()
         assert wait_for_reader(self.reader, present=True, timeout=5), "shared card not seen"
 
+    def swap(self, card: VirtualCard) -> None:
+        """Put `card` behind the first reader, reset as if freshly inserted, and leave
+        the reader free for any client (OpenSC, the CLI)."""
+        from card.pcsc import open_reader
+
+        self.bridge.card = card
+        self.ensure_inserted()
+        with open_reader(self.reader, shared=True, timeout=5) as connection:
+            connection.reset()
+
 
 @pytest.fixture(scope="session")
-def _shared_slot(pcsc_stack: PcscStack) -> Iterator[_Slot]:
+def _shared_slot(pcsc_stack: PcscStack) -> Iterator[SharedReader]:
 
-    slot = _Slot(pcsc_stack.readers[0])
+    slot = SharedReader(pcsc_stack.readers[0])
     slot.ensure_inserted()
     yield slot
     slot.bridge.remove()
 
 
 @pytest.fixture
-def pcsc_channel_factory(_shared_slot: _Slot) -> Iterator[Callable[..., object]]:
+def first_reader(_shared_slot: SharedReader) -> Iterator[SharedReader]:
+    """The first vpcd reader ("Virtual PCD 00 00", index 0): `first_reader.swap(card)`
+    puts a card in it for tools that take the first reader (OpenSC, the CLI)."""
+    yield _shared_slot
+    _shared_slot.bridge.card = FakeCard()
+    _shared_slot.bridge.commands = None
+
+
+@pytest.fixture
+def pcsc_channel_factory(_shared_slot: SharedReader) -> Iterator[Callable[..., object]]:
     """factory(card, *, extended_length=None, tracer=None) -> CardChannel through pcscd + vpcd.
 
     extended_length=None mirrors SoftwareCardConnection (extended unless the card runs

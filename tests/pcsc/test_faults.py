@@ -112,8 +112,7 @@ def test_a_card_that_raises_still_answers_6f00(reader_pool: ReaderPool) -> None:
         assert connection.transmit(bytes.fromhex("00EE000001AA")) == (b"", 0x6F00)
         assert connection.transmit(bytes.fromhex("00EF0000")) == (b"", 0x6F00)
         # and the reader still works afterwards
-        assert connection.transmit(bytes.fromhex("00010203")) == (bytes.fromhex("00010203"),
-                                                                  0x9000)
+        assert connection.transmit(bytes.fromhex("00010203")) == (bytes.fromhex("00010203"), 0x9000)
 
 
 def test_closed_connection_refuses_commands(reader_pool: ReaderPool) -> None:
