@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from card.trace import TRACE
 from jpki.constants import KeyKind, PinKind
 from simulators.card import CardStateError, SoftwareCard
+from simulators.card.contents import integrity_key
 from tests.simulators.software_card_apdu import (
     PIN_STATUS,
     SELECT_CARD_INFO,
@@ -227,6 +228,8 @@ def _secret_strings(card: SoftwareCard) -> list[str]:
             serialization.NoEncryption(),
         ).decode()
         out += [str(numbers.d), f"{numbers.d:x}", f"{numbers.p:x}", pem.splitlines()[1]]
+    manufacturer = integrity_key().private_key.private_numbers()
+    out += [str(manufacturer.d), f"{manufacturer.d:x}"]
     return out
 
 
@@ -265,6 +268,7 @@ def test_no_private_key_or_pin_in_repr_or_logs(
         repr(card._state.security.keys),
         repr(card._os),
         repr(card._state.filesystem),
+        repr(integrity_key()),
     ]
     secrets = [
         *_secret_strings(card),
