@@ -95,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(HTTPStatus.NOT_FOUND, "not found")
         except PkiError as exc:
             self._error(HTTPStatus.NOT_FOUND, str(exc))
+        except Exception:  # a bug must still answer, and leave the server running
+            log.exception("test PKI failed to answer GET %s", path)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
 
     def _get_crl(self, rest: str, generation: str | None) -> None:
         kind, _, partition_path = rest.partition("/")
@@ -106,24 +109,30 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, der, "application/pkix-crl")
 
     def do_POST(self) -> None:
+        # Read (or refuse) the body before anything else: on a kept-alive connection an
+        # unread body would be taken for the next request.
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            self.close_connection = True
+            self._error(HTTPStatus.LENGTH_REQUIRED, "Content-Length required")
+            return
+        if length < 0 or length > MAX_REQUEST_BYTES:
+            self.close_connection = True
+            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "OCSP request too large")
+            return
+        body = self.rfile.read(length)
         path = urlsplit(self.path).path
         if not path.startswith("/ocsp/") or path.count("/") != 2:
             self._error(HTTPStatus.NOT_FOUND, "POST only to /ocsp/<kind>")
             return
         try:
-            length = int(self.headers.get("Content-Length", ""))
-        except ValueError:
-            self._error(HTTPStatus.LENGTH_REQUIRED, "Content-Length required")
-            return
-        if length < 0 or length > MAX_REQUEST_BYTES:
-            self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "OCSP request too large")
-            self.close_connection = True
-            return
-        body = self.rfile.read(length)
-        try:
             self._answer_ocsp(path.removeprefix("/ocsp/"), body)
         except PkiError as exc:
             self._error(HTTPStatus.NOT_FOUND, str(exc))
+        except Exception:
+            log.exception("test PKI failed to answer POST %s", path)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
 
     def _answer_ocsp(self, kind: str, request: bytes) -> None:
         response = self.pki.ocsp_response(request, kind=as_kind(kind))
