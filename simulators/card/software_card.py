@@ -3,6 +3,7 @@ one `process(apdu) -> response` entry point, with power, reset and persistence."
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from pathlib import Path
@@ -19,7 +20,7 @@ from jpki.constants import MYNUMBER_CARD_ATR, Aid, JpkiFile, KeyKind, PinKind
 from simulators.card.card_os import CardOs
 from simulators.card.contents import build_filesystem, integrity_key
 from simulators.card.errors import SW_INTERNAL, SW_WRONG_LENGTH
-from simulators.card.filesystem import BinaryFile
+from simulators.card.filesystem import Applet, BinaryFile, FileSystem
 from simulators.card.security import KeyStore, PinRecord, SecurityState
 from simulators.card.state import CardState, decode_state, encode_state, read_state, write_state
 from simulators.card.transport import T0Framer, T1Framer
@@ -262,11 +263,31 @@ class SoftwareCard:
         self, *, t0: bool | None = None, reselect_clears_pins: bool | None = None
     ) -> SoftwareCard:
         """An independent card with the same memory (same keys: a clone, for tests),
-        powered up fresh, optionally with other options."""
-        clone = self.from_bytes(self.to_bytes())
-        state = clone._state
-        if t0 is not None:
-            state.t0 = t0
-        if reselect_clears_pins is not None:
-            state.reselect_clears_pins = reselect_clears_pins
+        powered up fresh, optionally with other options. Files and PIN records are
+        duplicated; the key objects are immutable and shared, which keeps this fast
+        (no re-parsing of the keys)."""
+        with self._lock:
+            source = self._state
+            filesystem = FileSystem()
+            for applet in source.filesystem.applets.values():
+                clone = Applet(applet.aid, applet.label)
+                for ef in applet.files.values():
+                    clone.add(dataclasses.replace(ef))
+                filesystem.add(clone)
+            pins = {
+                kind: dataclasses.replace(record, kdf=dict(record.kdf))
+                for kind, record in source.security.pins.items()
+            }
+            state = CardState(
+                persona_id=source.persona_id,
+                filesystem=filesystem,
+                security=SecurityState(pins, source.security.keys),
+                reselect_clears_pins=(
+                    source.reselect_clears_pins
+                    if reselect_clears_pins is None
+                    else reselect_clears_pins
+                ),
+                t0=source.t0 if t0 is None else t0,
+                integrity_public_key=source.integrity_public_key,
+            )
         return type(self)(state)

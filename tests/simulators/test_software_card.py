@@ -502,3 +502,9 @@ def test_copies_are_independent(yamada_card_template: SoftwareCard) -> None:
     assert sw(one, verify("0000")) == 0x63C2
     assert two.pin_remaining(PinKind.AUTH) == 3
     assert yamada_card_template.pin_remaining(PinKind.AUTH) == 3
+    assert sw(one, verify(AUTH_PIN)) == 0x9000
+    assert sw(one, change_pin("5555")) == 0x9000
+    assert sw(two, SELECT_JPKI) == 0x9000
+    assert sw(two, select_ef(0x0018)) == 0x9000
+    assert sw(two, verify(AUTH_PIN)) == 0x9000  # the other clone kept the old PIN
+    assert two.auth_certificate == one.auth_certificate  # same memory otherwise
