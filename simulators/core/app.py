@@ -2,7 +2,8 @@
 agency's API token (`Authorization: Bearer <token>`); errors are
 `{"error": {"code", "message"}}` with the status of the typed error."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: FastAPI reads the route signatures at
+# run time, and the local `Caller` dependency alias must be a real object for that.
 
 from typing import Annotated
 

@@ -1,0 +1,261 @@
+"""`mynaterm core serve`, `mynaterm audit verify|list`, `mynaterm link show`,
+`mynaterm revoke`: the symbol core, the audit trail and the linkage registry.
+
+The database is --db URL, else $MYNATERM_DB_URL, else SQLite at
+mynaterm_home()/terminal.db. Who acts is --operator (else $MYNATERM_OPERATOR, else the
+login name) on --terminal (else $MYNATERM_TERMINAL_ID, else the host name); lookups and
+changes are audited under that name."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from terminal.audit import AuditTrail, Operator
+from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.db import StoreError, open_store
+from terminal.db.engine import Store
+from terminal.linkage import LinkageError, LinkageRegistry, PersonView, RevocationReason
+
+core_app = typer.Typer(
+    help="Symbol core (stands in for the national core system).", no_args_is_help=True
+)
+audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
+link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $MYNATERM_DB_URL or SQLite in MYNATERM_HOME/terminal.db).",
+    ),
+]
+OperatorOption = Annotated[
+    str | None, typer.Option("--operator", help="Operator id recorded in the audit trail.")
+]
+TerminalOption = Annotated[
+    str | None, typer.Option("--terminal", help="Terminal id recorded in the audit trail.")
+]
+# Exit codes scripts can act on (others: 1).
+EXIT_CODES = {
+    "STORE_UNAVAILABLE": 7,
+    "STORE_BUSY": 7,
+    "CORE_CONFIG": 7,
+    "AUDIT_BROKEN": 9,
+    "CERT_REVOKED": 10,
+    "UNKNOWN_SERIAL": 4,
+    "UNKNOWN_PERSON": 4,
+    "NOT_LINKED": 4,
+}
+
+
+def _operator(operator: str | None, terminal: str | None) -> Operator:
+    return Operator(
+        operator or os.environ.get("MYNATERM_OPERATOR") or getpass.getuser(),
+        terminal or os.environ.get("MYNATERM_TERMINAL_ID") or socket.gethostname(),
+    )
+
+
+@contextmanager
+def _store(db: str | None, as_json: bool) -> Iterator[Store]:
+    try:
+        store = open_store(db)
+    except StoreError as exc:
+        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
+    try:
+        yield store
+    except (StoreError, LinkageError) as exc:
+        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
+    finally:
+        store.close()
+
+
+# ---- core ------------------------------------------------------------------------------
+
+
+@core_app.command("serve")
+def core_serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1.")] = 8766,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Generate and keep a random master key and dev agency tokens under "
+            "MYNATERM_HOME/core (0600). Without it the key must be configured.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Serve the symbol core over HTTP on 127.0.0.1 until interrupted."""
+    import uvicorn
+
+    from simulators.core import CoreError, SymbolCore
+    from simulators.core.app import create_core_app
+
+    try:
+        core = SymbolCore.from_environment(dev=dev)
+    except CoreError as exc:
+        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
+    url = f"http://127.0.0.1:{port}"
+    info = {"url": url, "agencies": [a.code for a in core.agencies()], "dev": dev}
+    emit(
+        info,
+        as_json,
+        lambda: console.print(
+            f"symbol core on [bold]{url}[/] (agencies: {', '.join(info['agencies'])})"
+        ),
+    )
+    try:
+        uvicorn.run(create_core_app(core), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        core.close()
+
+
+# ---- audit -----------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Check the whole chain; exit 9 and name the first broken seq when it is not intact."""
+    with _store(db, as_json) as store:
+        report = AuditTrail(store).verify()
+    if not report.ok:
+        fail(
+            f"audit trail broken at seq {report.bad_seq}: {report.problem}",
+            code="AUDIT_BROKEN",
+            as_json=as_json,
+            exit_code=EXIT_CODES["AUDIT_BROKEN"],
+            bad_seq=report.bad_seq,
+            records=report.records,
+        )
+    emit(
+        report.as_dict(),
+        as_json,
+        lambda: console.print(
+            f"[green]audit trail intact[/]: {report.records} records, head {report.head_hash[:16]}…"
+        ),
+    )
+
+
+@audit_app.command("list")
+def audit_list(
+    db: DbOption = None,
+    since: Annotated[int, typer.Option("--since", help="Only records after this seq.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Audit records, oldest first."""
+    with _store(db, as_json) as store:
+        entries = AuditTrail(store).list(since_seq=since, limit=limit)
+
+    def human() -> None:
+        table = Table("seq", "when (UTC)", "operator@terminal", "operation", "subject", "result")
+        for e in entries:
+            table.add_row(
+                str(e.seq),
+                e.recorded_at,
+                f"{e.operator_id}@{e.terminal_id}",
+                e.operation,
+                f"{e.subject_kind}:{e.subject_ref}",
+                e.result,
+            )
+        console.print(table)
+
+    emit([e.as_dict() for e in entries], as_json, human)
+
+
+# ---- link / revoke ---------------------------------------------------------------------
+
+
+def _show_person(view: PersonView) -> None:
+    console.print(
+        f"integrated number [bold]{view.integrated_number}[/]"
+        f"{'  (My Number index held)' if view.has_mynumber_index else ''}"
+    )
+    for agency, symbol in view.symbols.items():
+        console.print(f"  {agency:<12} {symbol}")
+    table = Table(
+        "kind", "serial", "issuer key id", "status", "card", "not after", "replaces", "replaced by"
+    )
+    for c in view.certificates:
+        status = c.status + (f" ({c.revoked_reason})" if c.revoked_reason else "")
+        table.add_row(
+            c.kind,
+            c.serial,
+            c.issuer_key_id[:16] + "…",
+            status,
+            c.card_id[:8],
+            c.not_after.date().isoformat(),
+            c.replaces_serial or "",
+            c.replaced_by_serial or "",
+        )
+    console.print(table)
+
+
+@link_app.command("show")
+def link_show(
+    person: Annotated[str | None, typer.Option("--person", help="Integrated number.")] = None,
+    serial: Annotated[str | None, typer.Option("--serial", help="Certificate serial.")] = None,
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer key id (hex).")] = None,
+    db: DbOption = None,
+    operator: OperatorOption = None,
+    terminal: TerminalOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A person's symbols and certificates (with renewal links), by integrated number or
+    by certificate serial. The lookup is audited."""
+    if (person is None) == (serial is None):
+        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json, exit_code=2)
+    who = _operator(operator, terminal)
+    with _store(db, as_json) as store:
+        registry = LinkageRegistry(store)
+        if person is not None:
+            view = registry.person(person, operator=who)
+        else:
+            assert serial is not None
+            view = registry.person_by_serial(serial, issuer_key_id=issuer, operator=who)
+    emit(view.as_dict(), as_json, lambda: _show_person(view))
+
+
+def revoke(
+    serial: Annotated[str, typer.Argument(help="Certificate serial (decimal or 0x-hex).")],
+    reason: Annotated[RevocationReason, typer.Option("--reason", help="Why.")],
+    issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer key id (hex).")] = None,
+    db: DbOption = None,
+    operator: OperatorOption = None,
+    terminal: TerminalOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark a certificate revoked in the linkage registry (it stops resolving for login).
+    Loss, death, card return and key compromise revoke both certificates of the card."""
+    who = _operator(operator, terminal)
+    with _store(db, as_json) as store:
+        result = LinkageRegistry(store).revoke(serial, reason, who, issuer_key_id=issuer)
+    payload: dict[str, Any] = {
+        "integrated_number": result.integrated_number,
+        "revoked": list(result.revoked),
+        "already": list(result.already),
+        "reason": reason.value,
+    }
+    emit(
+        payload,
+        as_json,
+        lambda: console.print(
+            f"revoked {', '.join(result.revoked) or 'nothing new'}"
+            + (f" (already: {', '.join(result.already)})" if result.already else "")
+        ),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(core_app, name="core")
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(link_app, name="link")
+    app.command("revoke")(revoke)

@@ -1,0 +1,288 @@
+"""The symbol core: keyed one-way symbols per agency, translation only inside the core,
+configuration from the environment, the HTTP API and its clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from linkage_helpers import TERMINAL_AGENCY, TOKENS, core_config
+
+from simulators.core import (
+    CoreConfigError,
+    Forbidden,
+    InvalidResidentCode,
+    SymbolCore,
+    Unauthenticated,
+    UnknownAgency,
+    UnknownSymbol,
+    load_core_config,
+)
+from simulators.core.app import create_core_app
+from simulators.core.config import dev_token
+from simulators.personas import Persona
+from terminal.linkage.core_client import (
+    CoreClient,
+    CoreClientError,
+    CoreUnavailable,
+    InProcessCoreClient,
+)
+
+AGENCIES = ["portal", "tax", "pension"]
+
+
+def test_symbols_are_stable_per_agency_and_differ_between_agencies(
+    core: SymbolCore, personas: list[Persona]
+) -> None:
+    taro, hanako = personas[0], personas[1]
+    first = core.person_symbols(taro.resident_code, AGENCIES, caller=TERMINAL_AGENCY)
+    again = core.person_symbols(taro.resident_code, reversed(AGENCIES), caller=TERMINAL_AGENCY)
+    assert first == again  # same person, same symbol per agency
+    assert set(first) == {TERMINAL_AGENCY, *AGENCIES}  # the caller's own symbol included
+    assert len(set(first.values())) == len(first)  # a different symbol per agency
+    other = core.person_symbols(hanako.resident_code, AGENCIES, caller=TERMINAL_AGENCY)
+    assert not set(other.values()) & set(first.values())
+    for symbol in first.values():
+        assert len(symbol) == 32 and symbol.isalnum() and symbol.isupper()
+        assert taro.resident_code not in symbol
+    # Another core (another master key) derives unrelated symbols.
+    foreign = SymbolCore(core_config(master=b"\x07" * 32))
+    assert not set(
+        foreign.person_symbols(taro.resident_code, AGENCIES, caller=TERMINAL_AGENCY).values()
+    ) & set(first.values())
+
+
+def test_translation_only_through_the_core(core: SymbolCore, personas: list[Persona]) -> None:
+    taro = personas[0]
+    symbols = core.person_symbols(taro.resident_code, AGENCIES, caller=TERMINAL_AGENCY)
+    assert core.translate("tax", symbols["tax"], "pension", caller="tax") == symbols["pension"]
+    assert (
+        core.translate(TERMINAL_AGENCY, symbols[TERMINAL_AGENCY], "portal", caller=TERMINAL_AGENCY)
+        == symbols["portal"]
+    )
+    with pytest.raises(Forbidden):  # an agency translates only its own symbols
+        core.translate("tax", symbols["tax"], "pension", caller="pension")
+    with pytest.raises(UnknownSymbol):  # a symbol of another agency is not a tax symbol
+        core.translate("tax", symbols["pension"], "portal", caller="tax")
+    with pytest.raises(UnknownAgency):
+        core.translate("tax", symbols["tax"], "police", caller="tax")
+    with pytest.raises(UnknownAgency):
+        core.person_symbols(taro.resident_code, ["police"], caller=TERMINAL_AGENCY)
+    for bad in ("1000000001", "1000000001X", "１００００００００１７", 10000000017):
+        with pytest.raises(InvalidResidentCode):
+            core.person_symbols(bad, [], caller=TERMINAL_AGENCY)  # type: ignore[arg-type]
+    with pytest.raises(Unauthenticated):
+        core.authenticate("not-a-token")
+
+
+def test_index_survives_a_restart(tmp_path: Path, personas: list[Persona]) -> None:
+    index = tmp_path / "index.db"
+    first = SymbolCore(core_config(), index_path=index)
+    symbols = first.person_symbols(personas[2].resident_code, ["tax"], caller=TERMINAL_AGENCY)
+    first.close()
+    second = SymbolCore(core_config(), index_path=index)
+    assert (
+        second.translate("tax", symbols["tax"], "portal", caller="tax")
+        == second.person_symbols(personas[2].resident_code, ["portal"], caller=TERMINAL_AGENCY)[
+            "portal"
+        ]
+    )
+    second.close()
+    # The index keeps symbols only: no resident-record code in the file.
+    assert personas[2].resident_code.encode() not in index.read_bytes()
+
+
+def test_keys_come_from_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MYNATERM_CORE_MASTER_KEY", "MYNATERM_CORE_KEY_FILE", "MYNATERM_CORE_AGENCIES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MYNATERM_HOME", str(tmp_path))
+    with pytest.raises(CoreConfigError):
+        load_core_config()
+    monkeypatch.setenv("MYNATERM_CORE_MASTER_KEY", "ab" * 8)
+    with pytest.raises(CoreConfigError):  # too short
+        load_core_config()
+    monkeypatch.setenv("MYNATERM_CORE_MASTER_KEY", "ab" * 32)
+    with pytest.raises(CoreConfigError):  # agencies not configured
+        load_core_config()
+    agencies = tmp_path / "agencies.toml"
+    agencies.write_text(f'[[agency]]\ncode = "portal"\nname = "P"\ntoken_sha256 = "{"0" * 64}"\n')
+    monkeypatch.setenv("MYNATERM_CORE_AGENCIES", str(agencies))
+    config = load_core_config()
+    assert config.master_key == bytes.fromhex("ab" * 32) and config.agencies[0].code == "portal"
+    assert "ab" * 32 not in repr(config)
+    agencies.write_text('[[agency]]\ncode = "Bad Code"\n')
+    with pytest.raises(CoreConfigError):
+        load_core_config()
+
+
+def test_dev_mode_generates_and_keeps_private_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, personas: list[Persona]
+) -> None:
+    for name in ("MYNATERM_CORE_MASTER_KEY", "MYNATERM_CORE_KEY_FILE", "MYNATERM_CORE_AGENCIES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MYNATERM_HOME", str(tmp_path))
+    first = SymbolCore.from_environment(dev=True)
+    key_file = tmp_path / "core" / "master.key"
+    for generated in (key_file, tmp_path / "core" / "tokens.toml"):
+        assert stat.S_IMODE(generated.stat().st_mode) == 0o600
+    client = InProcessCoreClient(first, dev_token("city-13101"))
+    symbols = client.person_symbols(personas[0].resident_code, ["portal"])
+    first.close()
+    second = SymbolCore.from_environment(dev=True)  # same key and tokens next start
+    again = InProcessCoreClient(second, dev_token("city-13101"))
+    assert again.person_symbols(personas[0].resident_code, ["portal"]) == symbols
+    second.close()
+
+
+# ---- over HTTP --------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def core_url(core: SymbolCore) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_core_app(core), host="127.0.0.1", port=port, log_level="error")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "core server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_http_client_matches_in_process_client(
+    core: SymbolCore, core_url: str, personas: list[Persona]
+) -> None:
+    taro = personas[0]
+    local = InProcessCoreClient(core, TOKENS[TERMINAL_AGENCY])
+    with CoreClient(core_url, TOKENS[TERMINAL_AGENCY], agency=TERMINAL_AGENCY) as remote:
+        over_http = remote.person_symbols(taro.resident_code, ["portal", "tax"])
+        assert over_http == local.person_symbols(taro.resident_code, ["portal", "tax"])
+        assert (
+            remote.translate(TERMINAL_AGENCY, over_http[TERMINAL_AGENCY], "tax") == over_http["tax"]
+        )
+        with pytest.raises(CoreClientError) as unknown:
+            remote.person_symbols(taro.resident_code, ["police"])
+        assert unknown.value.code == "UNKNOWN_AGENCY"
+        with pytest.raises(CoreClientError) as forbidden:
+            remote.translate("tax", over_http["tax"], "portal")
+        assert forbidden.value.code == "FORBIDDEN"
+        with pytest.raises(CoreClientError) as bad_code:
+            remote.person_symbols("123", [])
+        assert bad_code.value.code == "INVALID_RESIDENT_CODE"
+    with (
+        CoreClient(core_url, "wrong-token", agency=TERMINAL_AGENCY) as stranger,
+        pytest.raises(CoreClientError) as refused,
+    ):
+        stranger.person_symbols(taro.resident_code, [])
+    assert refused.value.code == "UNAUTHENTICATED"
+
+
+def test_http_responses_never_carry_the_resident_code(
+    core_url: str, personas: list[Persona]
+) -> None:
+    taro = personas[0]
+    headers = {"Authorization": f"Bearer {TOKENS[TERMINAL_AGENCY]}"}
+    ok = httpx.post(
+        f"{core_url}/v1/persons/symbols",
+        headers=headers,
+        json={"resident_code": taro.resident_code, "agencies": ["portal"]},
+    )
+    assert ok.status_code == 200 and taro.resident_code not in ok.text
+    invalid = httpx.post(
+        f"{core_url}/v1/persons/symbols",
+        headers=headers,
+        json={"resident_code": taro.resident_code, "agencies": "portal"},
+    )
+    assert invalid.status_code == 422 and taro.resident_code not in invalid.text
+    assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
+    anonymous = httpx.post(
+        f"{core_url}/v1/translate",
+        json={"from_agency": "tax", "symbol": "X" * 32, "to_agency": "portal"},
+    )
+    assert anonymous.status_code == 401
+
+
+def test_core_down_or_silent_is_core_unavailable() -> None:
+    with (
+        CoreClient(f"http://127.0.0.1:{_free_port()}", "t", agency="x") as client,
+        pytest.raises(CoreUnavailable),
+    ):
+        client.person_symbols("10000000017", [])
+    # Listening but never answering: the client gives up at its timeout.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with (
+            CoreClient(url, "t", agency="x", timeout=0.5) as client,
+            pytest.raises(CoreUnavailable) as timed_out,
+        ):
+            client.person_symbols("10000000017", [])
+    assert timed_out.value.code == "CORE_UNAVAILABLE"
+
+
+@pytest.mark.slow
+def test_cli_core_serve(
+    tmp_path: Path, personas: list[Persona], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mynaterm = str(Path(sys.executable).with_name("mynaterm"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYNATERM_CORE_")}
+    env["MYNATERM_HOME"] = str(tmp_path)
+    no_key = subprocess.run(
+        [mynaterm, "core", "serve", "--port", str(port), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert no_key.returncode == 7
+    assert json.loads(no_key.stdout)["error"]["code"] == "CORE_CONFIG"
+    proc = subprocess.Popen(
+        [mynaterm, "core", "serve", "--dev", "--port", str(port), "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/v1/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "core serve did not come up"
+            time.sleep(0.1)
+        monkeypatch.setenv("MYNATERM_HOME", str(tmp_path))
+        token = dev_token("city-13101")  # written by the server's dev mode
+        with CoreClient(f"http://127.0.0.1:{port}", token, agency="city-13101") as client:
+            symbols = client.person_symbols(personas[0].resident_code, ["portal"])
+        assert set(symbols) == {"city-13101", "portal"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
