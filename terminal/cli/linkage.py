@@ -104,13 +104,12 @@ def core_serve(
     except CoreError as exc:
         fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
     url = f"http://127.0.0.1:{port}"
-    info = {"url": url, "agencies": [a.code for a in core.agencies()], "dev": dev}
+    codes = [a.code for a in core.agencies()]
+    info = {"url": url, "agencies": codes, "dev": dev}
     emit(
         info,
         as_json,
-        lambda: console.print(
-            f"symbol core on [bold]{url}[/] (agencies: {', '.join(info['agencies'])})"
-        ),
+        lambda: console.print(f"symbol core on [bold]{url}[/] (agencies: {', '.join(codes)})"),
     )
     try:
         uvicorn.run(create_core_app(core), host="127.0.0.1", port=port, log_level="warning")
