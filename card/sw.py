@@ -8,6 +8,7 @@ from enum import IntEnum
 class StatusWord(IntEnum):
     OK = 0x9000
     WRONG_LENGTH = 0x6700
+    INCOMPATIBLE_FILE_STRUCTURE = 0x6981
     SECURITY_STATUS_NOT_SATISFIED = 0x6982
     AUTH_METHOD_BLOCKED = 0x6983
     REFERENCE_DATA_UNUSABLE = 0x6984
@@ -30,6 +31,7 @@ class StatusWord(IntEnum):
 _TEXT: dict[int, str] = {
     0x9000: "success",
     0x6700: "wrong length",
+    0x6981: "command incompatible with file structure",
     0x6982: "security status not satisfied",
     0x6983: "authentication method blocked",
     0x6984: "reference data unusable (blocked)",
