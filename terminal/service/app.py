@@ -17,7 +17,21 @@ from terminal.service.context import ServiceContext
 from terminal.service.errors import STATUS, install_error_handlers
 from terminal.service.metrics import ServiceMetrics
 from terminal.service.readers import ReaderManager
-from terminal.service.routers import card, events, health, pages, readers, session, simulator
+from terminal.service.routers import (
+    audit,
+    auth,
+    card,
+    certificates,
+    counter,
+    events,
+    health,
+    pages,
+    persons,
+    readers,
+    session,
+    signing,
+    simulator,
+)
 from terminal.service.security import GuardMiddleware, OperatorDirectory
 from terminal.service.settings import Settings
 
@@ -82,6 +96,12 @@ def create_app(
         readers,
         events,
         card,
+        auth,
+        counter,
+        persons,
+        signing,
+        certificates,
+        audit,
         simulator,
         pages,
     ):

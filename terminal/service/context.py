@@ -26,6 +26,7 @@ class ServiceContext:
     registry: Any | None = None
     audit: Any | None = None
     core: Any | None = None
+    mynumber_index: Any | None = None
     # Software cards the simulator controls may insert, by label (dev/demo only). The
     # same card object is reused, so its PIN counters persist like a plastic card's.
     card_library: dict[str, Any] = field(default_factory=dict)

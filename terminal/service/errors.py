@@ -68,6 +68,31 @@ STATUS: dict[str, int] = {
     "PERSON_NOT_FOUND": 404,
     "NOT_LINKED": 404,
     "CORE_UNAVAILABLE": 503,
+    "UNKNOWN_SERIAL": 404,
+    "UNKNOWN_PERSON": 404,
+    "AMBIGUOUS_SERIAL": 409,
+    "ALREADY_RENEWED": 409,
+    "ACTIVE_CARD_EXISTS": 409,
+    "SYMBOL_CONFLICT": 409,
+    "CHAIN_LOOP": 409,
+    "INVALID_CERT_INFO": 422,
+    "INVALID_REQUEST": 422,
+    "INVALID_RESIDENT_CODE": 422,
+    "MYNUMBER_INDEX_NOT_CONFIGURED": 501,
+    "MYNUMBER_MISMATCH": 409,
+    "CORE_ERROR": 502,
+    "STORE_UNAVAILABLE": 503,
+    "STORE_BUSY": 503,
+    "STORE_CONFLICT": 409,
+    "STORE_ERROR": 503,
+    "CHALLENGE_NOT_FOUND": 422,
+    "AUTH_FAILED": 422,
+    "VALIDATION_FAILED": 422,
+    "CMS_INVALID": 422,
+    "CMS_MALFORMED": 422,
+    "CMS_DIGEST_MISMATCH": 422,
+    "CMS_SIGNATURE_INVALID": 422,
+    "CMS_SIGNER_CERT_MISMATCH": 422,
     "INTERNAL_ERROR": 500,
 }
 
@@ -134,6 +159,16 @@ def _jpki_error(exc: Exception) -> ServiceError | None:
         return ServiceError("PIN_FORMAT", _safe_message(exc, "the PIN has the wrong format"))
     if name == "NotAMyNumberCardError":
         return ServiceError("NOT_A_MYNUMBER_CARD", "this card is not an Individual Number Card")
+    if any(cls.__name__ == "CoreClientError" for cls in type(exc).__mro__):
+        # The core's own codes (UNAUTHENTICATED, FORBIDDEN) concern the terminal's
+        # credentials at the core, not the operator: never show them as 401/403 here.
+        if getattr(exc, "code", None) == "INVALID_RESIDENT_CODE":
+            return ServiceError("INVALID_RESIDENT_CODE", "the resident-record code is not valid")
+        unavailable = getattr(exc, "code", None) == "CORE_UNAVAILABLE"
+        return ServiceError(
+            "CORE_UNAVAILABLE" if unavailable else "CORE_ERROR",
+            "the symbol core is unavailable" if unavailable else "the symbol core refused",
+        )
     code = getattr(exc, "code", None)
     if isinstance(code, str) and code.isupper() and code.replace("_", "").isalnum():
         fields = _public_fields(exc)

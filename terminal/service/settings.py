@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     core_url: str | None = None
     challenge_ttl_seconds: int = Field(default=120, ge=5, le=3600)
     portal_origin: str = "https://portal.mynaterm.test"
+    # Names this machine in the audit trail (who acted: operator + terminal).
+    terminal_id: str = Field(default="terminal-01", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     @field_validator("allowed_hosts", "allowed_origins", mode="before")
     @classmethod

@@ -117,3 +117,39 @@ def insert_card(ctx: ServiceContext, card_templates):  # type: ignore[no-untyped
         return card
 
     return do
+
+
+# ---- the lower layers, real: test PKI validation, SQLite registry, in-process core ----
+
+TERMINAL_AGENCY = "city-13101"
+CORE_TOKENS = {"portal": "core-tok-portal", TERMINAL_AGENCY: "core-tok-city"}
+
+
+@pytest.fixture
+def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-def]
+    """Attach validation (CRLs re-read on every check, so revocations show at once),
+    a fresh SQLite registry, the symbol core and a My Number index to the app."""
+    from simulators.core.config import Agency, CoreConfig, token_sha256
+    from simulators.core.core import SymbolCore
+    from terminal.db.engine import open_store
+    from terminal.linkage.core_client import InProcessCoreClient
+    from terminal.linkage.secrets import MyNumberIndex
+    from terminal.service.parts import attach_registry, attach_validation
+
+    attach_validation(ctx, test_pki, crl_max_age=0)
+    config = CoreConfig(
+        b"\x42" * 32,
+        tuple(Agency(code, code) for code in CORE_TOKENS),
+        {token_sha256(token): agency for agency, token in CORE_TOKENS.items()},
+    )
+    core = SymbolCore(config)
+    store = open_store(f"sqlite:///{tmp_path / 'terminal.db'}")
+    attach_registry(
+        ctx,
+        store,
+        InProcessCoreClient(core, CORE_TOKENS[TERMINAL_AGENCY]),
+        mynumber_index=MyNumberIndex(b"\x17" * 32),
+    )
+    yield ctx
+    store.close()
+    core.close()

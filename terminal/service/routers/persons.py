@@ -1,0 +1,108 @@
+"""Persons in the linkage registry. The registry never holds the My Number itself (only
+a keyed index), so the number shown comes from the card: masked for clerks, in full for
+officers, and every reveal is written to the audit trail before it is shown."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel
+
+from terminal.service import cardwork
+from terminal.service.deps import Clerk, Ctx, Officer, require_component
+from terminal.service.errors import ServiceError
+from terminal.service.routers.models import ERRORS, Pin, ReaderIdBody
+from terminal.service.routers.readers import ReaderId
+
+router = APIRouter(tags=["persons"], responses=ERRORS)  # type: ignore[arg-type]
+
+PersonId = Path(pattern=r"^[0-9]{15}$", description="Integrated number (団体内統合宛名番号)")
+
+
+class CertificateOut(BaseModel):
+    serial: str
+    kind: str
+    status: str
+    not_before: datetime
+    not_after: datetime
+    revoked_reason: str | None
+    replaces_serial: str | None
+    replaced_by_serial: str | None
+
+
+class PersonOut(BaseModel):
+    person_id: str
+    symbols: dict[str, str]  # agency -> masked symbol
+    has_mynumber_index: bool
+    certificates: list[CertificateOut]
+
+
+class RevealIn(BaseModel):
+    reader_id: ReaderIdBody
+    cardinfo_pin: Pin
+
+
+class MyNumberOut(BaseModel):
+    my_number: str
+    masked: bool
+
+
+class CardInfoPinIn(BaseModel):
+    pin: Pin
+
+
+def _person_out(view: object) -> PersonOut:
+    return PersonOut(
+        person_id=view.integrated_number,  # type: ignore[attr-defined]
+        symbols={k: cardwork.mask_symbol(v) for k, v in view.symbols.items()},  # type: ignore[attr-defined]
+        has_mynumber_index=view.has_mynumber_index,  # type: ignore[attr-defined]
+        certificates=[
+            CertificateOut(
+                serial=c.serial,
+                kind=c.kind,
+                status=c.status,
+                not_before=c.not_before,
+                not_after=c.not_after,
+                revoked_reason=c.revoked_reason,
+                replaces_serial=c.replaces_serial,
+                replaced_by_serial=c.replaced_by_serial,
+            )
+            for c in view.certificates  # type: ignore[attr-defined]
+        ],
+    )
+
+
+@router.get("/api/persons/{person_id}", response_model=PersonOut)
+def get_person(ctx: Ctx, operator: Clerk, person_id: str = PersonId) -> PersonOut:
+    """The person's links and symbols (masked). The lookup is audited."""
+    require_component(ctx.registry, "the linkage registry")
+    assert ctx.registry is not None
+    view = ctx.registry.person(person_id, operator=cardwork.audit_operator(ctx, operator))
+    return _person_out(view)
+
+
+@router.post("/api/persons/{person_id}/reveal", response_model=MyNumberOut)
+def reveal_my_number(
+    body: RevealIn, ctx: Ctx, operator: Officer, person_id: str = PersonId
+) -> MyNumberOut:
+    """Officers only: the full My Number read from the person's card (card-info PIN),
+    after checking it is this person's and recording the view in the audit trail."""
+    require_component(ctx.registry, "the linkage registry")
+    require_component(ctx.mynumber_index, "the My Number index")
+    assert ctx.registry is not None
+    number = cardwork.read_my_number(ctx, body.reader_id, body.cardinfo_pin.get_secret_value())
+    who = cardwork.audit_operator(ctx, operator)
+    found = ctx.registry.person_by_mynumber(number, who)
+    if found.integrated_number != person_id:
+        raise ServiceError("MYNUMBER_MISMATCH", "the card in the reader is another person's")
+    ctx.registry.audit.record_mynumber_view(who, person_id)
+    return MyNumberOut(my_number=number.reveal(), masked=False)
+
+
+@router.post("/api/readers/{reader_id}/mynumber", response_model=MyNumberOut)
+def card_my_number(reader_id: ReaderId, body: CardInfoPinIn, ctx: Ctx, _: Clerk) -> MyNumberOut:
+    """The My Number on the card, masked (last 4 digits) whoever asks: revealing it in
+    full goes through /api/persons/{id}/reveal, which is audited."""
+    number = cardwork.read_my_number(ctx, reader_id, body.pin.get_secret_value())
+    return MyNumberOut(my_number=number.masked, masked=True)
