@@ -89,10 +89,22 @@ class ChallengeBook:
     def purge(self, now: datetime) -> None:
         """Forget what no one can present usefully any more: live challenges and consumed
         nonces whose expiry lies more than FORGET_AFTER in the past. Until then a late
-        or repeated answer is still told apart (expired, replayed) from an unknown one."""
+        or repeated answer is still told apart (expired, replayed) from an unknown one.
+
+        Both dicts are kept in insertion order, which is (nearly) expiry order, so only
+        the oldest entries are looked at: amortised O(1) per operation. An entry out of
+        order merely lingers until the ones before it go; `take` checks expiry itself."""
         horizon = now - FORGET_AFTER
-        self.consumed = {n: exp for n, exp in self.consumed.items() if exp > horizon}
-        self.live = {n: c for n, c in self.live.items() if c.expires_at > horizon}
+        while self.live:
+            nonce, challenge = next(iter(self.live.items()))
+            if challenge.expires_at > horizon:
+                break
+            del self.live[nonce]
+        while self.consumed:
+            nonce, expires_at = next(iter(self.consumed.items()))
+            if expires_at > horizon:
+                break
+            del self.consumed[nonce]
 
     def issue(self, session_id: str, origin: str, now: datetime, lifetime: timedelta) -> Challenge:
         if not session_id:
