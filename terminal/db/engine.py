@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -150,6 +150,15 @@ class Store:
             with self._reader() as session:
                 yield session
                 session.rollback()
+        except DBAPIError as exc:
+            raise translate_db_error(exc) from exc
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A bare Core connection for hot read paths (no ORM session overhead)."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
         except DBAPIError as exc:
             raise translate_db_error(exc) from exc
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from jpki.mynumber import MyNumber
@@ -422,25 +422,9 @@ class LinkageRegistry:
         return resolution
 
     def _resolve(self, serial: str, issuer: str, when: dt.datetime) -> LoginResolution:
-        query = (
-            select(
-                Certificate.kind,
-                Certificate.status,
-                Certificate.revoked_reason,
-                Certificate.not_before,
-                Certificate.not_after,
-                Person.integrated_number,
-                PersonSymbol.symbol,
-            )
-            .join(Person, Person.id == Certificate.person_id)
-            .outerjoin(
-                PersonSymbol,
-                and_(PersonSymbol.person_id == Person.id, PersonSymbol.agency == PORTAL_AGENCY),
-            )
-            .where(Certificate.serial == serial, Certificate.issuer_key_id == issuer)
-        )
-        with self.store.read() as session:
-            row = session.execute(query).first()
+        # The kiosk's hot path: one indexed query on a bare connection.
+        with self.store.read_connection() as conn:
+            row = conn.execute(_RESOLVE_QUERY, {"serial": serial, "issuer": issuer}).first()
         if row is None or row.kind != CertKind.AUTH:
             raise NotLinked(f"no auth certificate {issuer}:{serial} is linked")
         if row.status != CertStatus.ACTIVE:
@@ -547,6 +531,27 @@ class LinkageRegistry:
 
 
 # ---- helpers (each runs inside the caller's session) ----------------------------------
+
+_RESOLVE_QUERY = (
+    select(
+        Certificate.kind,
+        Certificate.status,
+        Certificate.revoked_reason,
+        Certificate.not_before,
+        Certificate.not_after,
+        Person.integrated_number,
+        PersonSymbol.symbol,
+    )
+    .join(Person, Person.id == Certificate.person_id)
+    .outerjoin(
+        PersonSymbol,
+        and_(PersonSymbol.person_id == Person.id, PersonSymbol.agency == PORTAL_AGENCY),
+    )
+    .where(
+        Certificate.serial == bindparam("serial"),
+        Certificate.issuer_key_id == bindparam("issuer"),
+    )
+)
 
 
 def _check_symbols(symbols: Mapping[str, str]) -> dict[str, str]:
