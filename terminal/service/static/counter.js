@@ -129,6 +129,7 @@
     }
     if (result.portal_symbol_hint) entries.push([t("login.symbol"), result.portal_symbol_hint]);
     if (result.my_number) entries.push(["My Number", result.my_number]);
+    for (const old of result.replaces || []) entries.push([`replaces ${old.kind}`, old.serial]);
     return entries;
   }
 
@@ -136,47 +137,60 @@
     return Object.fromEntries(new FormData(form).entries());
   }
 
-  async function showPerson(personId, reveal) {
-    const path = `/api/persons/${encodeURIComponent(personId)}` + (reveal ? "/reveal" : "");
-    const person = await api(reveal ? "POST" : "GET", path);
+  async function showPerson(personId) {
+    const person = await api("GET", `/api/persons/${encodeURIComponent(personId)}`);
     state.personId = personId;
+    const symbols = Object.entries(person.symbols).map(([k, v]) => `${k}: ${v}`).join(", ");
     $("#person").replaceChildren(table([
-      ["ID", person.person_id], ["My Number", person.my_number],
-      ["links", (person.links || []).map((l) => `${l.kind}:${l.serial}`).join(", ")],
+      ["ID", person.person_id], ["symbols", symbols],
+      ["certificates", person.certificates.map((c) => `${c.kind}:${c.serial} (${c.status})`).join(", ")],
     ]));
     const canReveal = state.session.roles.some((r) => r === "officer" || r === "admin");
-    show($("#reveal"), canReveal && !reveal);
+    show($("#reveal-form"), canReveal && person.has_mynumber_index);
+  }
+
+  async function revealMyNumber(form) {
+    const v = formValues(form);
+    form.reset();
+    const result = await api("POST", `/api/persons/${encodeURIComponent(state.personId)}/reveal`,
+                             { reader_id: state.readerId, cardinfo_pin: v.cardinfo_pin });
+    $("#person").append(table([["My Number", result.my_number]]));
   }
 
   function wireForms() {
     $("#issuance-form").onsubmit = (event) => {
       event.preventDefault();
       const v = formValues(event.target);
-      run(event.target, "/api/issuance",
-          { reader_id: state.readerId, resident_code: v.resident_code,
-            auth_pin: v.auth_pin, sign_pin: v.sign_pin }, linkEntries);
+      const body = { reader_id: state.readerId, resident_code: v.resident_code,
+                     auth_pin: v.auth_pin, sign_pin: v.sign_pin };
+      if (v.cardinfo_pin) body.cardinfo_pin = v.cardinfo_pin;
+      run(event.target, "/api/issuance", body, linkEntries);
     };
     $("#renewal-form").onsubmit = (event) => {
       event.preventDefault();
       const v = formValues(event.target);
       run(event.target, "/api/renewal",
-          { reader_id: state.readerId, resident_code: v.resident_code,
+          { reader_id: state.readerId, old_auth_serial: v.old_auth_serial,
             auth_pin: v.auth_pin, sign_pin: v.sign_pin }, linkEntries);
     };
     $("#revocation-form").onsubmit = (event) => {
       event.preventDefault();
       const v = formValues(event.target);
       run(event.target, "/api/revocation", { serial: v.serial, reason: v.reason },
-          (result) => [[t("serial"), result.serial], ["revoked", String(result.revoked)]]);
+          (result) => [["person", result.person_id], [t("serial"), result.serial],
+                       ["revoked", result.revoked.join(", ")],
+                       ["already", result.already.join(", ")]]);
     };
     $("#person-form").onsubmit = async (event) => {
       event.preventDefault();
       setError("");
-      try { await showPerson(formValues(event.target).person_id, false); }
+      try { await showPerson(formValues(event.target).person_id); }
       catch (err) { setError(MT.errorText(err)); }
     };
-    $("#reveal").onclick = async () => {
-      try { await showPerson(state.personId, true); }
+    $("#reveal-form").onsubmit = async (event) => {
+      event.preventDefault();
+      setError("");
+      try { await revealMyNumber(event.target); }
       catch (err) { setError(MT.errorText(err)); }
     };
     for (const tab of document.querySelectorAll("[data-tab]")) {
