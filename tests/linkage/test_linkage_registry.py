@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
@@ -312,3 +313,31 @@ def test_refusals_are_audited_and_successes_carry_the_person(
     assert entries[0].subject_ref == issued.integrated_number
     assert entries[0].operator_id == "officer-7" and entries[0].terminal_id == "counter-01"
     assert registry.audit.verify().ok
+
+
+REAL_AUTH_CERT = Path("/work/shared/data/jpki-real/auth_real.pem")
+
+
+@pytest.mark.skipif(not REAL_AUTH_CERT.exists(), reason="shared real certificates absent")
+def test_real_jlis_auth_certificate_links_and_resolves(
+    registry: LinkageRegistry, core_client: InProcessCoreClient, personas: list[Persona]
+) -> None:
+    from asn1crypto import pem
+
+    _, _, der = pem.unarmor(REAL_AUTH_CERT.read_bytes())
+    info = CertInfo.from_der(der)
+    assert info.serial == 0x012D57CA
+    assert info.issuer_key_id == "9567951b5ca70d84a0fff1d85a87f1aab1340385"
+    assert info.not_before == dt.datetime(2019, 7, 25, 15, 28, 6, tzinfo=dt.UTC)
+    assert info.not_after == dt.datetime(2024, 5, 2, 14, 59, 59, tzinfo=dt.UTC)
+    symbols = _symbols(core_client, personas[6])
+    registry.issue(PersonRef(), info, None, symbols, OPERATOR)
+    during = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    assert (
+        registry.resolve_login(info.serial, info.issuer_key_id, now=during).portal_symbol
+        == symbols["portal"]
+    )
+    with pytest.raises(CertExpired):
+        registry.resolve_login(info.serial, info.issuer_key_id)  # today: expired in 2024
+    with pytest.raises(InvalidCertInfo):
+        CertInfo.from_der(der[:100])
