@@ -357,6 +357,64 @@ class PcscStack:
         self.stop()
 
 
+# --- a pcscd left running for developers (`mynaterm pcsc-stack up|down|status`) ----------
+
+STATE_FILE = "pcsc-stack.json"
+
+
+def start_background(workdir: Path, *, entries: int = 1, install: bool = False) -> PcscStack:
+    """Start pcscd with vpcd readers and leave it running after this process exits.
+    Its pid and settings go to WORKDIR/pcsc-stack.json for stop_background()."""
+    import json
+
+    ensure_packages(install=install)
+    stack = PcscStack(entries=entries, workdir=workdir).start()
+    state = {"pid": stack.pid, "entries": entries, "log": str(stack.log_path)}
+    (workdir / STATE_FILE).write_text(json.dumps(state))
+    stack._release_lock()  # pcscd holds its inherited copy of the lock from now on
+    return stack
+
+
+def background_state(workdir: Path) -> dict[str, object] | None:
+    """The recorded state if that pcscd still runs, else None."""
+    import json
+
+    try:
+        state = json.loads((workdir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    pid = state.get("pid")
+    if isinstance(pid, int) and _is_pcscd(pid):
+        return dict(state)
+    return None
+
+
+def stop_background(workdir: Path, timeout: float = 5.0) -> int:
+    """Stop the pcscd started by start_background(); returns its pid. Refuses (with the
+    command to use) when the running pcscd is not the recorded one."""
+    state = background_state(workdir)
+    if state is None:
+        running = running_pcscd_pid()
+        (workdir / STATE_FILE).unlink(missing_ok=True)
+        if running is None:
+            raise PcscStackError("pcscd is not running")
+        raise PcscStackError(
+            f"pcscd (pid {running}) was not started by `mynaterm pcsc-stack "
+            f"up` here; stop it yourself: kill {running}"
+        )
+    pid = int(str(state["pid"]))
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _is_pcscd(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _is_pcscd(pid):
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+    remove_stale_files()
+    (workdir / STATE_FILE).unlink(missing_ok=True)
+    return pid
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m simulators.pcsc_stack [--entries N] [--install]`: run pcscd with vpcd
     in the foreground until Ctrl-C (scripts/pcsc-stack.sh wraps this)."""
