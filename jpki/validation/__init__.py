@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from jpki.validation.crlindex import CrlIndex, CrlInfo, Revoked
+from jpki.validation.crlstore import CrlStore
 from jpki.validation.errors import (
     CertificateExpiredError,
     CertificateRevokedError,
@@ -14,8 +16,20 @@ from jpki.validation.errors import (
     UntrustedCertificateError,
     ValidationError,
 )
+from jpki.validation.fetchers import (
+    CrlFetcher,
+    FileCrlFetcher,
+    HttpCrlFetcher,
+    HttpOcspTransport,
+    InMemoryCrlFetcher,
+    InMemoryOcspTransport,
+    OcspTransport,
+    RoutingCrlFetcher,
+)
+from jpki.validation.ocsp import OcspAnswer, OcspClient
 from jpki.validation.policy import RevocationPolicy
 from jpki.validation.result import RevocationResult, ValidationResult
+from jpki.validation.revocation import RevocationChecker
 from jpki.validation.trust import TrustAnchor, TrustStore
 from jpki.validation.validator import CertificateValidator, RevocationCheck
 
@@ -24,14 +38,29 @@ __all__ = [
     "CertificateRevokedError",
     "CertificateValidator",
     "CrlError",
+    "CrlFetcher",
+    "CrlIndex",
+    "CrlInfo",
+    "CrlStore",
     "FetchError",
+    "FileCrlFetcher",
+    "HttpCrlFetcher",
+    "HttpOcspTransport",
+    "InMemoryCrlFetcher",
+    "InMemoryOcspTransport",
     "MalformedCertificateError",
+    "OcspAnswer",
+    "OcspClient",
     "OcspError",
+    "OcspTransport",
     "RevocationCheck",
+    "RevocationChecker",
     "RevocationPolicy",
     "RevocationResult",
     "RevocationSourceError",
     "RevocationUnknownError",
+    "Revoked",
+    "RoutingCrlFetcher",
     "TrustAnchor",
     "TrustStore",
     "UntrustedCertificateError",

@@ -398,3 +398,30 @@ def auth_pki() -> MiniPki:
 @pytest.fixture(scope="session")
 def sign_pki() -> MiniPki:
     return build_pki("sign")
+
+
+def tbs_elements(crl_der: bytes) -> list[bytes]:
+    """The TLVs inside a CRL's TBSCertList, for tests that re-sign edited CRLs."""
+    from jpki.validation import der as derlib
+
+    _, start, end = derlib.read_header(crl_der, 0, len(crl_der))
+    _, tstart, tend = derlib.read_header(crl_der, start, end)
+    out = []
+    pos = tstart
+    while pos < tend:
+        _, _, stop = derlib.read_header(crl_der, pos, tend)
+        out.append(crl_der[pos:stop])
+        pos = stop
+    return out
+
+
+def resign_crl(elements: list[bytes], signer: Generation) -> bytes:
+    """A CRL whose TBSCertList is the given TLVs, signed (sha256WithRSA) by `signer`."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from jpki.validation.der import encode_tlv
+
+    sha256_rsa = bytes.fromhex("300d06092a864886f70d01010b0500")
+    tbs = encode_tlv(0x30, b"".join(elements))
+    signature = signer.key.sign(tbs, padding.PKCS1v15(), hashes.SHA256())
+    return encode_tlv(0x30, tbs + sha256_rsa + encode_tlv(0x03, b"\x00" + signature))

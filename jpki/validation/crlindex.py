@@ -1,0 +1,319 @@
+"""A compact, exact, immutable lookup index of one CRL's entries, and its file form.
+
+Serials are bucketed by width so JPKI's small serials (3-4 bytes) cost 4 bytes each:
+  narrow: serial < 2**32 -> array('I');  medium: < 2**64 -> array('Q');
+  wide: up to 21 bytes -> one blob of fixed 21-byte big-endian records.
+Each bucket is sorted by serial, with revocation dates (uint32 epoch seconds) and reason
+codes (one byte) in parallel arrays. Lookup is a binary search: no hashing, no
+truncation, no false positives.
+"""
+
+from __future__ import annotations
+
+import array
+import bisect
+import hashlib
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jpki.validation.crlparse import NO_REASON
+
+WIDE_BYTES = 21
+_MAGIC = b"JPKICRLX"
+_VERSION = 1
+_DIGEST = 32
+
+REASON_NAMES = {
+    0: "unspecified",
+    1: "keyCompromise",
+    2: "cACompromise",
+    3: "affiliationChanged",
+    4: "superseded",
+    5: "cessationOfOperation",
+    6: "certificateHold",
+    8: "removeFromCRL",
+    9: "privilegeWithdrawn",
+    10: "aACompromise",
+}
+
+
+class IndexFileError(ValueError):
+    """A persisted index file is unreadable, truncated or altered."""
+
+
+@dataclass(frozen=True)
+class CrlInfo:
+    """What was verified about a CRL when it was accepted."""
+
+    partition: str
+    issuer: str
+    issuer_key_id: str  # hex
+    crl_number: int
+    this_update: datetime
+    next_update: datetime
+    entries: int
+    sha256: str  # of the CRL DER
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["this_update"] = self.this_update.isoformat()
+        data["next_update"] = self.next_update.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CrlInfo:
+        return cls(
+            partition=str(data["partition"]),
+            issuer=str(data["issuer"]),
+            issuer_key_id=str(data["issuer_key_id"]),
+            crl_number=int(data["crl_number"]),
+            this_update=datetime.fromisoformat(data["this_update"]),
+            next_update=datetime.fromisoformat(data["next_update"]),
+            entries=int(data["entries"]),
+            sha256=str(data["sha256"]),
+        )
+
+
+@dataclass(frozen=True)
+class Revoked:
+    serial: int
+    revoked_at: datetime
+    reason: str | None  # RFC 5280 CRLReason name; None when the entry has no reasonCode
+
+
+class _WideKeys(Sequence[bytes]):
+    """Fixed-width records of a blob, seen as a sorted sequence for bisect."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+    def __len__(self) -> int:
+        return len(self.blob) // WIDE_BYTES
+
+    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
+        return self.blob[i * WIDE_BYTES : (i + 1) * WIDE_BYTES]
+
+
+@dataclass(frozen=True)
+class _Bucket:
+    keys: array.array[int] | bytes
+    dates: array.array[int]
+    reasons: bytes
+
+    @property
+    def nbytes(self) -> int:
+        keys = (
+            len(self.keys)
+            if isinstance(self.keys, bytes)
+            else (self.keys.itemsize * len(self.keys))
+        )
+        return keys + self.dates.itemsize * len(self.dates) + len(self.reasons)
+
+
+_KINDS = ("narrow", "medium", "wide")
+_LIMIT = {"narrow": 1 << 32, "medium": 1 << 64, "wide": 1 << (8 * WIDE_BYTES)}
+_TYPECODE = {"narrow": "I", "medium": "Q"}
+
+
+def _typed(code: str, data: bytes = b"") -> array.array[int]:
+    arr = array.array(code)
+    if data:
+        arr.frombytes(data)
+    return arr
+
+
+for _code, _size in (("I", 4), ("Q", 8)):
+    if array.array(_code).itemsize != _size:  # pragma: no cover - exotic platforms
+        raise ImportError(f"array typecode {_code} is not {_size} bytes here")
+
+
+class CrlIndex:
+    """Immutable: a new CRL gives a new index; readers keep the one they hold."""
+
+    def __init__(self, info: CrlInfo, buckets: dict[str, _Bucket]) -> None:
+        self.info = info
+        self._buckets = buckets
+        self._narrow = buckets["narrow"]
+        self._medium = buckets["medium"]
+        self._wide = buckets["wide"]
+        self._wide_view = (
+            _WideKeys(self._wide.keys) if isinstance(self._wide.keys, bytes) else _WideKeys(b"")
+        )
+
+    @classmethod
+    def build(
+        cls, info: CrlInfo, serials: list[int], dates: list[int], reasons: list[int]
+    ) -> CrlIndex:
+        """Sort entries into the width buckets. Entries are packed into one integer
+        (serial, date, reason) so one C-level sort orders all three together."""
+        if not len(serials) == len(dates) == len(reasons):
+            raise ValueError("entry columns differ in length")
+        if dates and (min(dates) < 0 or max(dates) >= 1 << 32):
+            raise ValueError("revocation date outside 1970..2106")
+        packed: dict[str, list[int]] = {k: [] for k in _KINDS}
+        narrow, medium, wide = (
+            packed["narrow"].append,
+            packed["medium"].append,
+            packed["wide"].append,
+        )
+        for serial, date, reason in zip(serials, dates, reasons, strict=True):
+            key = (serial << 40) | (date << 8) | reason
+            if serial < 1 << 32:
+                narrow(key)
+            elif serial < 1 << 64:
+                medium(key)
+            elif serial < 1 << (8 * WIDE_BYTES):
+                wide(key)
+            else:
+                raise ValueError("serial longer than 21 bytes")
+        buckets = {}
+        for kind, keys in packed.items():
+            keys.sort()
+            dates_arr = _typed("I")
+            dates_arr.extend([(k >> 8) & 0xFFFFFFFF for k in keys])
+            reasons_b = bytes([k & 0xFF for k in keys])
+            serial_keys: array.array[int] | bytes
+            if kind == "wide":
+                serial_keys = b"".join((k >> 40).to_bytes(WIDE_BYTES, "big") for k in keys)
+            else:
+                serial_keys = _typed(_TYPECODE[kind])
+                serial_keys.extend([k >> 40 for k in keys])
+            buckets[kind] = _Bucket(serial_keys, dates_arr, reasons_b)
+        return cls(info, buckets)
+
+    def __len__(self) -> int:
+        return self.info.entries
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the lookup arrays (what a partition costs in memory)."""
+        return sum(b.nbytes for b in self._buckets.values())
+
+    def find(self, serial: int) -> Revoked | None:
+        """The entry for `serial`, or None when the CRL does not list it."""
+        if serial <= 0:
+            return None
+        if serial < 1 << 32:
+            bucket, keys, probe = self._narrow, self._narrow.keys, serial
+        elif serial < 1 << 64:
+            bucket, keys, probe = self._medium, self._medium.keys, serial
+        elif serial < 1 << (8 * WIDE_BYTES):
+            return self._find_wide(serial)
+        else:
+            return None
+        i = bisect.bisect_left(keys, probe)
+        if i < len(keys) and keys[i] == probe:
+            return self._entry(bucket, i, serial)
+        return None
+
+    def _find_wide(self, serial: int) -> Revoked | None:
+        probe = serial.to_bytes(WIDE_BYTES, "big")
+        i = bisect.bisect_left(self._wide_view, probe)
+        if i < len(self._wide_view) and self._wide_view[i] == probe:
+            return self._entry(self._wide, i, serial)
+        return None
+
+    @staticmethod
+    def _entry(bucket: _Bucket, i: int, serial: int) -> Revoked:
+        code = bucket.reasons[i]
+        return Revoked(
+            serial=serial,
+            revoked_at=datetime.fromtimestamp(bucket.dates[i], UTC),
+            reason=None if code == NO_REASON else REASON_NAMES.get(code, f"reason-{code}"),
+        )
+
+    # --- file form: header JSON + raw little-endian arrays + BLAKE2b digest -------------
+
+    def to_bytes(self) -> bytes:
+        sections: list[dict[str, Any]] = []
+        body: list[bytes] = []
+        offset = 0
+        for kind in _KINDS:
+            bucket = self._buckets[kind]
+            for name, part in (
+                ("keys", bucket.keys),
+                ("dates", bucket.dates),
+                ("reasons", bucket.reasons),
+            ):
+                raw = _le_bytes(part)
+                sections.append(
+                    {"bucket": kind, "name": name, "offset": offset, "length": len(raw)}
+                )
+                body.append(raw)
+                offset += len(raw)
+        header = json.dumps(
+            {"info": self.info.to_json(), "sections": sections}, sort_keys=True
+        ).encode()
+        payload = (
+            _MAGIC
+            + _VERSION.to_bytes(2, "big")
+            + len(header).to_bytes(4, "big")
+            + header
+            + b"".join(body)
+        )
+        return payload + hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CrlIndex:
+        """Load a persisted index (one read, no CRL parsing). Raises IndexFileError."""
+        if len(data) < 14 + _DIGEST or data[:8] != _MAGIC:
+            raise IndexFileError("not a CRL index file")
+        payload, digest = data[:-_DIGEST], data[-_DIGEST:]
+        if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
+            raise IndexFileError("index file digest mismatch (truncated or altered)")
+        if int.from_bytes(data[8:10], "big") != _VERSION:
+            raise IndexFileError("unsupported index file version")
+        hlen = int.from_bytes(data[10:14], "big")
+        try:
+            header = json.loads(data[14 : 14 + hlen])
+            info = CrlInfo.from_json(header["info"])
+            base = 14 + hlen
+            parts: dict[tuple[str, str], bytes] = {}
+            for sec in header["sections"]:
+                start = base + int(sec["offset"])
+                parts[(sec["bucket"], sec["name"])] = payload[start : start + int(sec["length"])]
+            buckets = {}
+            for kind in _KINDS:
+                keys_raw = parts[(kind, "keys")]
+                keys: array.array[int] | bytes = (
+                    keys_raw if kind == "wide" else _from_le(_TYPECODE[kind], keys_raw)
+                )
+                buckets[kind] = _Bucket(
+                    keys, _from_le("I", parts[(kind, "dates")]), parts[(kind, "reasons")]
+                )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise IndexFileError(f"index file header unusable: {exc}") from exc
+        index = cls(info, buckets)
+        counts = [len(b.reasons) for b in buckets.values()]
+        if sum(counts) != info.entries or any(
+            len(b.dates) != len(b.reasons) or _key_count(b) != len(b.reasons)
+            for b in buckets.values()
+        ):
+            raise IndexFileError("index file sections disagree")
+        return index
+
+
+def _key_count(bucket: _Bucket) -> int:
+    if isinstance(bucket.keys, bytes):
+        return -1 if len(bucket.keys) % WIDE_BYTES else len(bucket.keys) // WIDE_BYTES
+    return len(bucket.keys)
+
+
+def _le_bytes(part: array.array[int] | bytes) -> bytes:
+    if isinstance(part, bytes):
+        return part
+    if sys.byteorder == "big":  # pragma: no cover - files are little-endian everywhere
+        part = array.array(part.typecode, part)
+        part.byteswap()
+    return part.tobytes()
+
+
+def _from_le(code: str, raw: bytes) -> array.array[int]:
+    arr = _typed(code, raw)
+    if sys.byteorder == "big":  # pragma: no cover
+        arr.byteswap()
+    return arr
