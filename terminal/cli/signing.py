@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography import x509
 
 from jpki.auth import (
     AuthTokenError,
@@ -32,17 +31,14 @@ from jpki.jpki_ap import JpkiSession
 from jpki.pdf import PdfSignatureError, sign_pdf, verify_pdf
 from jpki.signer import JpkiCardSigner
 from jpki.validation import (
-    CertificateRevokedError,
     CertificateValidator,
-    CrlError,
-    RevocationResult,
-    RevocationUnknownError,
-    TrustAnchor,
+    FetchError,
+    OcspClient,
+    RevocationChecker,
+    RevocationPolicy,
     TrustStore,
     ValidationError,
 )
-from jpki.validation.certinfo import revocation_pointers
-from jpki.validation.crlstore import CrlStore
 from terminal.cli.context import CliState
 from terminal.cli.errors import EXIT_CODES, cli_errors
 from terminal.cli.output import JsonOption, console, emit, fail
@@ -105,41 +101,22 @@ def open_local_pki(directory: Path | None) -> Any:
     return TestPki.open(directory if directory is not None else mynaterm_home() / "pki")
 
 
-class LocalCrlRevocation:
-    """Revocation from verified CRLs held in a jpki.validation CrlStore: a serial on the
-    partition's fresh CRL is revoked, absent is good, and no usable CRL for the
-    partition means "cannot decide" (hard fail upstream)."""
+class LocalPkiSources:
+    """The local test PKI's OCSP responder and CRL distribution points, answered in
+    process (the same answers `mynaterm pki serve` gives over HTTP)."""
 
-    def __init__(self, store: CrlStore) -> None:
-        self.store = store
+    def __init__(self, pki: Any) -> None:
+        self.pki = pki
 
-    def check(
-        self, cert: x509.Certificate, issuer: TrustAnchor, *, at: datetime
-    ) -> RevocationResult:
-        partition = revocation_pointers(cert).partition
-        try:
-            entry = self.store.lookup(
-                partition, cert.serial_number, issuer_key_id=issuer.key_id, at=at
-            )
-            info = self.store.index(partition, issuer.key_id).info
-        except CrlError as exc:
-            raise RevocationUnknownError(
-                serial=cert.serial_number, reasons=[("crl", f"{exc.reason_code}: {exc}")]
-            ) from exc
-        if entry is not None:
-            raise CertificateRevokedError(
-                serial=cert.serial_number,
-                revoked_at=entry.revoked_at,
-                reason=entry.reason,
-                source="crl",
-            )
-        return RevocationResult(
-            status="good",
-            source="crl",
-            checked_at=at,
-            this_update=info.this_update,
-            next_update=info.next_update,
-        )
+    def post(self, url: str, request_der: bytes, timeout: float) -> bytes:
+        return bytes(self.pki.ocsp_response(request_der))
+
+    def fetch(self, url: str) -> bytes:
+        for kind in ("auth", "sign"):
+            for partition in self.pki.partitions(kind):
+                if self.pki.crl_url(kind, partition) == url:
+                    return bytes(self.pki.crl(kind, partition))
+        raise FetchError(f"{url}: no such CRL in the local test PKI", reason_code="FETCH_NOT_FOUND")
 
 
 def crls_of(pki: Any, kind: str, now: datetime) -> list[bytes]:
@@ -151,16 +128,15 @@ def sign_crls(pki: Any, now: datetime) -> list[bytes]:
     return crls_of(pki, "sign", now)
 
 
-def validator_for(pki: Any, *, now: datetime | None = None) -> CertificateValidator:
-    """The project's validator: the local PKI's anchors, revocation from its CRLs (each
-    verified by CrlStore before use), hard fail."""
-    now = now or datetime.now(UTC)
+def validator_for(pki: Any) -> CertificateValidator:
+    """The project's validator: the local PKI's anchors; revocation by OCSP, then by the
+    partition's CRL (verified by CrlStore), both from the local PKI; hard fail."""
     trust = TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
-    store = CrlStore()
-    for kind in ("auth", "sign"):
-        for crl in crls_of(pki, kind, now):
-            store.load(crl, trust, at=now)
-    return CertificateValidator(trust, revocation=LocalCrlRevocation(store))
+    sources = LocalPkiSources(pki)
+    revocation = RevocationChecker(
+        RevocationPolicy(), crl_fetcher=sources, ocsp=OcspClient(sources)
+    )
+    return CertificateValidator(trust, revocation=revocation)
 
 
 def _unlock(session: JpkiSession, kind: PinKind, *, pin_stdin: bool, as_json: bool) -> None:

@@ -40,7 +40,7 @@ class Kiosk:
         # A minute ahead: the card's certificate (issued just now) is surely valid.
         self.now = datetime.now(UTC) + timedelta(minutes=1)
         self.store = InMemoryChallengeStore(clock=lambda: self.now)
-        self.checker, self.revocation = checker_for(pki)
+        self.checker, self.network = checker_for(pki)
         self.validator = AuthTokenValidator(
             self.checker, self.store, origin, clock=lambda: self.now
         )
@@ -82,7 +82,7 @@ def test_valid_token_authenticates_with_serial_issuer_and_revocation_record(
     )
     assert result.subject_cn and result.subject_cn in cert.subject.rfc4514_string()
     assert result.record.revocation_status == "good"
-    assert result.record.revocation_source == "crl"
+    assert result.record.revocation_source == "ocsp"
     assert result.record.checked_at == kiosk.now
 
 
@@ -170,7 +170,7 @@ def test_revoked_certificate_is_refused_hard_fail(
     from cryptography import x509
 
     serial = x509.load_der_x509_certificate(signer.certificate).serial_number
-    test_pki.revoke(serial, "loss", at=kiosk.now - timedelta(seconds=1))
+    test_pki.revoke(serial, "loss", at=datetime.now(UTC))
     nonce = kiosk.challenge()
     with pytest.raises(CertificateRevokedError) as info:
         kiosk.validator.validate(create_auth_token(signer, ORIGIN, nonce).to_json(), SESSION, nonce)
@@ -179,7 +179,7 @@ def test_revoked_certificate_is_refused_hard_fail(
 
 
 def test_revocation_source_down_is_revocation_unknown(kiosk: Kiosk, card: CardUnderTest) -> None:
-    kiosk.revocation.down = True
+    kiosk.network.down = True
     nonce = kiosk.challenge()
     token = create_auth_token(card.signer(KeyKind.AUTH), ORIGIN, nonce).to_json()
     with pytest.raises(RevocationUnknownError) as info:
@@ -213,3 +213,24 @@ def test_garbage_certificate_is_token_malformed(kiosk: Kiosk, card: CardUnderTes
     broken = tamper(token, certificate=base64.b64encode(b"\x30\x03\x02\x01\x05").decode())
     with pytest.raises(TokenMalformedError):
         kiosk.validator.validate(broken, SESSION, nonce)
+
+
+@pytest.mark.parametrize("sources", [("ocsp",), ("crl",)])
+def test_each_revocation_source_alone_refuses_a_revoked_certificate(
+    sources: tuple[str, ...], persona: Persona, test_pki: TestPki
+) -> None:
+    card = open_card(SoftwareCard.create(persona, test_pki), persona)
+    signer = card.signer(KeyKind.AUTH)
+    from cryptography import x509
+
+    serial = x509.load_der_x509_certificate(signer.certificate).serial_number
+    test_pki.revoke(serial, "death", at=datetime.now(UTC))
+    kiosk = Kiosk(test_pki)
+    kiosk.checker, kiosk.network = checker_for(test_pki, sources=sources)  # type: ignore[arg-type]
+    kiosk.validator.checker = kiosk.checker
+    nonce = kiosk.challenge()
+    with pytest.raises(CertificateRevokedError) as info:
+        kiosk.validator.validate(create_auth_token(signer, ORIGIN, nonce).to_json(), SESSION, nonce)
+    assert info.value.cause.source == sources[0]  # type: ignore[union-attr]
+    used = kiosk.network.ocsp_posts if sources == ("ocsp",) else kiosk.network.crl_fetches
+    assert used == 1

@@ -129,7 +129,7 @@ def test_login_round_trip_sends_exactly_one_verify(
     body = json.loads(verified.stdout)
     cert = x509.load_der_x509_certificate(terminal.card.auth_certificate)
     assert body["authenticated"] and body["serial"] == str(cert.serial_number)
-    assert body["revocation"] == {"source": "crl", "status": "good"}
+    assert body["revocation"] == {"source": "ocsp", "status": "good"}
 
     again = terminal.run(
         "auth",

@@ -1,14 +1,12 @@
 """Shared helpers for the auth-token, CMS and PDF tests (no tests in here).
 
-The checker is the project's real CertificateValidator with the test PKI's anchors.
-Revocation: see `revocation_for`."""
+The checker is the project's real CertificateValidator and RevocationChecker with the
+test PKI's anchors, its OCSP responder and its CRLs (in process, see PkiNetwork)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
@@ -18,13 +16,14 @@ from jpki.constants import KeyKind
 from jpki.jpki_ap import JpkiSession
 from jpki.signer import JpkiCardSigner
 from jpki.validation import (
-    CertificateRevokedError,
     CertificateValidator,
-    RevocationResult,
-    RevocationUnknownError,
-    TrustAnchor,
+    FetchError,
+    OcspClient,
+    RevocationChecker,
+    RevocationPolicy,
     TrustStore,
 )
+from jpki.validation.policy import RevocationSource
 from simulators.card import SoftwareCard, SoftwareCardConnection
 from simulators.personas import Persona
 from simulators.pki import TestPki
@@ -46,45 +45,49 @@ class SoftwareKeySigner:
 
 
 @dataclass
-class PkiStatusRevocation:
-    """Revocation answered from the test PKI's own records; `down` makes every source
-    fail, as when neither the CRL nor the OCSP responder can be reached."""
+class PkiNetwork:
+    """The test PKI's OCSP responder and CRL distribution points, answered in process
+    (what `TestPki.serve()` answers over HTTP). `down` makes both unreachable."""
 
     pki: TestPki
     down: bool = False
+    ocsp_posts: int = 0
+    crl_fetches: int = 0
 
-    def check(
-        self, cert: x509.Certificate, issuer: TrustAnchor, *, at: datetime
-    ) -> RevocationResult:
+    def post(self, url: str, request_der: bytes, timeout: float) -> bytes:
         if self.down:
-            raise RevocationUnknownError(
-                serial=cert.serial_number,
-                reasons=[("ocsp", "connection refused"), ("crl", "connection refused")],
-            )
-        status = self.pki.status(cert.serial_number, now=at)
-        if status.state == "revoked":
-            raise CertificateRevokedError(
-                serial=cert.serial_number,
-                revoked_at=status.revoked_at,
-                reason=str(status.reason),
-                source="crl",
-            )
-        if status.state != "good":
-            raise RevocationUnknownError(serial=cert.serial_number, reasons=[("crl", status.state)])
-        return RevocationResult(status="good", source="crl", checked_at=at)
+            raise FetchError(f"{url}: connection refused", reason_code="FETCH_NETWORK")
+        self.ocsp_posts += 1
+        return self.pki.ocsp_response(request_der)
+
+    def fetch(self, url: str) -> bytes:
+        if self.down:
+            raise FetchError(f"{url}: connection refused", reason_code="FETCH_NETWORK")
+        for kind in ("auth", "sign"):
+            for partition in self.pki.partitions(kind):
+                if self.pki.crl_url(kind, partition) == url:
+                    self.crl_fetches += 1
+                    return self.pki.crl(kind, partition)
+        raise FetchError(f"{url}: not found", reason_code="FETCH_NOT_FOUND")
 
 
 def trust_store(pki: TestPki) -> TrustStore:
     return TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
 
 
-def revocation_for(pki: TestPki) -> PkiStatusRevocation:
-    return PkiStatusRevocation(pki)
-
-
-def checker_for(pki: TestPki) -> tuple[CertificateValidator, PkiStatusRevocation]:
-    revocation = revocation_for(pki)
-    return CertificateValidator(trust_store(pki), revocation=revocation), revocation
+def checker_for(
+    pki: TestPki, *, sources: tuple[RevocationSource, ...] = ("ocsp", "crl")
+) -> tuple[CertificateValidator, PkiNetwork]:
+    """The real validator and revocation checker (hard fail), OCSP then CRL by default.
+    OCSP answers are not cached, so a revocation shows at the very next check."""
+    network = PkiNetwork(pki)
+    revocation = RevocationChecker(
+        RevocationPolicy(sources=sources),
+        crl_fetcher=network,
+        ocsp=OcspClient(network, cache=False),
+        retry_after=0.0,
+    )
+    return CertificateValidator(trust_store(pki), revocation=revocation), network
 
 
 @dataclass
@@ -104,4 +107,3 @@ class CardUnderTest:
 def open_card(card: SoftwareCard, persona: Persona) -> CardUnderTest:
     channel = CardChannel(SoftwareCardConnection(card))
     return CardUnderTest(card, channel, JpkiSession(channel), persona)
-

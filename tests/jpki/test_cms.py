@@ -261,12 +261,12 @@ def test_revoked_signer_and_revocation_down(persona: Persona, test_pki: TestPki)
     card = open_card(SoftwareCard.create(persona, test_pki), persona)
     signer = card.signer(KeyKind.SIGN)
     signature = sign_cms(CONTENT, signer)
-    checker, revocation = checker_for(test_pki)
-    revocation.down = True
+    checker, network = checker_for(test_pki)
+    network.down = True
     with pytest.raises(CmsCertificateRejectedError) as info:
         verify_cms(CONTENT, signature, checker, at=LATER)
     assert info.value.code == "REVOCATION_UNKNOWN"
-    revocation.down = False
+    network.down = False
     serial = x509.load_der_x509_certificate(signer.certificate).serial_number
     test_pki.revoke(serial, "move", at=datetime.now(UTC))
     with pytest.raises(CmsCertificateRejectedError) as info:
