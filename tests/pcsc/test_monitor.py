@@ -48,7 +48,9 @@ def test_initial_state_then_insert_and_remove(
         card = FakeCard(atr=bytes.fromhex("3BE000FF8131FE4514"))
         plugged = reader_pool.plug(card, wait=False)
         inserted = collect_until(monitor, has(EventKind.CARD_INSERTED, plugged.reader))
-        event = next(e for e in inserted if e.kind is EventKind.CARD_INSERTED)
+        event = next(
+            e for e in inserted if e.kind is EventKind.CARD_INSERTED and e.reader == plugged.reader
+        )
         assert event.atr == card.atr
         assert event.to_dict()["atr"] == "3BE000FF8131FE4514"
 
