@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from jpki.certinfo import BasicFourFromCert, CertInfoError, basic_four_from_certificate
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
+from jpki.validation.errors import ValidationError
 
 # Imported for its side effect too: it registers signing_certificate_v2 with cms.
 _ = tsp.SigningCertificateV2
@@ -202,11 +203,10 @@ def verify_cms(
 
     try:
         checked = checker.validate(cert_der, CertKind.SIGN, at=when)
-    except Exception as exc:
-        code = getattr(exc, "code", None)
-        if not isinstance(code, str):
-            raise
-        raise CmsCertificateRejectedError(f"signer certificate refused: {exc}", code, exc) from exc
+    except ValidationError as exc:
+        raise CmsCertificateRejectedError(
+            f"signer certificate refused: {exc}", exc.code, exc
+        ) from exc
     try:
         basic_four: BasicFourFromCert | None = basic_four_from_certificate(cert_der)
     except CertInfoError:

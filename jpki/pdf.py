@@ -33,6 +33,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from jpki.certinfo import BasicFourFromCert, CertInfoError, basic_four_from_certificate
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
+from jpki.validation.errors import ValidationError
 
 MAX_PDF_BYTES = 64 * 1024 * 1024
 
@@ -218,12 +219,9 @@ async def async_verify_pdf(
         if checker is not None:
             try:
                 checked = checker.validate(cert_der, CertKind.SIGN, at=when)
-            except Exception as exc:
-                code = getattr(exc, "code", None)
-                if not isinstance(code, str):
-                    raise
+            except ValidationError as exc:
                 raise PdfCertificateRejectedError(
-                    f"signer certificate refused: {exc}", code, exc
+                    f"signer certificate refused: {exc}", exc.code, exc
                 ) from exc
         try:
             basic_four: BasicFourFromCert | None = basic_four_from_certificate(cert_der)

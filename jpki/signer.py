@@ -99,7 +99,8 @@ class CheckedCertificate(Protocol):
 
 class CertificateChecker(Protocol):
     """Validates an end-entity certificate (chain to the CA of `kind`, validity at `at`,
-    revocation). Raises an error carrying a stable `.code` when the certificate is not
+    revocation): jpki.validation.CertificateValidator. Raises a
+    jpki.validation.ValidationError (stable `.code`) when the certificate is not
     acceptable or the answer cannot be decided."""
 
     def validate(self, cert_der: bytes, kind: CertKind, *, at: datetime) -> CheckedCertificate: ...

@@ -12,6 +12,7 @@ from jpki.auth.challenge import (
 from jpki.auth.errors import (
     AuthTokenError,
     CertificateExpiredError,
+    CertificateMalformedError,
     CertificateRejectedError,
     CertificateRevokedError,
     CertificateUntrustedError,
@@ -35,6 +36,7 @@ __all__ = [
     "AuthTokenError",
     "AuthTokenValidator",
     "CertificateExpiredError",
+    "CertificateMalformedError",
     "CertificateRejectedError",
     "CertificateRevokedError",
     "CertificateUntrustedError",

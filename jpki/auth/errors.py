@@ -82,6 +82,12 @@ class CertificateUntrustedError(CertificateRejectedError):
     code = "CERT_UNTRUSTED"
 
 
+class CertificateMalformedError(CertificateRejectedError):
+    """The validator could not parse the certificate (the token's own parse passed)."""
+
+    code = "CERT_MALFORMED"
+
+
 class RevocationUnknownError(CertificateRejectedError):
     """No revocation source gave a usable answer; with the hard-fail policy this is a
     refusal, never a pass."""
@@ -93,6 +99,7 @@ _REJECTIONS: dict[str, type[CertificateRejectedError]] = {
     cls.code: cls
     for cls in (
         CertificateExpiredError,
+        CertificateMalformedError,
         CertificateRevokedError,
         CertificateUntrustedError,
         RevocationUnknownError,

@@ -24,6 +24,7 @@ from jpki.auth.errors import (
 from jpki.auth.token import AuthToken, parse_auth_token, signed_data
 from jpki.constants import CertKind
 from jpki.signer import CertificateChecker, CheckedCertificate
+from jpki.validation.errors import ValidationError
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,7 @@ class AuthTokenValidator:
         _verify_signature(cert, token.signature, signed_data(self.expected_origin, nonce))
         try:
             checked = self.checker.validate(token.certificate, CertKind.AUTH, at=now)
-        except Exception as exc:
-            if not isinstance(getattr(exc, "code", None), str):
-                raise
+        except ValidationError as exc:
             raise rejection_for(exc) from exc
         return AuthResult(
             serial=checked.serial,
