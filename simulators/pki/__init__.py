@@ -13,6 +13,7 @@ from simulators.pki.errors import (
     UnknownKindError,
     UnknownReasonError,
     UnknownSerialError,
+    UnknownUrlError,
 )
 from simulators.pki.names import Kind, Partition
 from simulators.pki.server import PkiServer, serve
@@ -40,5 +41,6 @@ __all__ = [
     "UnknownKindError",
     "UnknownReasonError",
     "UnknownSerialError",
+    "UnknownUrlError",
     "serve",
 ]

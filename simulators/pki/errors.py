@@ -48,3 +48,7 @@ class AlreadyRevokedError(PkiError):
 
 class IssuanceError(PkiError, ValueError):
     """The persona or keys cannot be certified (e.g. not RSA-2048, unusable names)."""
+
+
+class UnknownUrlError(PkiError, LookupError):
+    """A URL that names nothing this PKI publishes."""

@@ -21,10 +21,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import ClassVar
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from simulators.pki.errors import PkiError
-from simulators.pki.names import Partition, as_kind
+from simulators.pki.names import as_kind
 from simulators.pki.ocsp import MAX_REQUEST_BYTES
 from simulators.pki.testpki import TestPki
 
@@ -68,9 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path
         try:
             if path.startswith("/crl/"):
-                query = parse_qs(url.query)
-                generation = query.get("generation", [None])[0]
-                self._get_crl(path.removeprefix("/crl/"), generation)
+                der = self.pki.crl_for_url(self.path)
+                self._send(HTTPStatus.OK, der, "application/pkix-crl")
             elif path.startswith("/ocsp/"):
                 kind, _, encoded = path.removeprefix("/ocsp/").partition("/")
                 try:
@@ -102,15 +101,6 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a bug must still answer, and leave the server running
             log.exception("test PKI failed to answer GET %s", path)
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
-
-    def _get_crl(self, rest: str, generation: str | None) -> None:
-        kind, _, partition_path = rest.partition("/")
-        if not partition_path.endswith(".crl"):
-            self._error(HTTPStatus.NOT_FOUND, "CRL paths end in .crl")
-            return
-        partition = Partition.from_url_path(partition_path.removesuffix(".crl"))
-        der = self.pki.crl(kind, partition.id, generation=generation)
-        self._send(HTTPStatus.OK, der, "application/pkix-crl")
 
     def do_POST(self) -> None:
         # Read (or refuse) the body before anything else: on a kept-alive connection an

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -51,6 +51,7 @@ from simulators.pki.errors import (
     PkiStateError,
     UnknownGenerationError,
     UnknownSerialError,
+    UnknownUrlError,
 )
 from simulators.pki.names import KINDS, Kind, Partition, as_kind
 from simulators.pki.reasons import parse_reason
@@ -602,6 +603,22 @@ class TestPki:
             )
             slot.new = StoredCrl(number, moment, moment + self.crl_validity, key, der)
             return der
+
+    def crl_for_url(self, url: str, *, now: dt.datetime | None = None) -> bytes:
+        """The CRL that a certificate's distribution point URL names, in process (what
+        `serve` answers at that URL). Only the path and query are read, so URLs from
+        before a base-URL change still resolve."""
+        parts = urlsplit(url)
+        rest = parts.path.removeprefix("/crl/")
+        kind_text, _, partition_path = rest.partition("/")
+        if rest == parts.path or not partition_path.endswith(".crl"):
+            raise UnknownUrlError(f"{url}: not a CRL URL of this PKI (/crl/<kind>/...crl)")
+        query = parse_qs(parts.query)
+        generations = query.pop("generation", [None])
+        if query or len(generations) != 1:
+            raise UnknownUrlError(f"{url}: unexpected query")
+        partition = Partition.from_url_path(partition_path.removesuffix(".crl"))
+        return self.crl(kind_text, partition.id, now=now, generation=generations[0])
 
     # -- OCSP -----------------------------------------------------------------------------
     def ocsp_response(

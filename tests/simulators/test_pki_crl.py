@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from simulators.pki import (
     AlreadyRevokedError,
     InvalidPartitionError,
+    PkiError,
     TestPki,
     UnknownReasonError,
     UnknownSerialError,
@@ -300,6 +301,15 @@ def test_older_generation_cards_name_the_crl_their_issuer_signs(
     )
     assert old_crl.is_signature_valid(pki.generation("auth", older).certificate.public_key())  # type: ignore[arg-type]
     anchors = write_pem(tmp_path / "anchors.pem", *pki.trust_anchors("auth"))
+    # The reason for per-generation CRLs: openssl refuses the newer generation's CRL
+    # for an older generation's certificate, same DN or not.
+    only_current = write_crl_pem(tmp_path / "current.pem", current_crl.public_bytes(Encoding.DER))
+    result = openssl(
+        "verify", "-crl_check", "-CRLfile", only_current, "-CAfile", anchors,
+        write_pem(tmp_path / "ee.pem", old_good),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "unable to get certificate CRL" in result.stdout + result.stderr
     crls = tmp_path / "crls.pem"
     crls.write_bytes(
         write_crl_pem(tmp_path / "a.pem", old_crl.public_bytes(Encoding.DER)).read_bytes()
@@ -313,3 +323,26 @@ def test_older_generation_cards_name_the_crl_their_issuer_signs(
         assert (result.returncode == 0) is ok, result.stdout + result.stderr
         if not ok:
             assert "certificate revoked" in result.stdout + result.stderr
+
+
+def test_crl_for_url_resolves_the_urls_certificates_name(pki: TestPki) -> None:
+    older = pki.generations("auth")[0]
+    new_auth, _ = issue(pki)
+    old_auth, _ = issue(pki, generation=older.name)
+    for cert, signer in ((new_auth, pki.generation("auth")), (old_auth, older)):
+        dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+        crl = x509.load_der_x509_crl(pki.crl_for_url(dps[1].full_name[0].value))
+        assert crl.is_signature_valid(signer.certificate.public_key())  # type: ignore[arg-type]
+    pki.set_base_url("http://127.0.0.1:1")  # older URLs still resolve by their path
+    dps = new_auth.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert pki.crl_for_url(dps[1].full_name[0].value)
+    for bad in (
+        "http://127.0.0.1:8790/ocsp/auth",
+        "http://127.0.0.1:8790/crl/auth/Tokyo/Chiyoda-ku",
+        "http://127.0.0.1:8790/crl/auth/Tokyo/Chiyoda-ku.crl?x=1",
+        "http://127.0.0.1:8790/crl/auth/Tokyo.crl",
+        "http://127.0.0.1:8790/crl/root/Tokyo/Chiyoda-ku.crl",
+        "http://127.0.0.1:8790/crl/auth/Tokyo/Chiyoda-ku.crl?generation=1999",
+    ):
+        with pytest.raises(PkiError):
+            pki.crl_for_url(bad)
