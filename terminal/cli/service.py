@@ -3,6 +3,7 @@ defaults: software cards, test PKI, symbol core, the service)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,6 +92,7 @@ def demo(
         fail(str(exc), code="DEMO", as_json=as_json)
     try:
         emit(demo_setup.announcement(), as_json, lambda: demo_setup.print(console))
+        sys.stdout.flush()  # the URLs must show before the server blocks
         run_uvicorn(demo_setup.app, demo_setup.settings, port=demo_setup.port)
     finally:
         demo_setup.close()
