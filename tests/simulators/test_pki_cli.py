@@ -154,7 +154,7 @@ def test_serve_prints_urls_serves_them_and_stops_on_ctrl_c(pki_copy: Path) -> No
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
-        assert process.stdout is not None
+        assert process.stdout is not None and process.stderr is not None
         first = process.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", first)
         assert match, first + (process.stderr.read() if process.poll() is not None else "")

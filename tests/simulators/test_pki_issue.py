@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from jpki.constants import (
     OID_AUTH_POLICY,
@@ -131,7 +131,7 @@ def test_responder_certificates_are_delegated_per_generation(pki: TestPki) -> No
             assert responder.issuer == generation.certificate.subject
             responder.verify_directly_issued_by(generation.certificate)
             eku = responder.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-            assert list(eku) == [x509.ExtendedKeyUsageOID.OCSP_SIGNING]
+            assert list(eku) == [ExtendedKeyUsageOID.OCSP_SIGNING]
             responder.extensions.get_extension_for_class(x509.OCSPNoCheck)
             aki = responder.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
             ski = generation.certificate.extensions.get_extension_for_class(
@@ -163,7 +163,7 @@ def test_auth_certificate_content(pki: TestPki) -> None:
     ku = ext.get_extension_for_class(x509.KeyUsage).value
     assert ku.digital_signature and not ku.content_commitment and not ku.key_cert_sign
     assert list(ext.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
-        x509.ExtendedKeyUsageOID.CLIENT_AUTH
+        ExtendedKeyUsageOID.CLIENT_AUTH
     ]
     (policy,) = ext.get_extension_for_class(x509.CertificatePolicies).value
     assert policy.policy_identifier.dotted_string == OID_AUTH_POLICY
@@ -190,9 +190,11 @@ def test_auth_certificate_content(pki: TestPki) -> None:
     (url,) = dps[1].full_name
     assert url.value == pki.crl_url("auth", "Tokyo/Chiyoda-ku")
     (aia,) = ext.get_extension_for_class(x509.AuthorityInformationAccess).value
-    assert aia.access_method == x509.AuthorityInformationAccessOID.OCSP
+    assert aia.access_method == AuthorityInformationAccessOID.OCSP
     assert aia.access_location.value == pki.ocsp_url("auth")
-    assert auth.public_key().public_numbers() == card_key(0).public_key().public_numbers()
+    key = auth.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    assert key.public_numbers() == card_key(0).public_key().public_numbers()
 
 
 def test_real_auth_certificate_crl_dp_has_the_same_directory_name_shape(pki: TestPki) -> None:

@@ -14,7 +14,7 @@ import pytest
 from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 from hypothesis import HealthCheck, given, settings
@@ -59,12 +59,9 @@ def _request(
 
 
 def _verify_signed_by(response: ocsp.OCSPResponse, responder: x509.Certificate) -> None:
-    responder.public_key().verify(  # type: ignore[union-attr,call-arg]
-        response.signature,
-        response.tbs_response_bytes,
-        padding.PKCS1v15(),  # type: ignore[arg-type]
-        hashes.SHA256(),  # type: ignore[arg-type]
-    )
+    key = responder.public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    key.verify(response.signature, response.tbs_response_bytes, padding.PKCS1v15(), hashes.SHA256())
 
 
 def test_good_then_revoked_with_time_and_reason(pki: TestPki) -> None:
@@ -80,7 +77,7 @@ def test_good_then_revoked_with_time_and_reason(pki: TestPki) -> None:
     assert response.produced_at_utc == now
     assert response.this_update_utc == now
     assert response.next_update_utc == now + dt.timedelta(minutes=15)
-    assert response.extensions.get_extension_for_oid(NONCE_OID).value.nonce == b"n" * 16
+    assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == b"n" * 16
     responder = x509.load_der_x509_certificate(pki.ocsp_responder_certificate("auth"))
     assert response.certificates == [responder]
     responder_key = responder.public_key().public_bytes(Encoding.DER, PublicFormat.PKCS1)
@@ -322,7 +319,7 @@ def test_http_get_ocsp_crl_and_ca_downloads(served_pki: tuple[TestPki, PkiServer
         response = ocsp.load_der_ocsp_response(reply.content)
         assert response.certificate_status is ocsp.OCSPCertStatus.REVOKED
         assert response.revocation_reason is x509.ReasonFlags.cessation_of_operation
-        assert response.extensions.get_extension_for_oid(NONCE_OID).value.nonce == (
+        assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == (
             b"get-nonce-123456"
         )
         posted = client.post(
