@@ -240,6 +240,9 @@ def test_sign_pdf_and_verify_pdf_commands(
     source.write_bytes(minimal_pdf())
     made = terminal.run("sign-pdf", str(source), str(target), "--json", pin=persona.pins.sign)
     assert made.exit_code == 0, made.output
+    assert terminal.last is not None and len(terminal.last.verifies_with_data()) == 1
+    signatures = [c for c in terminal.last.commands if c[1] == 0x2A]
+    assert len(signatures) == 1  # pyHanko's dry run never reached the card
     checked = terminal.run("verify-pdf", str(target), "--json", card=False)
     assert checked.exit_code == 0, checked.output
     [row] = json.loads(checked.stdout)["signatures"]
