@@ -507,3 +507,16 @@ def wait_for_reader(reader: str, *, present: bool, timeout: float) -> bool:
             known = state.state & ~STATE_CHANGED
             if time.monotonic() >= deadline:
                 return False
+
+
+def replay(connection: PcscConnection, apdus: Sequence[bytes]) -> list[int]:
+    """Send `apdus` with bare SCardTransmit calls and return the status words: the
+    baseline that benchmarks compare the project's protocol and session code against.
+    No error mapping, no checks: benchmarks only."""
+    connection._require_open()
+    handle, pci = connection._handle, connection._pci
+    words = []
+    for apdu in apdus:
+        _hr, response = scard.SCardTransmit(handle, pci, list(apdu))
+        words.append((response[-2] << 8) | response[-1] if len(response) >= 2 else -1)
+    return words
