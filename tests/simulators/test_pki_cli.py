@@ -57,6 +57,11 @@ def test_init_creates_then_reports_the_existing_pki(tmp_path: Path) -> None:
     assert again["cas"]["sign"]["generations"] == generations
     code, out = _run("pki", "init", "--dir", str(directory))
     assert code == 0 and "http://127.0.0.1:8999/ocsp/auth" in out
+    code, moved = _json(
+        "pki", "init", "--dir", str(directory), "--base-url", "http://127.0.0.1:9001/"
+    )
+    assert (code, moved["created"], moved["base_url"]) == (0, False, "http://127.0.0.1:9001")
+    assert TestPki.open(directory).ocsp_url("auth") == "http://127.0.0.1:9001/ocsp/auth"
 
 
 def test_issue_revoke_status_list(pki_copy: Path, tmp_path: Path) -> None:

@@ -346,3 +346,33 @@ def test_crl_for_url_resolves_the_urls_certificates_name(pki: TestPki) -> None:
     ):
         with pytest.raises(PkiError):
             pki.crl_for_url(bad)
+
+
+def test_crl_numbers_never_repeat_under_concurrent_publishers(pki: TestPki) -> None:
+    import threading
+
+    auth, _ = issue(pki)
+    other = TestPki.open(pki.directory)  # a second handle, as another process would have
+    numbers: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def publish(handle: TestPki) -> None:
+        try:
+            for _ in range(5):
+                number = _number(handle.crl("auth", TOKYO, fresh=True))
+                with lock:
+                    numbers.append(number)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish, args=(h,)) for h in (pki, other, pki, other)]
+    for thread in threads:
+        thread.start()
+    pki.revoke(auth.serial_number, "loss")
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert len(numbers) == 20
+    assert len(set(numbers)) == 20
+    assert max(numbers) - min(numbers) == 19
