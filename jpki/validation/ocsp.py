@@ -186,7 +186,7 @@ class OcspClient:
                 next_update,
                 produced_at,
                 single.revocation_time_utc,
-                reason.name if reason is not None else None,
+                reason.value if reason is not None else None,
                 responder,
             )
         return OcspAnswer(

@@ -71,7 +71,7 @@ def test_revoked(auth_pki: MiniPki) -> None:
         )
     )
     answer = client.check(cert, anchor(auth_pki), at=NOW)
-    assert answer.status == "revoked" and answer.reason == "key_compromise"
+    assert answer.status == "revoked" and answer.reason == "keyCompromise"
     assert answer.revoked_at == NOW - timedelta(days=2)
 
 
