@@ -71,8 +71,6 @@ class CrlStore:
         clock_skew: timedelta = timedelta(minutes=5),
     ) -> None:
         self.directory = Path(directory) if directory is not None else None
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.clock_skew = clock_skew
@@ -264,6 +262,7 @@ class CrlStore:
         path = self._path(key)
         if path is None:
             return
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as out:

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "terminal.cli.signing",
     "terminal.cli.linkage",
     "terminal.cli.service",
+    "terminal.cli.validation_cmds",
 )
 
 
