@@ -31,18 +31,13 @@ from jpki.jpki_ap import JpkiSession
 from jpki.pdf import PdfSignatureError, sign_pdf, verify_pdf
 from jpki.signer import JpkiCardSigner
 from jpki.validation import (
-    CertificateValidator,
-    FetchError,
-    OcspClient,
-    RevocationChecker,
-    RevocationPolicy,
-    TrustStore,
     ValidationError,
 )
 from terminal.cli.context import CliState
 from terminal.cli.errors import EXIT_CODES, cli_errors
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
+from terminal.local import crls_of, open_local_pki, validator_for
 
 auth_app = typer.Typer(help="PIN-gated login with the auth certificate.", no_args_is_help=True)
 
@@ -88,55 +83,6 @@ def _errors(as_json: bool) -> Iterator[None]:
             fail(str(exc), code="CHALLENGE_STORE", as_json=as_json)
         except PkiError as exc:
             fail(f"{exc} (create one with `mynaterm pki init`)", code="PKI_STATE", as_json=as_json)
-
-
-# --- trust and revocation from the local test PKI ----------------------------------------
-
-
-def open_local_pki(directory: Path | None) -> Any:
-    """The test PKI in `directory` (default $MYNATERM_HOME/pki); PkiStateError if none."""
-    from simulators.home import mynaterm_home
-    from simulators.pki import TestPki
-
-    return TestPki.open(directory if directory is not None else mynaterm_home() / "pki")
-
-
-class LocalPkiSources:
-    """The local test PKI's OCSP responder and CRL distribution points, answered in
-    process (the same answers `mynaterm pki serve` gives over HTTP)."""
-
-    def __init__(self, pki: Any) -> None:
-        self.pki = pki
-
-    def post(self, url: str, request_der: bytes, timeout: float) -> bytes:
-        return bytes(self.pki.ocsp_response(request_der))
-
-    def fetch(self, url: str) -> bytes:
-        for kind in ("auth", "sign"):
-            for partition in self.pki.partitions(kind):
-                if self.pki.crl_url(kind, partition) == url:
-                    return bytes(self.pki.crl(kind, partition))
-        raise FetchError(f"{url}: no such CRL in the local test PKI", reason_code="FETCH_NOT_FOUND")
-
-
-def crls_of(pki: Any, kind: str, now: datetime) -> list[bytes]:
-    """The current CRL of every partition of `kind` in the local test PKI."""
-    return [pki.crl(kind, partition, now=now) for partition in pki.partitions(kind)]
-
-
-def sign_crls(pki: Any, now: datetime) -> list[bytes]:
-    return crls_of(pki, "sign", now)
-
-
-def validator_for(pki: Any) -> CertificateValidator:
-    """The project's validator: the local PKI's anchors; revocation by OCSP, then by the
-    partition's CRL (verified by CrlStore), both from the local PKI; hard fail."""
-    trust = TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
-    sources = LocalPkiSources(pki)
-    revocation = RevocationChecker(
-        RevocationPolicy(), crl_fetcher=sources, ocsp=OcspClient(sources)
-    )
-    return CertificateValidator(trust, revocation=revocation)
 
 
 def _unlock(session: JpkiSession, kind: PinKind, *, pin_stdin: bool, as_json: bool) -> None:
@@ -387,7 +333,7 @@ def verify_pdf_command(
         results = verify_pdf(
             file.read_bytes(),
             pki.trust_anchors("sign"),
-            crls=sign_crls(pki, now),
+            crls=crls_of(pki, "sign", now),
             checker=validator_for(pki),
             at=now,
         )

@@ -1,0 +1,76 @@
+"""The embedded defaults a terminal runs on with no network: the local test PKI (trust
+anchors, OCSP and CRLs answered in process, or over HTTP when its server runs), the
+symbol core in process (dev keys under $MYNATERM_HOME/core), and the SQLite store.
+
+The CLI and the demo both build their parts here, so they behave the same."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jpki.validation import CertificateValidator, FetchError, RevocationPolicy, TrustStore
+from jpki.validation.ocsp import OcspClient
+from jpki.validation.revocation import RevocationChecker
+from simulators.home import mynaterm_home
+
+COUNTER_AGENCY = "city-13101"  # the dev core's agency for counter terminals
+
+
+def open_local_pki(directory: Path | None = None, *, create: bool = False) -> Any:
+    """The test PKI in `directory` (default $MYNATERM_HOME/pki). Without `create`, a
+    missing PKI raises the PKI's state error (create one with `mynaterm pki init`)."""
+    from simulators.pki import TestPki
+
+    path = directory if directory is not None else mynaterm_home() / "pki"
+    return TestPki.open_or_create(path) if create else TestPki.open(path)
+
+
+class LocalPkiSources:
+    """The local test PKI's OCSP responder and CRL distribution points, answered in
+    process (the same bytes `mynaterm pki serve` gives over HTTP). The validator still
+    does everything it does with remote sources: signatures, CertID, nonce, freshness,
+    CRL partition and number."""
+
+    def __init__(self, pki: Any) -> None:
+        self.pki = pki
+
+    def post(self, url: str, request_der: bytes, timeout: float) -> bytes:
+        return bytes(self.pki.ocsp_response(request_der))
+
+    def fetch(self, url: str) -> bytes:
+        for kind in ("auth", "sign"):
+            for partition in self.pki.partitions(kind):
+                if self.pki.crl_url(kind, partition) == url:
+                    return bytes(self.pki.crl(kind, partition))
+        raise FetchError(f"{url}: no such CRL in the local test PKI", reason_code="FETCH_NOT_FOUND")
+
+
+def crls_of(pki: Any, kind: str, now: datetime) -> list[bytes]:
+    """The current CRL of every partition of `kind` in the local test PKI."""
+    return [pki.crl(kind, partition, now=now) for partition in pki.partitions(kind)]
+
+
+def local_trust(pki: Any) -> TrustStore:
+    return TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
+
+
+def validator_for(pki: Any, policy: RevocationPolicy | None = None) -> CertificateValidator:
+    """The project's validator over the local PKI: its anchors; revocation by OCSP, then
+    by the partition's CRL (verified by the CrlStore); hard fail by default."""
+    policy = policy or RevocationPolicy()
+    sources = LocalPkiSources(pki)
+    revocation = RevocationChecker(policy, crl_fetcher=sources, ocsp=OcspClient(sources))
+    return CertificateValidator(local_trust(pki), policy, revocation=revocation)
+
+
+def local_core_client(agency: str = COUNTER_AGENCY) -> Any:
+    """An in-process symbol core with dev keys (generated once under
+    $MYNATERM_HOME/core), and a client authenticated as `agency`."""
+    from simulators.core.config import dev_token
+    from simulators.core.core import SymbolCore
+    from terminal.linkage.core_client import InProcessCoreClient
+
+    core = SymbolCore.from_environment(dev=True)
+    return InProcessCoreClient(core, dev_token(agency))
