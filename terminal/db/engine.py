@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -42,7 +42,9 @@ def default_db_url() -> str:
     return f"sqlite:///{mynaterm_home() / 'terminal.db'}"
 
 
-def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
+def make_engine(
+    url: str, *, echo: bool = False, pool: bool = True, pre_ping: bool = True
+) -> Engine:
     """An engine with the settings the registry relies on (WAL, foreign keys, busy
     timeout on SQLite; connect timeout on PostgreSQL)."""
     try:
@@ -59,7 +61,7 @@ def make_engine(url: str, *, echo: bool = False, pool: bool = True) -> Engine:
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_pre_ping"] = pre_ping
     else:
         raise StoreUnavailable(f"unsupported database {parsed.get_backend_name()!r}")
     if not pool:
@@ -128,6 +130,14 @@ class Store:
         self._write_engine = self.engine.execution_options(mynaterm_write=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        # Hot single-statement reads (login resolution) on PostgreSQL: autocommit (no
+        # BEGIN/ROLLBACK round trips) and no pre-ping; a connection the server closed
+        # is retried once instead (see fetch_first).
+        self._fast_base: Engine | None = None
+        self._fast_engine = self.engine
+        if self.engine.dialect.name == "postgresql":
+            self._fast_base = make_engine(url, echo=echo, pool=pool, pre_ping=False)
+            self._fast_engine = self._fast_base.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def dialect(self) -> str:
@@ -153,14 +163,18 @@ class Store:
         except DBAPIError as exc:
             raise translate_db_error(exc) from exc
 
-    @contextmanager
-    def read_connection(self) -> Iterator[Connection]:
-        """A bare Core connection for hot read paths (no ORM session overhead)."""
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except DBAPIError as exc:
-            raise translate_db_error(exc) from exc
+    def fetch_first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
+        """The first row of one read-only statement, on a bare connection (no ORM
+        session). Retried once when the pooled connection turns out to be dead."""
+        for attempt in range(2):
+            try:
+                with self._fast_engine.connect() as conn:
+                    return conn.execute(statement, params).first()
+            except DBAPIError as exc:
+                if attempt == 0 and exc.connection_invalidated:
+                    continue
+                raise translate_db_error(exc) from exc
+        raise StoreUnavailable("unreachable")  # pragma: no cover - loop returns or raises
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic `upgrade head`)."""
@@ -170,6 +184,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._fast_base is not None:
+            self._fast_base.dispose()
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, echo: bool = False) -> Store:

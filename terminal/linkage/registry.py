@@ -423,8 +423,7 @@ class LinkageRegistry:
 
     def _resolve(self, serial: str, issuer: str, when: dt.datetime) -> LoginResolution:
         # The kiosk's hot path: one indexed query on a bare connection.
-        with self.store.read_connection() as conn:
-            row = conn.execute(_RESOLVE_QUERY, {"serial": serial, "issuer": issuer}).first()
+        row = self.store.fetch_first(_RESOLVE_QUERY, {"serial": serial, "issuer": issuer})
         if row is None or row.kind != CertKind.AUTH:
             raise NotLinked(f"no auth certificate {issuer}:{serial} is linked")
         if row.status != CertStatus.ACTIVE:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import text
+
 from simulators.core.config import Agency, CoreConfig, token_sha256
 from terminal.audit.trail import Operator
+from terminal.db.engine import Store
 from terminal.linkage.types import CertInfo
 
 AUTH_CA_KID = "a1" * 20
@@ -28,3 +31,15 @@ def cert(serial: int, kid: str = AUTH_CA_KID, *, days: int = 5 * 365) -> CertInf
 def core_config(master: bytes = b"\x42" * 32) -> CoreConfig:
     agencies = tuple(Agency(code, code) for code in TOKENS)
     return CoreConfig(master, agencies, {token_sha256(t): a for a, t in TOKENS.items()})
+
+
+def tamper(store: Store, statement: str, **params: object) -> None:
+    """Run raw SQL on audit_records as an intruder with DDL rights would: the
+    append-only triggers are removed first, so only the hash chain is left to tell."""
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_records_no_update")
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_records_no_delete")
+        else:
+            conn.exec_driver_sql("ALTER TABLE audit_records DISABLE TRIGGER USER")
+        conn.execute(text(statement), params)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from linkage_helpers import OPERATOR, SIGN_CA_KID, cert
+from linkage_helpers import OPERATOR, SIGN_CA_KID, cert, tamper
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from simulators.personas import Persona
 from terminal.audit import AuditError, AuditTrail, Operation, Subject
@@ -26,8 +27,18 @@ def _fill(audit: AuditTrail, count: int = 5) -> None:
 
 
 def _sql(store: Store, statement: str, **params: object) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(text(statement), params)
+    tamper(store, statement, **params)
+
+
+def test_database_refuses_to_change_audit_records(audit: AuditTrail, store: Store) -> None:
+    _fill(audit, 2)
+    for statement in (
+        "UPDATE audit_records SET result = 'x' WHERE seq = 1",
+        "DELETE FROM audit_records WHERE seq = 2",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert audit.verify().ok and audit.verify().records == 2
 
 
 def test_chain_verifies_and_lists(audit: AuditTrail) -> None:

@@ -6,8 +6,7 @@ import json
 
 import pytest
 import typer
-from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
-from sqlalchemy import text
+from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert, tamper
 from typer.testing import CliRunner
 
 from simulators.personas import Persona
@@ -93,8 +92,7 @@ def test_link_show_revoke_and_audit(
 
     code, report = _run(cli, "audit", "verify", "--db", db_url)
     assert code == 0 and isinstance(report, dict) and report["ok"] and report["records"] == 4
-    with store.engine.begin() as conn:
-        conn.execute(text("UPDATE audit_records SET operator_id = 'x' WHERE seq = 2"))
+    tamper(store, "UPDATE audit_records SET operator_id = 'x' WHERE seq = 2")
     code, broken = _run(cli, "audit", "verify", "--db", db_url)
     assert code == 9 and isinstance(broken, dict)
     assert broken["error"]["code"] == "AUDIT_BROKEN" and broken["error"]["bad_seq"] == 2

@@ -226,8 +226,12 @@ def test_connection_lost_before_commit_writes_nothing(
         with fresh.engine.connect() as conn:
             assert conn.execute(text("SELECT seq FROM audit_head")).scalar_one() == 0
         # And the store works again once the server is back (pool pre-ping).
-        LinkageRegistry(store).issue(PersonRef(), cert(800), None, symbols, OPERATOR)
+        plain = LinkageRegistry(store)
+        plain.issue(PersonRef(), cert(800), None, symbols, OPERATOR)
         assert _counts(fresh) == (1, 2, 1, 1)
+        assert plain.resolve_login(800, AUTH_CA_KID).portal_symbol == symbols["portal"]
+        server_goes_away("again")  # kills the pooled connection of the login path
+        assert plain.resolve_login(800, AUTH_CA_KID).portal_symbol == symbols["portal"]
         fresh.close()
     finally:
         store.close()
