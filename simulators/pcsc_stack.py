@@ -241,9 +241,11 @@ class PcscStack:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     os.close(fd)
+                    running = running_pcscd_pid()
+                    who = f"pcscd (pid {running})" if running else "another mynaterm process"
                     raise PcscStackError(
-                        f"another mynaterm pcscd holds {LOCK_FILE}; "
-                        "stop it first (`mynaterm pcsc-stack down`)"
+                        f"{who} holds {LOCK_FILE}: another test run or `pcsc-stack up` uses "
+                        "the virtual readers; stop it first (`mynaterm pcsc-stack down`)"
                     ) from None
                 time.sleep(0.2)
         self._lock_fd = fd

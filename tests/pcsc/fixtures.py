@@ -68,6 +68,18 @@ class FakeCard:
         return apdu[:4] + b"\x90\x00"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that goes through pcscd with `pcsc` (so `-m "not pcsc"` leaves
+    them out): users of these fixtures, and session tests run with transport=pcsc."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        through_pcscd = "pcsc_stack" in getattr(item, "fixturenames", ()) or (
+            callspec is not None and callspec.params.get("transport") == "pcsc"
+        )
+        if through_pcscd:
+            item.add_marker(pytest.mark.pcsc)
+
+
 @pytest.fixture(scope="session")
 def pcsc_stack() -> Iterator[PcscStack]:
     missing = missing_packages()

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
 import pytest
 
 from card.errors import NoCardError, NoReaderError, ReaderBusyError
 from card.pcsc import list_readers, open_reader, resolve_reader
-from simulators.pcsc_stack import PcscStack
+from simulators.pcsc_stack import (
+    PCSCD,
+    PCSCD_PIDFILE,
+    PCSCD_SOCKET,
+    PcscStack,
+    PcscStackError,
+    running_pcscd_pid,
+)
 from tests.pcsc.fixtures import FAKE_ATR, FakeCard, ReaderPool
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
@@ -88,3 +99,40 @@ def test_reset_reaches_the_card_and_returns_the_atr(reader_pool: ReaderPool) -> 
         assert connection.reset() == FAKE_ATR
         assert card.resets == before + 1
         assert connection.transmit(b"\x00\x01\x02\x03") == (b"\x00\x01\x02\x03", 0x9000)
+
+
+def test_foreign_pcscd_is_refused_or_reused_and_stale_files_are_cleared(
+    pcsc_stack: PcscStack,
+) -> None:
+    pcsc_stack.take_down()
+    try:
+        # Someone else's pcscd (Debian's own config: vpcd on 35963 and 35964).
+        foreign = subprocess.Popen(
+            [str(PCSCD), "--foreground"],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 5
+            while running_pcscd_pid() != foreign.pid and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert running_pcscd_pid() == foreign.pid
+            with pytest.raises(PcscStackError, match=f"pid {foreign.pid}"):
+                PcscStack().start()
+            reused = PcscStack(reuse=True).start()
+            assert (reused.reused, reused.pid) == (True, foreign.pid)
+            reused.stop()
+            assert foreign.poll() is None  # a reused pcscd is left running
+        finally:
+            foreign.terminate()
+            foreign.wait(5)
+        # What a crashed pcscd leaves behind: a pid file naming another process, a socket.
+        PCSCD_PIDFILE.parent.mkdir(exist_ok=True)
+        PCSCD_PIDFILE.write_text(f"{os.getpid()}\n")
+        PCSCD_SOCKET.touch()
+        assert running_pcscd_pid() is None
+    finally:
+        pcsc_stack.bring_up()
+    assert int(PCSCD_PIDFILE.read_text().strip("\0\n ")) == pcsc_stack.pid
+    assert [info.name for info in list_readers()] == [r.name for r in pcsc_stack.readers]
