@@ -53,7 +53,7 @@ class CheckedCard:
                 return None
             return {
                 "serial": str(result.serial),
-                "issuer_key_id": result.issuer_key_id,
+                "issuer_key_id": result.issuer_key_id.hex(),
                 "not_after": result.not_after.isoformat(),
                 "anchor": result.anchor,
                 "revocation": result.revocation.status,

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "terminal.cli.pki",
     "terminal.cli.signing",
     "terminal.cli.linkage",
+    "terminal.cli.flows_cmds",
     "terminal.cli.service",
     "terminal.cli.validation_cmds",
 )
