@@ -84,6 +84,10 @@ def pg_server() -> Iterator[PgServer]:
     if shutil.which("pg_ctlcluster") is None or shutil.which("pg_lsclusters") is None:
         _pg_unavailable("Debian's postgresql package is not installed")
     try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _pg_unavailable("psycopg is not installed (pip install '.[postgres]')")
+    try:
         if _cluster_port() is None:
             subprocess.run(
                 ["pg_ctlcluster", PG_VERSION, PG_CLUSTER, "start"],
