@@ -16,6 +16,9 @@ _PIN_INS = frozenset({0x20, 0x24, 0x2C})
 # card surface, resident registry) share this AID prefix; their READ BINARY answers are
 # personal data and never reach a trace.
 PERSONAL_DATA_AID_PREFIX = bytes.fromhex("D392100031")
+# The JPKI applet's signature certificate (EF 0001) carries the basic 4 facts in its
+# subjectAltName, so reads of that one file are personal data too.
+PERSONAL_DATA_FILES = frozenset({(bytes.fromhex("D392F000260100000001"), 0x0001)})
 
 
 class ApduTracer:
@@ -24,22 +27,33 @@ class ApduTracer:
 
     def __init__(self, log: logging.Logger = logger) -> None:
         self._log = log
-        self._personal_applet = False
+        self._applet = b""
+        self._file: int | None = None
 
     def command_text(self, apdu: bytes) -> str:
         if len(apdu) > 5 and apdu[1] in _PIN_INS:
             return f"{apdu[:4].hex(' ').upper()} <{len(apdu) - 5} bytes redacted>"  # the PIN bytes
         return apdu.hex(" ").upper()
 
+    @property
+    def reading_personal_data(self) -> bool:
+        return self._applet.startswith(PERSONAL_DATA_AID_PREFIX) or (
+            (self._applet, self._file) in PERSONAL_DATA_FILES
+        )
+
     def response_text(self, command: bytes, data: bytes, sw: int) -> str:
-        if data and len(command) > 1 and command[1] == 0xB0 and self._personal_applet:
+        if data and len(command) > 1 and command[1] == 0xB0 and self.reading_personal_data:
             return f"<{len(data)} bytes of personal data redacted> {sw:04X}"
         return f"{data.hex(' ').upper()} {sw:04X}".lstrip()
 
     def _observe_select(self, command: bytes, sw: int) -> None:
-        if len(command) >= 5 and command[1] == 0xA4 and command[2] == 0x04 and sw == 0x9000:
-            aid = command[5 : 5 + command[4]]
-            self._personal_applet = aid.startswith(PERSONAL_DATA_AID_PREFIX)
+        if len(command) < 5 or command[1] != 0xA4 or sw != 0x9000:
+            return
+        body = command[5 : 5 + command[4]]
+        if command[2] == 0x04:  # SELECT by DF name: a new applet, no EF selected yet
+            self._applet, self._file = body, None
+        elif command[2] == 0x02 and len(body) == 2:  # SELECT EF by file id
+            self._file = int.from_bytes(body, "big")
 
     def exchange(self, command: bytes, data: bytes, sw: int) -> None:
         self._observe_select(command, sw)

@@ -131,3 +131,26 @@ def test_no_trace_output_at_debug(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="card.apdu"):
         CardChannel(connection).transmit(CommandApdu(0, 0x20, 0, 0x80))
     assert caplog.records == []
+
+
+def test_trace_redacts_the_signature_certificate_only(caplog: pytest.LogCaptureFixture) -> None:
+    """The sign certificate (JPKI EF 0001) holds the basic 4 facts; other EFs do not."""
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00A4020C020001", "9000"),
+            ("00B0000004", "308206A19000"),
+            ("00A4020C02000A", "9000"),
+            ("00B0000004", "308205509000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xA4, 2, 0x0C, bytes.fromhex("0001")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+        channel.transmit(CommandApdu(0, 0xA4, 2, 0x0C, bytes.fromhex("000A")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "30 82 06 A1" not in text and "<4 bytes of personal data redacted>" in text
+    assert "30 82 05 50" in text
