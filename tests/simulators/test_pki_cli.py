@@ -18,7 +18,9 @@ from typer.testing import CliRunner
 
 from simulators.pki import TestPki
 from terminal.cli.main import app
-from tests.simulators.test_pki_support import card_key, copy_pki, issue
+from tests.simulators.test_pki_support import card_key, clean_pki_dir, copy_pki, issue
+
+__all__ = ["clean_pki_dir"]
 
 runner = CliRunner()
 
@@ -34,8 +36,8 @@ def _json(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def pki_copy(pki_dir: Path, tmp_path: Path) -> Path:
-    return copy_pki(pki_dir, tmp_path / "pki").directory
+def pki_copy(clean_pki_dir: Path, tmp_path: Path) -> Path:
+    return copy_pki(clean_pki_dir, tmp_path / "pki").directory
 
 
 def test_init_creates_then_reports_the_existing_pki(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from simulators.pki import (
 )
 from simulators.pki.reasons import parse_reason
 from tests.simulators.test_pki_support import (
+    clean_pki_dir,
     issue,
     openssl,
     pki,
@@ -27,7 +28,7 @@ from tests.simulators.test_pki_support import (
     write_pem,
 )
 
-__all__ = ["pki"]
+__all__ = ["clean_pki_dir", "pki"]
 
 TOKYO = "Tokyo/Chiyoda-ku"
 OSAKA = "Osaka/Osaka-shi"

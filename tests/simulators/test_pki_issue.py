@@ -38,6 +38,7 @@ from simulators.pki.validity import JST, card_certificate_not_after, nth_birthda
 from tests.simulators.test_pki_support import (
     REAL_DIR,
     card_key,
+    clean_pki_dir,
     copy_pki,
     issue,
     openssl,
@@ -46,7 +47,7 @@ from tests.simulators.test_pki_support import (
     write_pem,
 )
 
-__all__ = ["pki"]  # the fixture, imported for its side effect on pytest
+__all__ = ["clean_pki_dir", "pki"]  # the fixture, imported for its side effect on pytest
 
 
 def _real(name: str) -> x509.Certificate:

@@ -29,6 +29,7 @@ from simulators.pki.certs import (
 from simulators.pki.names import Partition
 from tests.simulators.test_pki_support import (
     card_key,
+    clean_pki_dir,
     issue,
     openssl,
     pki,
@@ -36,7 +37,7 @@ from tests.simulators.test_pki_support import (
     write_pem,
 )
 
-__all__ = ["pki", "served_pki"]
+__all__ = ["clean_pki_dir", "pki", "served_pki"]
 
 NONCE_OID = x509.OCSPNonce.oid
 

@@ -1,8 +1,8 @@
 """Shared helpers for the test-PKI tests (imported by the test_pki_* modules).
 
-RSA-2048 generation is the slow part: the PKI itself comes from the session-wide
-`pki_dir` fixture (tests/conftest.py) and is copied per test; card keys come from a small
-process-wide cache.
+RSA-2048 generation is the slow part: each module makes one PKI of its own (about a
+third of a second; not the session-wide `pki_dir`, which other tests fill with cards and
+revocations) and copies it per test; card keys come from a small process-wide cache.
 """
 
 from __future__ import annotations
@@ -38,10 +38,18 @@ def copy_pki(source: Path, target: Path) -> TestPki:
     return TestPki.open(target)
 
 
+@pytest.fixture(scope="module")
+def clean_pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PKI no test has issued from, made once per module and never mutated."""
+    directory = tmp_path_factory.mktemp("clean-pki") / "pki"
+    TestPki.create(directory)
+    return directory
+
+
 @pytest.fixture
-def pki(pki_dir: Path, tmp_path: Path) -> TestPki:
-    """A private copy of the session's PKI, free to mutate."""
-    return copy_pki(pki_dir, tmp_path / "pki")
+def pki(clean_pki_dir: Path, tmp_path: Path) -> TestPki:
+    """A private copy of a clean PKI, free to mutate."""
+    return copy_pki(clean_pki_dir, tmp_path / "pki")
 
 
 @pytest.fixture
