@@ -2,7 +2,7 @@
 
 Keys never come from code. The master key is hex in $MYNATERM_CORE_MASTER_KEY or in the
 file named by $MYNATERM_CORE_KEY_FILE. The agencies file (TOML, $MYNATERM_CORE_AGENCIES)
-lists `[[agency]] code, name, token_sha256` (only the SHA-256 of each API token is
+lists `[[agency]] code, name, resident_lookup, token_sha256` (only the SHA-256 of each API token is
 configured, so the file does not grant access when read). Dev mode alone generates a
 random master key and dev agencies with tokens under mynaterm_home()/core, files 0600.
 """
@@ -27,12 +27,13 @@ MIN_KEY_BYTES = 32
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 # Agencies a dev core registers: the portal, the issuing municipality (the counter
-# terminals' own agency), and two others to show that symbols differ per agency.
+# terminals' own agency, the only one allowed resident lookups), and two others to show
+# that symbols differ per agency.
 DEV_AGENCIES = (
-    ("portal", "マイナポータル (portal)"),
-    ("city-13101", "千代田区 (counter terminals)"),
-    ("tax", "国税庁 (tax)"),
-    ("pension", "日本年金機構 (pension)"),
+    ("portal", "マイナポータル (portal)", False),
+    ("city-13101", "千代田区 (counter terminals)", True),
+    ("tax", "国税庁 (tax)", False),
+    ("pension", "日本年金機構 (pension)", False),
 )
 
 
@@ -40,6 +41,9 @@ DEV_AGENCIES = (
 class Agency:
     code: str
     name: str
+    # Only agencies that keep the resident register (municipalities) may turn a
+    # resident-record code into symbols; the others ask with their own symbols.
+    resident_lookup: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,10 @@ def load_agencies(path: Path) -> tuple[tuple[Agency, ...], dict[str, str]]:
         code = str(entry.get("code", ""))
         if not AGENCY_CODE.match(code):
             raise CoreConfigError(f"{path}: bad agency code {code!r}")
-        agencies.append(Agency(code, str(entry.get("name", code))))
+        lookup = entry.get("resident_lookup", False)
+        if not isinstance(lookup, bool):
+            raise CoreConfigError(f"{path}: resident_lookup of {code} must be true or false")
+        agencies.append(Agency(code, str(entry.get("name", code)), lookup))
         digest = entry.get("token_sha256")
         if digest is not None:
             if not re.fullmatch(r"[0-9a-f]{64}", str(digest)):
@@ -130,7 +137,7 @@ def dev_agencies_file() -> Path:
     agencies_path = core_dir() / "agencies.toml"
     tokens_path = core_dir() / "tokens.toml"
     if not agencies_path.exists():
-        tokens = {code: secrets.token_urlsafe(32) for code, _ in DEV_AGENCIES}
+        tokens = {code: secrets.token_urlsafe(32) for code, _, _ in DEV_AGENCIES}
         _write_private(
             tokens_path,
             "# Dev API tokens of the symbol core. Not for production.\n"
@@ -140,8 +147,9 @@ def dev_agencies_file() -> Path:
             agencies_path,
             "".join(
                 f'[[agency]]\ncode = "{code}"\nname = "{name}"\n'
+                f"resident_lookup = {'true' if lookup else 'false'}\n"
                 f'token_sha256 = "{token_sha256(tokens[code])}"\n\n'
-                for code, name in DEV_AGENCIES
+                for code, name, lookup in DEV_AGENCIES
             ),
         )
     return agencies_path

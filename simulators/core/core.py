@@ -81,10 +81,12 @@ class SymbolCore:
     def agencies(self) -> list[Agency]:
         return sorted(self._agencies.values(), key=lambda a: a.code)
 
-    def register_agency(self, code: str, name: str, *, token: str | None = None) -> Agency:
+    def register_agency(
+        self, code: str, name: str, *, token: str | None = None, resident_lookup: bool = False
+    ) -> Agency:
         if not AGENCY_CODE.match(code):
             raise UnknownAgency(f"bad agency code {code!r}")
-        agency = self._agencies[code] = Agency(code, name)
+        agency = self._agencies[code] = Agency(code, name, resident_lookup)
         if token is not None:
             self._tokens[token_sha256(token)] = code
         return agency
@@ -109,6 +111,8 @@ class SymbolCore:
         self, resident_code: str, agencies: Iterable[str], *, caller: str
     ) -> dict[str, str]:
         """The person's symbol for each agency asked, plus the caller's own."""
+        if not self._agency(caller).resident_lookup:
+            raise Forbidden(f"agency {caller!r} may not look up residents by their code")
         code = check_resident_code(resident_code)
         wanted = [self._agency(caller).code]
         for agency in agencies:

@@ -11,11 +11,10 @@ import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from linkage_helpers import TERMINAL_AGENCY, TOKENS, core_config
+from linkage_helpers import TERMINAL_AGENCY, TOKENS, PgServer, core_config
 
 from simulators.core.core import SymbolCore
 from simulators.personas import Persona, load_personas
@@ -26,32 +25,6 @@ from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.secrets import MyNumberIndex
 
 PG_VERSION, PG_CLUSTER = "15", "main"
-
-
-@dataclass(frozen=True)
-class PgServer:
-    host: str
-    port: int
-    role: str
-    password: str
-    template: str
-
-    def url(self, database: str) -> str:
-        return (
-            f"postgresql+psycopg://{self.role}:{self.password}@{self.host}:{self.port}/{database}"
-        )
-
-    def admin_connect(self):  # type: ignore[no-untyped-def]
-        import psycopg
-
-        return psycopg.connect(
-            host=self.host,
-            port=self.port,
-            user=self.role,
-            password=self.password,
-            dbname="postgres",
-            autocommit=True,
-        )
 
 
 def _psql_as_postgres(sql: str) -> None:

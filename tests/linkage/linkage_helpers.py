@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
@@ -22,6 +24,35 @@ TOKENS = {
 }
 OPERATOR = Operator("officer-7", "counter-01")
 
+if TYPE_CHECKING:
+    import psycopg
+
+
+@dataclass(frozen=True)
+class PgServer:
+    host: str
+    port: int
+    role: str
+    password: str
+    template: str
+
+    def url(self, database: str) -> str:
+        return (
+            f"postgresql+psycopg://{self.role}:{self.password}@{self.host}:{self.port}/{database}"
+        )
+
+    def admin_connect(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        return psycopg.connect(
+            host=self.host,
+            port=self.port,
+            user=self.role,
+            password=self.password,
+            dbname="postgres",
+            autocommit=True,
+        )
+
 
 def cert(serial: int, kid: str = AUTH_CA_KID, *, days: int = 5 * 365) -> CertInfo:
     now = dt.datetime.now(dt.UTC)
@@ -29,7 +60,7 @@ def cert(serial: int, kid: str = AUTH_CA_KID, *, days: int = 5 * 365) -> CertInf
 
 
 def core_config(master: bytes = b"\x42" * 32) -> CoreConfig:
-    agencies = tuple(Agency(code, code) for code in TOKENS)
+    agencies = tuple(Agency(code, code, code == TERMINAL_AGENCY) for code in TOKENS)
     return CoreConfig(master, agencies, {token_sha256(t): a for a, t in TOKENS.items()})
 
 

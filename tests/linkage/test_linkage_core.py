@@ -71,6 +71,8 @@ def test_translation_only_through_the_core(core: SymbolCore, personas: list[Pers
         core.translate(TERMINAL_AGENCY, symbols[TERMINAL_AGENCY], "portal", caller=TERMINAL_AGENCY)
         == symbols["portal"]
     )
+    with pytest.raises(Forbidden):  # only the municipality turns resident codes to symbols
+        core.person_symbols(taro.resident_code, ["tax"], caller="tax")
     with pytest.raises(Forbidden):  # an agency translates only its own symbols
         core.translate("tax", symbols["tax"], "pension", caller="pension")
     with pytest.raises(UnknownSymbol):  # a symbol of another agency is not a tax symbol
@@ -191,6 +193,12 @@ def test_http_client_matches_in_process_client(
         with pytest.raises(CoreClientError) as bad_code:
             remote.person_symbols("123", [])
         assert bad_code.value.code == "INVALID_RESIDENT_CODE"
+    with (
+        CoreClient(core_url, TOKENS["portal"], agency="portal") as portal,
+        pytest.raises(CoreClientError) as not_a_municipality,
+    ):
+        portal.person_symbols(taro.resident_code, [])
+    assert not_a_municipality.value.code == "FORBIDDEN"
     with (
         CoreClient(core_url, "wrong-token", agency=TERMINAL_AGENCY) as stranger,
         pytest.raises(CoreClientError) as refused,

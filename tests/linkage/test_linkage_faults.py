@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
+from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, PgServer, cert
 from sqlalchemy import func, select, text
 
 from simulators.personas import Persona
@@ -197,9 +197,9 @@ def test_registry_on_a_database_that_is_down_raises_store_unavailable(
 
 @pytest.mark.postgres
 def test_connection_lost_before_commit_writes_nothing(
-    pg_server,
+    pg_server: PgServer,
     personas: list[Persona],
-    core_client: InProcessCoreClient,  # type: ignore[no-untyped-def]
+    core_client: InProcessCoreClient,
 ) -> None:
     name = f"{pg_server.role}_down"
     with pg_server.admin_connect() as conn:

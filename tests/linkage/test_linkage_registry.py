@@ -9,6 +9,7 @@ import pytest
 from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
 
 from simulators.personas import Persona
+from terminal.db.engine import Store
 from terminal.linkage import (
     ActiveCardExists,
     AlreadyRenewed,
@@ -241,8 +242,8 @@ def test_symbols_are_checked(
 
 def test_mynumber_is_found_through_its_keyed_hash_only(
     registry: LinkageRegistry,
-    store,
-    core_client: InProcessCoreClient,  # type: ignore[no-untyped-def]
+    store: Store,
+    core_client: InProcessCoreClient,
     personas: list[Persona],
 ) -> None:
     taro, hanako = personas[0], personas[1]
