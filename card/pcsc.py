@@ -82,6 +82,7 @@ class ReaderInfo:
     card_present: bool
     atr: bytes | None
     exclusive: bool = False  # another client holds the card exclusively
+    in_use: bool = False  # another client holds a shared connection to the card
     mute: bool = False  # a card is there but did not answer to reset
 
 
@@ -223,6 +224,7 @@ def _reader_info(state: ReaderState) -> ReaderInfo:
         card_present=present,
         atr=state.atr if present and state.atr else None,
         exclusive=bool(state.state & STATE_EXCLUSIVE),
+        in_use=bool(state.state & STATE_INUSE),
         mute=bool(state.state & STATE_MUTE),
     )
 

@@ -130,10 +130,16 @@ def running_pcscd_pid() -> int | None:
 
 
 def _is_pcscd(pid: int) -> bool:
+    """A live pcscd process. A zombie (exited, not yet reaped by its parent) keeps its
+    /proc entry and name but no longer holds the socket or the lock: not running."""
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip() == "pcscd"
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
+    name_end = stat.rfind(")")
+    name = stat[stat.find("(") + 1 : name_end]
+    state = stat[name_end + 2 : name_end + 3]
+    return name == "pcscd" and state not in ("Z", "X")
 
 
 def _any_pcscd_pid() -> int | None:

@@ -51,12 +51,16 @@ def pcsc_errors(as_json: bool) -> Iterator[None]:
 
 
 def identify(reader: str) -> bool | None:
-    """Is the card in `reader` a My Number card? None when it cannot be asked (busy,
-    removed meanwhile). Uses a shared connection so that it disturbs nobody."""
+    """Is the card in `reader` a My Number card? None when it must not or cannot be
+    asked: another program uses the card (our SELECT would end its PIN-verified state),
+    or the card went away meanwhile."""
     from card.monitor import is_mynumber_card
-    from card.pcsc import open_reader
+    from card.pcsc import list_readers, open_reader
 
     try:
+        info = next((i for i in list_readers() if i.name == reader), None)
+        if info is None or not info.card_present or info.exclusive or info.in_use:
+            return None
         with open_reader(reader, shared=True) as connection:
             return is_mynumber_card(connection)
     except CardError:
@@ -74,6 +78,7 @@ def readers_payload() -> list[dict[str, Any]]:
                 "name": info.name,
                 "card_present": info.card_present,
                 "atr": info.atr.hex().upper() if info.atr else None,
+                "in_use": info.exclusive or info.in_use,
                 "is_mynumber_card": identify(info.name) if info.card_present else None,
             }
         )
@@ -91,12 +96,13 @@ def readers(as_json: JsonOption = False) -> None:
             console.print("no PC/SC readers attached")
             return
         table = Table("#", "reader", "card", "ATR", "My Number card")
+        in_use = {True: "in use", False: "present"}
         for entry in entries:
             mynumber = {True: "yes", False: "no", None: "-"}[entry["is_mynumber_card"]]
             table.add_row(
                 str(entry["index"]),
                 entry["name"],
-                "present" if entry["card_present"] else "empty",
+                in_use[entry["in_use"]] if entry["card_present"] else "empty",
                 entry["atr"] or "",
                 mynumber,
             )
@@ -116,6 +122,13 @@ def watch(
             "--timeout", min=0, help="Stop after this many seconds [default: until Ctrl-C]."
         ),
     ] = None,
+    identify_cards: Annotated[
+        bool,
+        typer.Option(
+            "--identify/--no-identify",
+            help="Select the JPKI applet of each inserted card to tell a My Number card.",
+        ),
+    ] = True,
 ) -> None:
     """Print reader and card events as they happen (first what is already there). With
     --json: one JSON object per line."""
@@ -125,7 +138,8 @@ def watch(
         try:
             for event in monitor.events(timeout):
                 payload = event.to_dict()
-                if event.kind is EventKind.CARD_INSERTED and event.reader is not None:
+                inserted = event.kind is EventKind.CARD_INSERTED
+                if inserted and identify_cards and event.reader is not None:
                     payload["is_mynumber_card"] = identify(event.reader)
                 if as_json:
                     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")

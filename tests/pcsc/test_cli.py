@@ -19,7 +19,7 @@ from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard
 from simulators.pcsc_stack import PcscStack
 from terminal.cli.main import app
-from tests.pcsc.fixtures import FakeCard, ReaderPool, SharedReader
+from tests.pcsc.fixtures import JPKI_AID, FakeCard, ReaderPool, SharedReader
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
 
@@ -34,7 +34,9 @@ def test_readers_json_tells_the_mynumber_card_by_select(
 ) -> None:
     first_reader.swap(FakeCard(atr=MYNUMBER_CARD_ATR))  # the right ATR, but no JPKI applet
     plugged = reader_pool.plug(software_card)
-    result = runner.invoke(app, ["readers", "--json"])
+    busy = reader_pool.plug(FakeCard(applet=JPKI_AID))
+    with open_reader(busy.reader, shared=True):  # another program uses this card
+        result = runner.invoke(app, ["readers", "--json"])
     assert result.exit_code == 0, result.output
     entries = {entry["name"]: entry for entry in json.loads(result.stdout)["readers"]}
     assert list(entries) == [r.name for r in pcsc_stack.readers]
@@ -42,10 +44,21 @@ def test_readers_json_tells_the_mynumber_card_by_select(
     assert mine["card_present"] is True
     assert mine["atr"] == software_card.atr.hex().upper()
     assert mine["is_mynumber_card"] is True
+    assert mine["in_use"] is False
+    # Asking would disturb the other program (our SELECT ends its PIN state): not asked.
+    assert entries[busy.reader]["in_use"] is True
+    assert entries[busy.reader]["is_mynumber_card"] is None
+    assert busy.bridge.apdu_count == 0
     first = entries[first_reader.reader]
     assert first["card_present"] is True and first["is_mynumber_card"] is False
     empty = entries[pcsc_stack.readers[-1].name]
-    assert empty == {**empty, "card_present": False, "atr": None, "is_mynumber_card": None}
+    assert empty == {
+        **empty,
+        "card_present": False,
+        "atr": None,
+        "is_mynumber_card": None,
+        "in_use": False,
+    }
 
 
 def test_watch_json_prints_one_event_per_line(
