@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from simulators.pki.errors import (
     AlreadyRevokedError,
+    InvalidBaseUrlError,
     InvalidPartitionError,
     IssuanceError,
     PkiError,
@@ -29,6 +30,7 @@ __all__ = [
     "AlreadyRevokedError",
     "CaGeneration",
     "CertificateStatus",
+    "InvalidBaseUrlError",
     "InvalidPartitionError",
     "IssuanceError",
     "Kind",

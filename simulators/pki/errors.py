@@ -52,3 +52,7 @@ class IssuanceError(PkiError, ValueError):
 
 class UnknownUrlError(PkiError, LookupError):
     """A URL that names nothing this PKI publishes."""
+
+
+class InvalidBaseUrlError(PkiError, ValueError):
+    """A base URL that is not http(s)://host[:port] with no path."""

@@ -46,6 +46,7 @@ from simulators.pki.certs import (
 )
 from simulators.pki.crl import build_crl, content_key
 from simulators.pki.errors import (
+    InvalidBaseUrlError,
     InvalidPartitionError,
     IssuanceError,
     PkiStateError,
@@ -118,13 +119,13 @@ class CertificateStatus:
 def _check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise PkiStateError(f"base URL {base_url!r} must be http(s)://host[:port]")
+        raise InvalidBaseUrlError(f"base URL {base_url!r} must be http(s)://host[:port]")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise PkiStateError(f"base URL {base_url!r} must not carry a path or query")
+        raise InvalidBaseUrlError(f"base URL {base_url!r} must not carry a path or query")
     try:
         parts.port  # noqa: B018  (raises on a malformed port)
     except ValueError as exc:
-        raise PkiStateError(f"base URL {base_url!r}: {exc}") from exc
+        raise InvalidBaseUrlError(f"base URL {base_url!r}: {exc}") from exc
     return f"{parts.scheme}://{parts.netloc}"
 
 

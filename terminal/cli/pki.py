@@ -37,6 +37,7 @@ _ERROR_CODES = {
     "UnknownKindError": ("USAGE", 2),
     "UnknownGenerationError": ("USAGE", 2),
     "InvalidPartitionError": ("USAGE", 2),
+    "InvalidBaseUrlError": ("USAGE", 2),
     "IssuanceError": ("ISSUANCE", 1),
     "PkiStateError": ("PKI_STATE", 3),
 }

@@ -129,6 +129,8 @@ def test_cli_errors_have_codes_and_no_traceback(pki_copy: Path, tmp_path: Path) 
     assert code == 2 and bad["error"]["code"] == "BAD_REASON"
     code, missing = _json("pki", "status", "--dir", str(tmp_path / "none"), "1")
     assert code == 3 and missing["error"]["code"] == "PKI_STATE"
+    code, bad_url = _json("pki", "init", "--dir", str(tmp_path / "x"), "--base-url", "nope")
+    assert code == 2 and bad_url["error"]["code"] == "USAGE"
     code, status = _json("pki", "status", "--dir", str(pki_copy), "99")
     assert code == 0 and status["state"] == "unknown"
     result = runner.invoke(app, ["pki", "status", "--dir", str(pki_copy), "zz"])

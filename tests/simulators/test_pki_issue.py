@@ -28,6 +28,7 @@ from jpki.constants import (
 from simulators.issuing import CardIssuer
 from simulators.personas import get_persona
 from simulators.pki import (
+    InvalidBaseUrlError,
     IssuanceError,
     PkiStateError,
     TestPki,
@@ -417,10 +418,15 @@ def test_open_reports_missing_or_broken_state(tmp_path: Path, pki: TestPki) -> N
     (garbage / "state.sqlite").write_bytes(b"not a database at all" * 10)
     with pytest.raises(PkiStateError):
         TestPki.open(garbage)
-    with pytest.raises(PkiStateError, match="base URL"):
+    with pytest.raises(InvalidBaseUrlError, match="base URL"):
         pki.set_base_url("ftp://example/")
-    with pytest.raises(PkiStateError, match="path"):
+    with pytest.raises(InvalidBaseUrlError, match="path"):
         pki.set_base_url("http://127.0.0.1:9/prefix")
+    with pytest.raises(InvalidBaseUrlError):
+        pki.set_base_url("http://127.0.0.1:99999")
+    with pytest.raises(InvalidBaseUrlError):
+        TestPki.create(tmp_path / "never", base_url="127.0.0.1:8790")
+    assert not (tmp_path / "never").exists()
 
 
 def test_creating_a_pki_is_quick_and_dated_by_the_injected_clock(tmp_path: Path) -> None:
