@@ -136,3 +136,19 @@ def test_foreign_pcscd_is_refused_or_reused_and_stale_files_are_cleared(
         pcsc_stack.bring_up()
     assert int(PCSCD_PIDFILE.read_text().strip("\0\n ")) == pcsc_stack.pid
     assert [info.name for info in list_readers()] == [r.name for r in pcsc_stack.readers]
+
+
+def test_open_reader_waits_for_a_card_inserted_later(reader_pool: ReaderPool) -> None:
+    import threading
+
+    card = FakeCard()
+    timer = threading.Timer(0.5, lambda: reader_pool.plug(card, wait=False))
+    timer.start()
+    try:
+        reader = reader_pool.readers[0].name
+        started = time.monotonic()
+        with open_reader(reader, timeout=5) as connection:
+            assert time.monotonic() - started >= 0.4
+            assert connection.atr == card.atr
+    finally:
+        timer.join()
