@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulators.pki import (
     AlreadyRevokedError,
@@ -18,6 +21,7 @@ from simulators.pki import (
     UnknownReasonError,
     UnknownSerialError,
 )
+from simulators.pki.names import Partition
 from simulators.pki.reasons import parse_reason
 from tests.simulators.test_pki_support import (
     clean_pki_dir,
@@ -377,3 +381,18 @@ def test_crl_numbers_never_repeat_under_concurrent_publishers(pki: TestPki) -> N
     assert len(numbers) == 20
     assert len(set(numbers)) == 20
     assert max(numbers) - min(numbers) == 19
+
+
+_PART = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 .'_-]{0,20}", fullmatch=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(prefecture=_PART, city=_PART)
+def test_partition_ids_and_urls_round_trip(prefecture: str, city: str) -> None:
+    partition = Partition(prefecture, city)
+    assert Partition.parse(partition.id) == partition
+    assert Partition.from_url_path(partition.url_path()) == partition
+    assert " " not in partition.url_path() and partition.url_path().count("/") == 1
+    dp = partition.distribution_point_name("sign")
+    assert dp.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == f"{city} CRLDP"
+    assert dp.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)[-1].value == prefecture

@@ -323,6 +323,16 @@ def test_http_get_ocsp_crl_and_ca_downloads(served_pki: tuple[TestPki, PkiServer
         assert response.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce == (
             b"get-nonce-123456"
         )
+        # Clients that do not percent-encode the base64 (slashes and all) work too.
+        raw = next(
+            r
+            for r in (_request(auth, ca, nonce=bytes([n]) * 16) for n in range(256))
+            if "/" in base64.b64encode(r).decode()
+        )
+        unencoded = client.get(f"{pki.ocsp_url('auth')}/{base64.b64encode(raw).decode()}")
+        assert ocsp.load_der_ocsp_response(unencoded.content).certificate_status is (
+            ocsp.OCSPCertStatus.REVOKED
+        )
         posted = client.post(
             pki.ocsp_url("auth"),
             content=request,
