@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from jpki.constants import OID_AUTH_POLICY, OID_SIGN_POLICY, CertKind
+from jpki.validation import der as derlib
 from jpki.validation.errors import MalformedCertificateError, UntrustedCertificateError
 
 _T = TypeVar("_T", bound=x509.ExtensionType)
@@ -45,6 +47,7 @@ def load_certificate(der: bytes) -> x509.Certificate:
         _ = cert.extensions  # parse now: a bad extension is a malformed certificate
         _ = cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number
         _ = cert.issuer, cert.subject
+        derlib.check_signed_shape(cert.public_bytes(Encoding.DER))
     except (ValueError, TypeError) as exc:
         raise MalformedCertificateError(f"not an X.509 certificate: {exc}") from exc
     if cert.version is not x509.Version.v3:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
@@ -100,8 +101,12 @@ class CrlStore:
         try:
             raw = split_crl(data)
             header = x509.load_der_x509_crl(raw.header_only())
+            # cryptography parses lazily: touch every part now so a malformed one is a
+            # CrlError here, not a ValueError later.
             extensions = header.extensions
-        except (DerError, ValueError) as exc:
+            _ = header.issuer, header.signature_hash_algorithm
+            _ = header.signature_algorithm_parameters
+        except (DerError, ValueError, UnsupportedAlgorithm) as exc:
             raise CrlError(f"CRL does not parse: {exc}", reason_code="CRL_MALFORMED") from exc
         if raw.signature_algorithm != raw.tbs_signature_algorithm:
             raise CrlError(

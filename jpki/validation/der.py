@@ -55,6 +55,8 @@ def expect(buf: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
 def decode_time(tag: int, raw: bytes) -> int:
     """UTCTime (0x17, YYMMDDHHMMSSZ) or GeneralizedTime (0x18, YYYYMMDDHHMMSSZ) as DER
     requires them, to seconds since the Unix epoch."""
+    if raw[-1:] != b"Z" or not raw[:-1].isdigit():  # before int(): it accepts " +_"
+        raise DerError("time is not in DER form")
     if tag == 0x17 and len(raw) == 13:
         year = int(raw[0:2])
         year += 2000 if year < 50 else 1900  # RFC 5280 4.1.2.5.1
@@ -64,8 +66,6 @@ def decode_time(tag: int, raw: bytes) -> int:
         rest = raw[4:14]
     else:
         raise DerError(f"bad time encoding (tag {tag:#x}, {len(raw)} bytes)")
-    if raw[-1:] != b"Z" or not rest.isdigit() or not raw[:-1].isdigit():
-        raise DerError("time is not in DER form")
     try:
         when = datetime(
             year,
@@ -103,3 +103,33 @@ def encode_tlv(tag: int, content: bytes) -> bytes:
         return bytes((tag, n)) + content
     size = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes((tag, 0x80 | len(size))) + size + content
+
+
+def check_signed_shape(data: bytes) -> None:
+    """A signed object SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING, ... } in DER:
+    the signature BIT STRING must have no unused bits. Libraries ignore the unused-bits
+    count, which would let an altered encoding of a valid signature pass."""
+    start, end = expect(data, 0, len(data), 0x30)
+    if end != len(data):
+        raise DerError("trailing bytes after the signed object")
+    _, _, tbs_end = read_header(data, start, end)
+    _, alg_end = expect(data, tbs_end, end, 0x30)
+    bits_start, bits_end = expect(data, alg_end, end, 0x03)
+    if bits_start == bits_end or data[bits_start] != 0:
+        raise DerError("signature BIT STRING has unused bits")
+
+
+def basic_ocsp_response(data: bytes) -> bytes | None:
+    """The BasicOCSPResponse inside an OCSPResponse, or None when it carries none
+    (unsuccessful status)."""
+    start, end = expect(data, 0, len(data), 0x30)
+    if end != len(data):
+        raise DerError("trailing bytes after the OCSP response")
+    _, status_end = expect(data, start, end, 0x0A)
+    if status_end == end:
+        return None
+    rb_start, rb_end = expect(data, status_end, end, 0xA0)
+    seq_start, seq_end = expect(data, rb_start, rb_end, 0x30)
+    _, oid_end = expect(data, seq_start, seq_end, 0x06)
+    octets_start, octets_end = expect(data, oid_end, seq_end, 0x04)
+    return data[octets_start:octets_end]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -156,7 +157,10 @@ class OcspClient:
         try:
             response = ocsp.load_der_ocsp_response(response_der)
             status = response.response_status
-        except ValueError as exc:
+            basic = der.basic_ocsp_response(bytes(response_der))
+            if basic is not None:
+                der.check_signed_shape(basic)
+        except (ValueError, UnsupportedAlgorithm) as exc:  # DerError is a ValueError
             raise OcspError(
                 f"OCSP response does not parse: {exc}", reason_code="OCSP_MALFORMED"
             ) from exc
@@ -169,7 +173,9 @@ class OcspClient:
             cert_status = single.certificate_status
             this_update, next_update = single.this_update_utc, single.next_update_utc
             produced_at = response.produced_at_utc
-        except ValueError as exc:
+            revoked_at = single.revocation_time_utc
+            reason = single.revocation_reason
+        except (ValueError, UnsupportedAlgorithm) as exc:  # parsed lazily by cryptography
             raise OcspError(
                 f"OCSP response malformed: {exc}", reason_code="OCSP_MALFORMED"
             ) from exc
@@ -178,14 +184,13 @@ class OcspClient:
             raise OcspError("responder does not know the certificate", reason_code="OCSP_UNKNOWN")
         self._check_fresh(this_update, next_update, now)
         if cert_status is ocsp.OCSPCertStatus.REVOKED:
-            reason = single.revocation_reason
             return OcspAnswer(
                 "revoked",
                 cert.serial_number,
                 this_update,
                 next_update,
                 produced_at,
-                single.revocation_time_utc,
+                revoked_at,
                 reason.value if reason is not None else None,
                 responder,
             )
@@ -225,6 +230,12 @@ class OcspClient:
         for candidate in response.certificates:
             if not self._names_signer(response, candidate):
                 continue
+            try:
+                der.check_signed_shape(candidate.public_bytes(Encoding.DER))
+            except der.DerError as exc:
+                raise OcspError(
+                    f"responder certificate malformed: {exc}", reason_code="OCSP_MALFORMED"
+                ) from exc
             if not verify_issued_by(candidate, issuer):
                 raise OcspError(
                     "responder certificate not issued by the certificate's CA generation",
