@@ -40,11 +40,12 @@ class LocalPkiSources:
         return bytes(self.pki.ocsp_response(request_der))
 
     def fetch(self, url: str) -> bytes:
-        for kind in ("auth", "sign"):
-            for partition in self.pki.partitions(kind):
-                if self.pki.crl_url(kind, partition) == url:
-                    return bytes(self.pki.crl(kind, partition))
-        raise FetchError(f"{url}: no such CRL in the local test PKI", reason_code="FETCH_NOT_FOUND")
+        from simulators.pki import PkiError
+
+        try:
+            return bytes(self.pki.crl_for_url(url))
+        except PkiError as exc:
+            raise FetchError(f"{url}: {exc}", reason_code="FETCH_NOT_FOUND") from exc
 
 
 def crls_of(pki: Any, kind: str, now: datetime) -> list[bytes]:
