@@ -155,7 +155,9 @@ def audit_list(
         entries = AuditTrail(store).list(since_seq=since, limit=limit)
 
     def human() -> None:
-        table = Table("seq", "when (UTC)", "operator@terminal", "operation", "subject", "result")
+        table = Table()
+        for header in ("seq", "when (UTC)", "operator@terminal", "operation", "subject", "result"):
+            table.add_column(header, overflow="fold")
         for e in entries:
             table.add_row(
                 str(e.seq),

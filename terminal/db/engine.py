@@ -55,7 +55,11 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             try:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                path = Path(parsed.database)
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                # Symbols and keyed hashes are for this terminal's eyes: owner-only file
+                # (SQLite gives its -wal and -shm files the same mode).
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             except OSError as exc:
                 raise StoreUnavailable(f"cannot create the database directory: {exc}") from exc
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
