@@ -122,3 +122,48 @@ def test_closed_connection_refuses_commands(reader_pool: ReaderPool) -> None:
     connection.close()  # idempotent
     with pytest.raises(CardError, match="closed"):
         connection.transmit(b"\x00\x01\x02\x03")
+
+
+def test_reset_by_another_program_is_reported_and_recoverable(reader_pool: ReaderPool) -> None:
+    plugged = reader_pool.plug(FakeCard())
+    with (
+        open_reader(plugged.reader, shared=True) as mine,
+        open_reader(plugged.reader, shared=True) as other,
+    ):
+        assert mine.transmit(b"\x00\x01\x02\x03")[1] == 0x9000
+        other.reset()
+        with pytest.raises(CardRemovedError, match="reset"):
+            mine.transmit(b"\x00\x01\x02\x03")
+        mine.reset()  # the documented recovery: our own reset, then start over
+        assert mine.transmit(b"\x00\x01\x02\x03")[1] == 0x9000
+
+
+def test_two_readers_serve_two_cards_at_the_same_time(
+    reader_pool: ReaderPool, card_templates: dict[str, SoftwareCard]
+) -> None:
+    # Two different people, so that a mix-up between the readers would show.
+    cards = [card_templates["yamada-taro"].copy(), card_templates["sato-hanako"].copy()]
+    assert cards[0].auth_certificate != cards[1].auth_certificate
+    readers = [reader_pool.plug(card).reader for card in cards]
+    results: dict[str, list[bytes]] = {}
+    failures: list[BaseException] = []
+
+    def read_repeatedly(reader: str) -> None:
+        try:
+            channel = _channel(reader)
+            try:
+                session = JpkiSession(channel)
+                results[reader] = [session.read_certificate(CertKind.AUTH) for _ in range(5)]
+            finally:
+                channel.connection.close()  # type: ignore[attr-defined]
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read_repeatedly, args=(r,)) for r in readers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not failures, failures
+    for reader, card in zip(readers, cards, strict=True):
+        assert results[reader] == [card.auth_certificate] * 5
