@@ -43,7 +43,12 @@ def default_db_url() -> str:
 
 
 def make_engine(
-    url: str, *, echo: bool = False, pool: bool = True, pre_ping: bool = True
+    url: str,
+    *,
+    echo: bool = False,
+    pool: bool = True,
+    pre_ping: bool = True,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
 ) -> Engine:
     """An engine with the settings the registry relies on (WAL, foreign keys, busy
     timeout on SQLite; connect timeout on PostgreSQL)."""
@@ -62,7 +67,7 @@ def make_engine(
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
             except OSError as exc:
                 raise StoreUnavailable(f"cannot create the database directory: {exc}") from exc
-        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
     elif parsed.get_backend_name() == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
         kwargs["pool_pre_ping"] = pre_ping
@@ -75,18 +80,18 @@ def make_engine(
     except NoSuchModuleError as exc:
         raise StoreUnavailable(f"database driver missing: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_timeout_ms)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own implicit
         # BEGIN is deferred and cannot be made IMMEDIATE).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         # WAL + NORMAL: a killed process loses nothing committed; only a power cut can
@@ -128,9 +133,16 @@ def _constraint_name(exc: IntegrityError) -> str | None:
 class Store:
     """The terminal database: one engine, read and write transactions."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        pool: bool = True,
+        busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, echo=echo, pool=pool)
+        self.engine = make_engine(url, echo=echo, pool=pool, busy_timeout_ms=busy_timeout_ms)
         self._write_engine = self.engine.execution_options(mynaterm_write=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)

@@ -20,9 +20,9 @@ from sqlalchemy import func, select, text
 from simulators.personas import Persona
 from terminal.audit import AuditTrail
 from terminal.db.engine import Store, open_store
-from terminal.db.errors import StoreUnavailable
+from terminal.db.errors import StoreBusy, StoreUnavailable
 from terminal.db.models import Card, Certificate, Person, PersonSymbol
-from terminal.linkage import LinkageRegistry, LinkConflict, NotLinked, PersonRef
+from terminal.linkage import LinkageError, LinkageRegistry, LinkConflict, NotLinked, PersonRef
 from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
 
 WORKER = Path(__file__).with_name("linkage_worker.py")
@@ -235,3 +235,68 @@ def test_connection_lost_before_commit_writes_nothing(
         fresh.close()
     finally:
         store.close()
+
+
+def test_sqlite_locked_too_long_is_store_busy_and_writes_nothing(
+    tmp_path: Path, personas: list[Persona], core_client: InProcessCoreClient
+) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    open_store(url).close()
+    holder = Store(url)
+    impatient = Store(url, busy_timeout_ms=200)
+    symbols = symbols_for_issuance(core_client, personas[0].resident_code)
+    try:
+        with holder.write() as session:  # another writer keeps the database locked
+            session.execute(text("SELECT 1"))
+            with pytest.raises(StoreBusy) as busy:
+                LinkageRegistry(impatient).issue(PersonRef(), cert(900), None, symbols, OPERATOR)
+            assert busy.value.code == "STORE_BUSY"
+            # Readers are not blocked by the writer (WAL).
+            with pytest.raises(NotLinked):
+                LinkageRegistry(impatient).resolve_login(900, AUTH_CA_KID)
+        assert _counts(impatient) == (0, 0, 0, 0)
+    finally:
+        holder.close()
+        impatient.close()
+
+
+def test_two_terminals_renewing_the_same_card_one_wins(
+    db_url: str,
+    registry: LinkageRegistry,
+    core_client: InProcessCoreClient,
+    personas: list[Persona],
+) -> None:
+    symbols = symbols_for_issuance(core_client, personas[3].resident_code)
+    registry.issue(PersonRef(), cert(950), cert(951, SIGN_CA_KID), symbols, OPERATOR)
+    stores = [open_store(db_url, migrate=False) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: dict[int, str] = {}
+
+    def terminal(index: int) -> None:
+        barrier.wait()
+        try:
+            LinkageRegistry(stores[index]).renew(
+                950, cert(960 + index), cert(970 + index, SIGN_CA_KID), OPERATOR
+            )
+            outcomes[index] = "ok"
+        except LinkageError as exc:
+            outcomes[index] = exc.code
+
+    threads = [threading.Thread(target=terminal, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert sorted(outcomes.values()) == ["ALREADY_RENEWED", "ok"]
+        winner = next(i for i, o in outcomes.items() if o == "ok")
+        assert registry.current_certificate(950, issuer_key_id=AUTH_CA_KID).serial == str(
+            960 + winner
+        )
+        assert [c.serial for c in registry.chain(950, issuer_key_id=AUTH_CA_KID)] == [
+            "950",
+            str(960 + winner),
+        ]
+    finally:
+        for each in stores:
+            each.close()
