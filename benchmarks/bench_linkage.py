@@ -7,8 +7,8 @@ much the registry itself costs.
 
     python benchmarks/bench_linkage.py                       # SQLite, 10,000,000 certs
     python benchmarks/bench_linkage.py --count 1000000
-    python benchmarks/bench_linkage.py --db postgresql+psycopg://u:p@127.0.0.1/db \
-        --count 1000000                                      # an empty database
+    python benchmarks/bench_linkage.py --db postgresql+psycopg://u:p@127.0.0.1/db
+                                                   # an empty database; 1,000,000 certs
 
 The database must be new (or empty): the script migrates it and bulk-loads rows with
 explicit ids (SQLite executemany in batches, PostgreSQL COPY).
@@ -21,6 +21,7 @@ import datetime as dt
 import os
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -244,14 +245,16 @@ def main() -> int:
     parser.add_argument(
         "--count",
         type=int,
-        default=10_000_000,
-        help="certificates to load (two per card; default 10,000,000)",
+        help="certificates to load, two per card (default: 10,000,000 on SQLite, "
+        "1,000,000 on PostgreSQL)",
     )
     parser.add_argument("--batch", type=int, default=50_000, help="cards per load batch")
     parser.add_argument("--lookups", type=int, default=20_000)
     parser.add_argument("--issues", type=int, default=500)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary SQLite file (default: delete it)"
+    )
     args = parser.parse_args()
-    cards = max(1, args.count // 2)
     workdir = None
     url = args.db
     if url is None:
@@ -266,6 +269,8 @@ def main() -> int:
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
         f"{os.cpu_count()} CPUs (wall-clock p99 includes waits for a CPU)"
     )
+    count = args.count or (10_000_000 if store.dialect == "sqlite" else 1_000_000)
+    cards = max(1, count // 2)
     print(f"backend {store.dialect}; loading {cards * 2:,} certificates ({cards:,} cards)")
     load_s = bulk_load(store, cards, args.batch)
     print(f"bulk load: {load_s:.1f} s ({cards * 2 / load_s:,.0f} certificates/s)")
@@ -297,7 +302,10 @@ def main() -> int:
     )
     store.close()
     if workdir is not None:
-        print(f"(SQLite file left at {workdir}/terminal.db; delete it when done)")
+        if args.keep:
+            print(f"(SQLite file kept at {workdir}/terminal.db)")
+        else:
+            shutil.rmtree(workdir)
     return 0
 
 
