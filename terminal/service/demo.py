@@ -152,7 +152,7 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
     core = SymbolCore(
         CoreConfig(
             _secret_file(home / "core" / "master.key"),
-            (Agency("portal", "Portal"), Agency(DEMO_AGENCY, "Demo city")),
+            (Agency("portal", "Portal"), Agency(DEMO_AGENCY, "Demo city", resident_lookup=True)),
             {token_sha256(core_token): DEMO_AGENCY},
         ),
         index_path=home / "core" / "index.db",

@@ -236,6 +236,27 @@ def error_response(error: ServiceError) -> JSONResponse:
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
+def _error_families() -> list[type[Exception]]:
+    from jpki.auth.errors import AuthTokenError
+    from jpki.cms import CmsError
+    from jpki.errors import DigestError
+    from jpki.validation.errors import ValidationError
+    from terminal.audit.trail import AuditError
+    from terminal.db.errors import StoreError
+    from terminal.linkage.errors import LinkageError
+
+    return [
+        card_errors.CardError,
+        ValidationError,
+        AuthTokenError,
+        CmsError,
+        DigestError,
+        LinkageError,
+        StoreError,
+        AuditError,
+    ]
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service(_: Request, exc: ServiceError) -> JSONResponse:
@@ -265,6 +286,24 @@ def install_error_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, "VALIDATION_ERROR" if exc.status_code < 500 else "INTERNAL_ERROR")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
         return error_response(ServiceError(code, message, status=exc.status_code))
+
+    async def _mapped(request: Request, exc: Exception) -> JSONResponse:
+        mapped = to_service_error(exc)
+        if mapped is None:
+            log.error(
+                "unmapped %s on %s %s",
+                type(exc).__name__,
+                request.method,
+                request.url.path,
+                exc_info=exc,
+            )
+            mapped = ServiceError("INTERNAL_ERROR", "internal error")
+        return error_response(mapped)
+
+    # The error families of the layers below, handled as responses (not as crashes:
+    # handlers for these run before the server-error middleware logs a traceback).
+    for family in _error_families():
+        app.add_exception_handler(family, _mapped)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

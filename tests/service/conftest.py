@@ -139,7 +139,7 @@ def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-d
     attach_validation(ctx, test_pki, crl_max_age=0)
     config = CoreConfig(
         b"\x42" * 32,
-        tuple(Agency(code, code) for code in CORE_TOKENS),
+        tuple(Agency(code, code, resident_lookup=code == TERMINAL_AGENCY) for code in CORE_TOKENS),
         {token_sha256(token): agency for agency, token in CORE_TOKENS.items()},
     )
     core = SymbolCore(config)

@@ -15,7 +15,9 @@ from tests.service.conftest import Session
 from tests.service.test_login import YAMADA, issue, login
 
 
-def test_issuance_links_both_certificates(client: TestClient, wired: ServiceContext, clerk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_issuance_links_both_certificates(
+    client: TestClient, wired: ServiceContext, clerk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     response = issue(client, clerk, "0", cardinfo_pin=YAMADA.pins.cardinfo)
     assert response.status_code == 200, response.text
@@ -31,7 +33,9 @@ def test_issuance_links_both_certificates(client: TestClient, wired: ServiceCont
     assert again.status_code == 409 and again.json()["error"]["code"] == "LINK_CONFLICT"
 
 
-def test_issuance_is_replay_safe_with_a_request_id(client: TestClient, wired: ServiceContext, clerk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_issuance_is_replay_safe_with_a_request_id(
+    client: TestClient, wired: ServiceContext, clerk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     first = issue(client, clerk, "0", request_id="req-000000001")
     second = issue(client, clerk, "0", request_id="req-000000001")
@@ -40,7 +44,9 @@ def test_issuance_is_replay_safe_with_a_request_id(client: TestClient, wired: Se
     assert second.json()["person_id"] == first.json()["person_id"]
 
 
-def test_issuance_input_errors(client: TestClient, wired: ServiceContext, clerk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_issuance_input_errors(
+    client: TestClient, wired: ServiceContext, clerk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     bad_sign = issue(client, clerk, "0", sign_pin="ab")
     assert bad_sign.status_code == 422 and bad_sign.json()["error"]["code"] == "PIN_FORMAT"
@@ -57,7 +63,9 @@ def test_issuance_input_errors(client: TestClient, wired: ServiceContext, clerk:
     assert no_card.status_code == 409 and no_card.json()["error"]["code"] == "NO_CARD"
 
 
-def test_kiosk_cannot_issue_and_clerk_cannot_reveal(client: TestClient, wired: ServiceContext, kiosk: Session, clerk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_kiosk_cannot_issue_and_clerk_cannot_reveal(
+    client: TestClient, wired: ServiceContext, kiosk: Session, clerk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     refused = issue(client, kiosk, "0")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
@@ -74,7 +82,14 @@ def test_kiosk_cannot_issue_and_clerk_cannot_reveal(client: TestClient, wired: S
     assert client.get("/api/audit", headers=clerk.headers).status_code == 403
 
 
-def test_officer_reveal_is_audited(client: TestClient, wired: ServiceContext, clerk: Session, officer: Session, admin: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_officer_reveal_is_audited(
+    client: TestClient,
+    wired: ServiceContext,
+    clerk: Session,
+    officer: Session,
+    admin: Session,
+    insert_card,
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     person = issue(client, clerk, "0", cardinfo_pin=YAMADA.pins.cardinfo).json()["person_id"]
     looked_up = client.get(f"/api/persons/{person}", headers=clerk.headers)
@@ -107,7 +122,9 @@ def test_officer_reveal_is_audited(client: TestClient, wired: ServiceContext, cl
     assert missing.status_code == 404
 
 
-def test_card_my_number_is_masked_even_for_officers(client: TestClient, wired: ServiceContext, officer: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_card_my_number_is_masked_even_for_officers(
+    client: TestClient, wired: ServiceContext, officer: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     response = client.post(
         "/api/readers/0/mynumber", json={"pin": YAMADA.pins.cardinfo}, headers=officer.headers
@@ -115,7 +132,9 @@ def test_card_my_number_is_masked_even_for_officers(client: TestClient, wired: S
     assert response.json() == {"my_number": YAMADA.my_number.masked, "masked": True}
 
 
-def test_renewal_chains_and_old_card_stops_logging_in(client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card, test_pki) -> None:  # type: ignore[no-untyped-def]
+def test_renewal_chains_and_old_card_stops_logging_in(
+    client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card, test_pki
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     old = issue(client, clerk, "0").json()
     old_auth = old["certificates"][0]["serial"]
@@ -140,7 +159,9 @@ def test_renewal_chains_and_old_card_stops_logging_in(client: TestClient, wired:
     assert stale.status_code == 422 and stale.json()["error"]["code"] == "CERT_REVOKED"
 
 
-def test_revocation_cuts_the_link(client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_revocation_cuts_the_link(
+    client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     serial = issue(client, clerk, "0").json()["certificates"][0]["serial"]
     response = client.post(
@@ -160,7 +181,14 @@ def test_revocation_cuts_the_link(client: TestClient, wired: ServiceContext, cle
     assert bad_reason.status_code == 422
 
 
-def test_audit_trail_verifies(client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, admin: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_audit_trail_verifies(
+    client: TestClient,
+    wired: ServiceContext,
+    clerk: Session,
+    kiosk: Session,
+    admin: Session,
+    insert_card,
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue(client, clerk, "0")
     login(client, kiosk, "0", YAMADA.pins.auth)
@@ -171,28 +199,40 @@ def test_audit_trail_verifies(client: TestClient, wired: ServiceContext, clerk: 
     assert report.status_code == 200 and report.json()["ok"] is True
 
 
-def test_sign_and_verify(client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_sign_and_verify(
+    client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     document = "申請書 / application form".encode()
     content = base64.b64encode(document).decode()
     signed = client.post(
-        "/api/readers/0/sign", json={"pin": YAMADA.pins.sign, "content": content}, headers=clerk.headers
+        "/api/readers/0/sign",
+        json={"pin": YAMADA.pins.sign, "content": content},
+        headers=clerk.headers,
     )
     assert signed.status_code == 200, signed.text
     assert card.pin_remaining(PinKind.SIGN) == 5
     signature = signed.json()["signature"]
-    verified = client.post("/api/verify", json={"content": content, "signature": signature}, headers=kiosk.headers)
+    verified = client.post(
+        "/api/verify", json={"content": content, "signature": signature}, headers=kiosk.headers
+    )
     assert verified.status_code == 200, verified.text
     assert verified.json()["valid"] is True
     tampered = base64.b64encode(document + b"!").decode()
-    refused = client.post("/api/verify", json={"content": tampered, "signature": signature}, headers=kiosk.headers)
+    refused = client.post(
+        "/api/verify", json={"content": tampered, "signature": signature}, headers=kiosk.headers
+    )
     assert refused.status_code == 422
     assert refused.json()["error"]["code"].startswith("CMS_")
-    garbage = client.post("/api/verify", json={"content": content, "signature": "not base64!"}, headers=kiosk.headers)
+    garbage = client.post(
+        "/api/verify", json={"content": content, "signature": "not base64!"}, headers=kiosk.headers
+    )
     assert garbage.status_code == 422 and garbage.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
-def test_certificate_validation_codes(client: TestClient, wired: ServiceContext, kiosk: Session, card_templates, test_pki) -> None:  # type: ignore[no-untyped-def]
+def test_certificate_validation_codes(
+    client: TestClient, wired: ServiceContext, kiosk: Session, card_templates, test_pki
+) -> None:  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime, timedelta
 
     from cryptography import x509

@@ -246,6 +246,7 @@ const MT = (() => {
     } catch (_) {
       return;
     }
+    if (!cards.length) return;
     const select = panel.querySelector("select");
     select.replaceChildren(...cards.map((card) => {
       const option = document.createElement("option");

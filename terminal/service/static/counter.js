@@ -82,7 +82,7 @@
     if (event.type === "progress" && reader && event.reader.id === state.readerId) {
       $("#progress").textContent = t("step." + event.step) === "step." + event.step
         ? event.step : t("step." + event.step);
-      show($("#progress"), true);
+      show($("#progress"), state.working);
     }
     const serial = reader && reader.card_present ? reader.card_serial : null;
     if (serial !== state.cardSerial && !state.working) {

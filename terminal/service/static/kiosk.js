@@ -23,12 +23,12 @@
       state.remaining === null ? "" : t("pin.remaining", { n: state.remaining });
   }
 
-  function reset() {
+  function reset(clearError = true) {
     state.pin = "";
     state.done = false;
     show($("#result"), false);
     show($("#progress"), false);
-    setError("");
+    if (clearError) setError("");
     renderPin();
   }
 
@@ -52,7 +52,9 @@
   }
 
   function cardLeft() {
-    reset();
+    // Keep a message such as "the card was removed during the operation" on screen
+    // until the next card comes.
+    reset(false);
     state.remaining = null;
     show($("#pinpad"), false);
     setStatus("card.insert");

@@ -1,0 +1,127 @@
+"""The counter and kiosk pages in Chromium against software cards."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from jpki.constants import PinKind
+from simulators.personas import get_persona
+from terminal.service.context import ServiceContext
+from tests.browser.conftest import screenshot
+from tests.service.conftest import PASSWORDS
+
+pytestmark = pytest.mark.browser
+
+YAMADA = get_persona("yamada-taro")
+
+
+def sign_in(page, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#signin-form input[name=username]", username)
+    page.fill("#signin-form input[name=password]", PASSWORDS[username])
+    page.click("#signin-form button[type=submit]")
+
+
+def issue_over_http(base: str, reader: str) -> None:
+    with httpx.Client(base_url=base, headers={"Origin": base}, timeout=30) as http:
+        token = http.post(
+            "/api/session", json={"username": "clerk1", "password": PASSWORDS["clerk1"]}
+        ).json()["token"]
+        response = http.post(
+            "/api/issuance",
+            json={
+                "reader_id": reader,
+                "resident_code": YAMADA.resident_code,
+                "auth_pin": YAMADA.pins.auth,
+                "sign_pin": YAMADA.pins.sign,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 200, response.text
+
+
+def type_pin(page, pin: str) -> None:  # type: ignore[no-untyped-def]
+    for digit in pin:
+        page.click(f"#pinpad [data-key='{digit}']")
+    page.click("#pin-ok")
+
+
+def test_counter_issuance(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+    card = insert_card("0")
+    page.goto(f"{live_server}/counter")
+    sign_in(page, "clerk1")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.wait_for_selector("#card-summary table")  # the card was read (no PIN)
+    assert "JPKIAPICCTOKEN2" in page.inner_text("#card-summary")
+    form = "#issuance-form"
+    page.fill(f"{form} input[name=resident_code]", YAMADA.resident_code)
+    page.fill(f"{form} input[name=auth_pin]", YAMADA.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", YAMADA.pins.sign)
+    page.fill(f"{form} input[name=cardinfo_pin]", YAMADA.pins.cardinfo)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#done", timeout=30000)
+    outcome = page.inner_text("#outcome")
+    assert YAMADA.my_number.masked in outcome and YAMADA.my_number.reveal() not in outcome
+    assert page.input_value(f"{form} input[name=auth_pin]") == ""  # PINs cleared
+    screenshot(page, "counter-issuance-done")
+    assert card.pin_remaining(PinKind.AUTH) == 3
+
+
+def test_kiosk_login(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+    insert_card("0")
+    issue_over_http(live_server, "0")
+    page.goto(f"{live_server}/kiosk?reader=0")
+    sign_in(page, "kiosk1")
+    page.wait_for_selector("#pinpad:not([hidden])")
+    assert "残り 3 回" in page.inner_text("#pin-remaining")
+    screenshot(page, "kiosk-pin-pad")
+    type_pin(page, YAMADA.pins.auth)
+    page.wait_for_selector("#result:not([hidden])", timeout=30000)
+    assert "ログインしました" in page.inner_text("#result")
+    assert page.inner_text("#symbol").startswith("********")
+    screenshot(page, "kiosk-login-ok")
+    page.click("#lang")
+    assert "Login OK" in page.inner_text("#result")
+    screenshot(page, "kiosk-login-ok-en")
+
+
+def test_kiosk_wrong_pin_shows_remaining_tries(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+    card = insert_card("0")
+    issue_over_http(live_server, "0")
+    page.goto(f"{live_server}/kiosk?reader=0")
+    sign_in(page, "kiosk1")
+    page.wait_for_selector("#pinpad:not([hidden])")
+    wrong = "9999" if YAMADA.pins.auth != "9999" else "8888"
+    type_pin(page, wrong)
+    expect(page.locator("#error")).to_contain_text("残り 2 回", timeout=30000)
+    assert "残り 2 回" in page.inner_text("#pin-remaining")
+    screenshot(page, "kiosk-wrong-pin")
+    assert card.pin_remaining(PinKind.AUTH) == 2
+
+
+def test_kiosk_card_pulled_mid_login(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+    insert_card("0")
+    issue_over_http(live_server, "0")
+    page.goto(f"{live_server}/kiosk?reader=0")
+    page.click("#lang")  # English this time
+    sign_in(page, "kiosk1")
+    page.wait_for_selector("#pinpad:not([hidden])")
+    slot = wired.readers.get("0").slot
+    connection = slot.connect()
+    real_transmit = connection.transmit
+    sent = [0]
+
+    def pull_during_signature(apdu: bytes) -> tuple[bytes, int]:
+        sent[0] += 1
+        if apdu[1] == 0x2A:  # COMPUTE DIGITAL SIGNATURE: the resident pulls the card now
+            wired.readers.remove_software_card("0")
+        return real_transmit(apdu)
+
+    connection.transmit = pull_during_signature  # type: ignore[method-assign]
+    type_pin(page, YAMADA.pins.auth)
+    expect(page.locator("#error")).to_contain_text(
+        "The card was removed during the operation", timeout=30000
+    )
+    screenshot(page, "kiosk-card-pulled")
+    assert sent[0] > 0
