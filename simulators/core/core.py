@@ -10,6 +10,7 @@ and only the core has it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -56,14 +57,15 @@ class SymbolCore:
         self._tokens = dict(config.token_hashes)
         self._lock = threading.Lock()
         target = ":memory:" if index_path is None else str(index_path)
-        if index_path is not None:
-            index_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            if index_path is not None:
+                index_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                os.close(os.open(index_path, os.O_RDWR | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA busy_timeout = 5000")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise CoreConfigError(f"cannot open the core index {target}: {exc}") from exc
 
     @classmethod

@@ -101,6 +101,7 @@ def test_index_survives_a_restart(tmp_path: Path, personas: list[Persona]) -> No
         ]
     )
     second.close()
+    assert stat.S_IMODE(index.stat().st_mode) == 0o600
     # The index keeps symbols only: no resident-record code in the file.
     assert personas[2].resident_code.encode() not in index.read_bytes()
 
