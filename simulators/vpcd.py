@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 VPCD_PORT = 35963
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
 SW_NO_PRECISE_DIAGNOSIS = b"\x6f\x00"
+MINIMAL_ATR = b"\x3b\x00"  # direct convention, no interface or historical bytes
 _TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)
 
 
@@ -209,8 +210,11 @@ class VpcdBridge:
             else:
                 log.warning("vpcd bridge: unknown control byte %02X ignored", code)
         except Exception:
-            # The card is specified never to raise; if it does, vpcd must still work.
+            # The card is specified never to raise; if it does, vpcd must still work,
+            # and a get-ATR must be answered or vpcd waits for it forever.
             log.exception("software card failed on control byte %02X", code)
+            if code == GET_ATR:
+                return MINIMAL_ATR
         return None
 
     def _process(self, apdu: bytes) -> bytes:

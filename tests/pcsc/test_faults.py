@@ -16,6 +16,7 @@ from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard
 from simulators.personas import Persona
+from simulators.vpcd import MINIMAL_ATR
 from tests.pcsc.fixtures import FakeCard, ReaderPool
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
@@ -167,3 +168,30 @@ def test_two_readers_serve_two_cards_at_the_same_time(
     assert not failures, failures
     for reader, card in zip(readers, cards, strict=True):
         assert results[reader] == [card.auth_certificate] * 5
+
+
+class NoAtrCard(FakeCard):
+    """A card whose ATR getter breaks after insertion: vpcd must still get an answer."""
+
+    broken = False
+
+    @property
+    def atr(self) -> bytes:
+        if self.broken:
+            raise RuntimeError("no ATR")
+        return b"\x3b\x81\x80\x01\x80\x80"
+
+    @atr.setter
+    def atr(self, value: bytes) -> None:
+        pass
+
+
+def test_a_card_without_atr_does_not_hang_the_reader(reader_pool: ReaderPool) -> None:
+    card = NoAtrCard()
+    plugged = reader_pool.plug(card)
+    card.broken = True
+    with open_reader(plugged.reader, timeout=5) as connection:
+        assert connection.reset() == MINIMAL_ATR  # answered, so pcscd carries on
+        card.broken = False
+        assert connection.reset() == b"\x3b\x81\x80\x01\x80\x80"
+        assert connection.transmit(b"\x00\x01\x02\x03")[1] == 0x9000
