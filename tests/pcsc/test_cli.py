@@ -155,3 +155,21 @@ def test_pcsc_stack_status_and_up_refuses_a_second_pcscd(
     down = runner.invoke(app, ["pcsc-stack", "down", "--json"])
     assert down.exit_code == 1
     assert f"kill {pcsc_stack.pid}" in json.loads(down.stdout)["error"]["message"]
+
+
+def test_human_output_of_readers_and_watch(
+    pcsc_stack: PcscStack, reader_pool: ReaderPool, software_card: SoftwareCard
+) -> None:
+    plugged = reader_pool.plug(software_card)
+    table = runner.invoke(app, ["readers"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if plugged.reader in line)
+    assert "present" in row and software_card.atr.hex().upper() in row and "yes" in row
+    events = runner.invoke(
+        app, ["watch", "--timeout", "0.3", "--no-identify"], env={"COLUMNS": "200"}
+    )
+    assert events.exit_code == 0, events.output
+    assert f"card_inserted  {plugged.reader}  ATR {software_card.atr.hex().upper()}" in (
+        events.stdout
+    )
+    assert "My Number card" not in events.stdout  # --no-identify: nothing was selected
