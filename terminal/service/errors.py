@@ -303,7 +303,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # The error families of the layers below, handled as responses (not as crashes:
     # handlers for these run before the server-error middleware logs a traceback).
     for family in _error_families():
-        app.add_exception_handler(family, _mapped)  # type: ignore[arg-type]
+        app.add_exception_handler(family, _mapped)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

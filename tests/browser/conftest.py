@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_or_skip
+
 # The service fixtures, shared (module attributes are what pytest collects).
 from tests.service.conftest import (  # noqa: F401
     app,
@@ -22,7 +24,6 @@ from tests.service.conftest import (  # noqa: F401
     service_settings,
     wired,
 )
-from tests.conftest import require_or_skip
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

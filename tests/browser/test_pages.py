@@ -86,7 +86,9 @@ def test_kiosk_login(page, live_server: str, wired: ServiceContext, insert_card)
     screenshot(page, "kiosk-login-ok-en")
 
 
-def test_kiosk_wrong_pin_shows_remaining_tries(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_kiosk_wrong_pin_shows_remaining_tries(
+    page, live_server: str, wired: ServiceContext, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     issue_over_http(live_server, "0")
     page.goto(f"{live_server}/kiosk?reader=0")
@@ -100,7 +102,9 @@ def test_kiosk_wrong_pin_shows_remaining_tries(page, live_server: str, wired: Se
     assert card.pin_remaining(PinKind.AUTH) == 2
 
 
-def test_kiosk_card_pulled_mid_login(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_kiosk_card_pulled_mid_login(
+    page, live_server: str, wired: ServiceContext, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue_over_http(live_server, "0")
     page.goto(f"{live_server}/kiosk?reader=0")
