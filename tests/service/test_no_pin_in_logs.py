@@ -17,11 +17,12 @@ import pytest
 from fastapi import FastAPI
 
 from simulators.card import SoftwareCard
-from simulators.personas import TestPins, get_persona
+from simulators.personas import TestPins as CardPins
+from simulators.personas import get_persona
 from terminal.service.context import ServiceContext
 from tests.service.conftest import PASSWORDS
 
-PINS = TestPins(auth="7391", sign="QZX7391KV", cardinfo="8264")
+PINS = CardPins(auth="7391", sign="QZX7391KV", cardinfo="8264")
 WRONG = ["7390", "QZX7391KW", "73a1"]
 
 
