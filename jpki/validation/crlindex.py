@@ -18,9 +18,12 @@ import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import and_ as _and
+from operator import rshift as _rshift
 from typing import Any
 
-from jpki.validation.crlparse import NO_REASON
+from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT
 
 WIDE_BYTES = 21
 _MAGIC = b"JPKICRLX"
@@ -136,6 +139,8 @@ class CrlIndex:
 
     def __init__(self, info: CrlInfo, buckets: dict[str, _Bucket]) -> None:
         self.info = info
+        self.this_update_ts = info.this_update.timestamp()
+        self.next_update_ts = info.next_update.timestamp()
         self._buckets = buckets
         self._narrow = buckets["narrow"]
         self._medium = buckets["medium"]
@@ -148,42 +153,50 @@ class CrlIndex:
     def build(
         cls, info: CrlInfo, serials: list[int], dates: list[int], reasons: list[int]
     ) -> CrlIndex:
-        """Sort entries into the width buckets. Entries are packed into one integer
-        (serial, date, reason) so one C-level sort orders all three together."""
+        """An index of entries given as parallel columns (see build_packed)."""
         if not len(serials) == len(dates) == len(reasons):
             raise ValueError("entry columns differ in length")
         if dates and (min(dates) < 0 or max(dates) >= 1 << 32):
             raise ValueError("revocation date outside 1970..2106")
-        packed: dict[str, list[int]] = {k: [] for k in _KINDS}
-        narrow, medium, wide = (
-            packed["narrow"].append,
-            packed["medium"].append,
-            packed["wide"].append,
-        )
-        for serial, date, reason in zip(serials, dates, reasons, strict=True):
-            key = (serial << 40) | (date << 8) | reason
-            if serial < 1 << 32:
-                narrow(key)
-            elif serial < 1 << 64:
-                medium(key)
-            elif serial < 1 << (8 * WIDE_BYTES):
-                wide(key)
-            else:
-                raise ValueError("serial longer than 21 bytes")
+        if serials and (min(serials) <= 0 or max(serials) >= _LIMIT["wide"]):
+            raise ValueError("serial not positive or longer than 21 bytes")
+        packed = [
+            (s << SERIAL_SHIFT) | (d << DATE_SHIFT) | r
+            for s, d, r in zip(serials, dates, reasons, strict=True)
+        ]
+        return cls.build_packed(info, packed)
+
+    @classmethod
+    def build_packed(cls, info: CrlInfo, packed: list[int]) -> CrlIndex:
+        """An index of entries packed as serial << 40 | date << 8 | reason (what
+        crlparse.parse_entries_packed returns). Sorts `packed` in place: one C-level sort
+        orders serials, dates and reasons together; the width buckets are then
+        contiguous slices of it."""
+        packed.sort()
+        cut_medium = bisect.bisect_left(packed, _LIMIT["narrow"] << SERIAL_SHIFT)
+        cut_wide = bisect.bisect_left(packed, _LIMIT["medium"] << SERIAL_SHIFT)
+        if packed and packed[-1] >= _LIMIT["wide"] << SERIAL_SHIFT:
+            raise ValueError("serial longer than 21 bytes")
+        parts = {
+            "narrow": packed[:cut_medium],
+            "medium": packed[cut_medium:cut_wide],
+            "wide": packed[cut_wide:],
+        }
         buckets = {}
-        for kind, keys in packed.items():
-            keys.sort()
-            dates_arr = _typed("I")
-            dates_arr.extend([(k >> 8) & 0xFFFFFFFF for k in keys])
-            reasons_b = bytes([k & 0xFF for k in keys])
-            serial_keys: array.array[int] | bytes
+        for kind, part in parts.items():
+            dates = _typed("I")
+            dates.extend(map(_and, map(_rshift, part, repeat(DATE_SHIFT)), repeat(0xFFFFFFFF)))
+            reasons = bytes(map(_and, part, repeat(0xFF)))
+            serials = map(_rshift, part, repeat(SERIAL_SHIFT))
+            keys: array.array[int] | bytes
             if kind == "wide":
-                serial_keys = b"".join((k >> 40).to_bytes(WIDE_BYTES, "big") for k in keys)
+                keys = b"".join(s.to_bytes(WIDE_BYTES, "big") for s in serials)
             else:
-                serial_keys = _typed(_TYPECODE[kind])
-                serial_keys.extend([k >> 40 for k in keys])
-            buckets[kind] = _Bucket(serial_keys, dates_arr, reasons_b)
-        return cls(info, buckets)
+                keys = _typed(_TYPECODE[kind])
+                keys.extend(serials)
+            buckets[kind] = _Bucket(keys, dates, reasons)
+        full = CrlInfo(**{**info.__dict__, "entries": len(packed)})
+        return cls(full, buckets)
 
     def __len__(self) -> int:
         return self.info.entries

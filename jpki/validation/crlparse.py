@@ -133,27 +133,44 @@ class UnsupportedEntryError(DerError):
     certificateIssuer of an indirect CRL): the CRL cannot be relied upon."""
 
 
+DATE_SHIFT = 8
+SERIAL_SHIFT = 40  # packed entry: serial << 40 | date (uint32 epoch seconds) << 8 | reason
+
+
 def parse_entries(
     data: bytes, start: int, end: int, max_entries: int
 ) -> tuple[list[int], list[int], list[int]]:
     """Walk revokedCertificates content in data[start:end].
 
     Returns parallel lists (serial, revocation date in epoch seconds, reason code or
-    NO_REASON) in CRL order. Raises DerError on any malformed entry, a non-positive
-    serial, or more than `max_entries` entries. The loop is written flat on purpose: it
-    runs a million times for a national CRL."""
-    serials: list[int] = []
-    dates: list[int] = []
-    reasons: list[int] = []
-    add_serial, add_date, add_reason = serials.append, dates.append, reasons.append
-    day_cache: dict[bytes, int] = {}
+    NO_REASON) in CRL order. Raises DerError as parse_entries_packed does."""
+    packed = parse_entries_packed(data, start, end, max_entries)
+    return (
+        [k >> SERIAL_SHIFT for k in packed],
+        [(k >> DATE_SHIFT) & 0xFFFFFFFF for k in packed],
+        [k & 0xFF for k in packed],
+    )
+
+
+def parse_entries_packed(data: bytes, start: int, end: int, max_entries: int) -> list[int]:
+    """Walk revokedCertificates content in data[start:end] into one int per entry:
+    serial << 40 | revocation date (epoch seconds, 1970..2106) << 8 | reason code
+    (NO_REASON when absent), in CRL order. Sorting these sorts by serial.
+
+    Raises DerError on any malformed entry, a non-positive serial, a date outside
+    1970..2106, or more than `max_entries` entries. The loop is written flat on purpose:
+    it runs a million times for a national CRL."""
+    keys: list[int] = []
+    add = keys.append
+    days: dict[int, int] = {}
     from_bytes = int.from_bytes
+    starts_with = data.startswith
+    # An entry takes at least 18 bytes, so a short list cannot exceed the cap.
+    counting = (end - start) // 18 > max_entries
     pos = start
-    count = 0
     try:
         while pos < end:
-            count += 1
-            if count > max_entries:
+            if counting and len(keys) >= max_entries:
                 raise DerError(f"more than {max_entries} entries")
             if data[pos] != 0x30:
                 raise DerError(f"entry at {pos} is not a SEQUENCE")
@@ -175,42 +192,47 @@ def parse_entries(
             first = data[s0]
             if first & 0x80 or (first == 0 and (slen == 1 or data[s0 + 1] < 0x80)):
                 raise DerError(f"serial not a positive minimal INTEGER in entry at {pos}")
-            add_serial(from_bytes(data[s0:s1], "big"))
-            ttag = data[s1]
             t0 = s1 + 2
             t1 = t0 + data[s1 + 1]
             if t1 > cend:
                 raise DerError(f"revocation date runs past entry at {pos}")
-            if ttag == 0x17 and t1 - t0 == 13:
-                day_key = data[t0 : t0 + 6]
-                hms = data[t0 + 6 : t0 + 12]
-                if data[t0 + 12] != 0x5A or not hms.isdigit():
-                    raise DerError(f"bad UTCTime in entry at {pos}")
-                day = day_cache.get(day_key)
+            digits = data[t0 : t0 + 12]
+            if t1 - t0 == 13 and data[s1] == 0x17 and data[t0 + 12] == 0x5A and digits.isdigit():
+                # YYMMDDHHMMSS as one number: days from a small cache, the clock by
+                # arithmetic (HHMMSS - 40*HHMM - 2400*HH = seconds of the day).
+                stamp = int(digits)
+                day = days.get(stamp // 1000000)
                 if day is None:
-                    day = der.decode_time(0x17, day_key + b"000000Z")
-                    day_cache[day_key] = day
-                clock = int(hms)
-                hours, rest = divmod(clock, 10000)
-                minutes, seconds = divmod(rest, 100)
-                if hours > 23 or minutes > 59 or seconds > 59:
-                    raise DerError(f"impossible time in entry at {pos}")
-                add_date(day + hours * 3600 + minutes * 60 + seconds)
+                    day = days[stamp // 1000000] = _utc_day(digits[:6])
+                clock = stamp % 1000000
+                if clock > 235959 or clock % 10000 > 5959 or clock % 100 > 59:
+                    raise DerError(f"impossible time of day in entry at {pos}")
+                date = day + clock - 40 * (clock // 100) - 2400 * (clock // 10000)
             else:
-                add_date(der.decode_time(ttag, bytes(data[t0:t1])))
+                date = der.decode_time(data[s1], bytes(data[t0:t1]))
+                if not 0 <= date < 1 << 32:
+                    raise DerError(f"revocation date outside 1970..2106 in entry at {pos}")
             if t1 == cend:
-                add_reason(NO_REASON)
-            elif cend - t1 == 14 and data[t1 : t1 + 13] == _ONLY_REASON:
-                code = data[t1 + 13]
-                if code > 10 or code == 7:
-                    raise DerError(f"bad reasonCode {code} in entry at {pos}")
-                add_reason(code)
+                reason = NO_REASON
+            elif cend - t1 == 14 and starts_with(_ONLY_REASON, t1):
+                reason = data[t1 + 13]
+                if reason > 10 or reason == 7:
+                    raise DerError(f"bad reasonCode {reason} in entry at {pos}")
             else:
-                add_reason(_entry_extensions(data, t1, cend))
+                reason = _entry_extensions(data, t1, cend)
+            add((from_bytes(data[s0:s1]) << SERIAL_SHIFT) | (date << DATE_SHIFT) | reason)
             pos = cend
     except IndexError as exc:  # a lying length pointed past the buffer
         raise DerError("entry runs past the end of the CRL") from exc
-    return serials, dates, reasons
+    return keys
+
+
+def _utc_day(digits: bytes) -> int:
+    """YYMMDD of a UTCTime to the epoch second of that day's midnight (1970..2049)."""
+    day = der.decode_time(0x17, digits + b"000000Z")
+    if day < 0:
+        raise DerError("revocation date before 1970")
+    return day
 
 
 def _entry_extensions(data: bytes, pos: int, end: int) -> int:

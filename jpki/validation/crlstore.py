@@ -10,11 +10,13 @@ freshness again at their own instant: past nextUpdate means "cannot decide".
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +27,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
-from jpki.validation.crlparse import RawCrl, parse_entries, split_crl
+from jpki.validation.crlparse import RawCrl, parse_entries_packed, split_crl
 from jpki.validation.der import DerError
 from jpki.validation.errors import CrlError
 from jpki.validation.signatures import signature_valid
@@ -46,7 +48,12 @@ def partition_id(partition: str | x509.Name | None) -> str:
     """The key a partition is held under: the RFC 4514 string of its directoryName."""
     if partition is None:
         return COMPLETE
-    return partition.rfc4514_string() if isinstance(partition, x509.Name) else partition
+    return _name_id(partition) if isinstance(partition, x509.Name) else partition
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_id(name: x509.Name) -> str:
+    return name.rfc4514_string()  # a few microseconds: too slow for every lookup
 
 
 def _utc(at: datetime | None) -> datetime:
@@ -75,6 +82,7 @@ class CrlStore:
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.clock_skew = clock_skew
+        self._skew_seconds = clock_skew.total_seconds()
         self._held: dict[tuple[str, str], CrlIndex] = {}
         self._lock = threading.Lock()
 
@@ -236,14 +244,12 @@ class CrlStore:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            if raw.revoked is None:
-                serials: list[int] = []
-                dates: list[int] = []
-                reasons: list[int] = []
-            else:
-                serials, dates, reasons = parse_entries(raw.data, *raw.revoked, self.max_entries)
-            full = CrlInfo(**{**info.__dict__, "entries": len(serials)})
-            return CrlIndex.build(full, serials, dates, reasons)
+            packed = (
+                []
+                if raw.revoked is None
+                else parse_entries_packed(raw.data, *raw.revoked, self.max_entries)
+            )
+            return CrlIndex.build_packed(info, packed)
         except DerError as exc:
             raise CrlError(
                 f"CRL entries malformed: {exc}",
@@ -345,7 +351,15 @@ class CrlStore:
         partition does not list it. Raises CrlError when no such CRL is held or it is not
         fresh at `at` (default now): the caller cannot decide."""
         index = self.index(partition, issuer_key_id)
-        _check_fresh(index.info.this_update, index.info.next_update, _utc(at), self.clock_skew)
+        now = time.time() if at is None else _utc(at).timestamp()
+        # Compare epoch floats on the hot path; build datetimes only to report a failure.
+        if not index.this_update_ts - self._skew_seconds <= now <= index.next_update_ts:
+            _check_fresh(
+                index.info.this_update,
+                index.info.next_update,
+                datetime.fromtimestamp(now, UTC),
+                self.clock_skew,
+            )
         return index.find(serial)
 
     def held(self) -> list[CrlInfo]:
