@@ -78,7 +78,7 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
     )
     app = create_app(settings)
     ctx: ServiceContext = app.state.ctx
-    attach_validation(ctx, pki, crl_max_age=5.0)
+    attach_validation(ctx, pki)
     token = secrets.token_urlsafe(16)
     core = SymbolCore(
         CoreConfig(

@@ -173,17 +173,31 @@ class LoginOutcome:
     token: str
 
 
-def login(channel: CardChannel, context: KioskContext, *, pin: str) -> LoginOutcome:
+def login(
+    channel: CardChannel,
+    context: KioskContext,
+    *,
+    pin: str,
+    session_id: str | None = None,
+    nonce: str | None = None,
+) -> LoginOutcome:
     """A full portal login: fresh challenge, auth PIN, the card signs, the token is
     validated (chain, revocation, signature, origin, single-use challenge) and the
-    certificate serial resolves to the portal symbol."""
-    session_id = secrets.token_urlsafe(16)
-    challenge = context.challenges.issue(session_id, context.origin, now=context.clock())
+    certificate serial resolves to the portal symbol.
+
+    `nonce` (with the `session_id` it was issued to) answers a challenge the caller got
+    earlier from `context.challenges` (the service's /api/auth/challenge); without it a
+    fresh challenge is issued here."""
+    if nonce is None:
+        session_id = session_id or secrets.token_urlsafe(16)
+        nonce = context.challenges.issue(session_id, context.origin, now=context.clock()).nonce
+    elif session_id is None:
+        raise ValueError("a caller's nonce needs the session id it was issued to")
     session = JpkiSession(channel)
     session.verify_pin(PinKind.AUTH, pin)
     signer = JpkiCardSigner(session, KeyKind.AUTH)
-    token = create_auth_token(signer, context.origin, challenge.nonce).to_json()
-    auth = context.token_validator.validate(token, session_id, challenge.nonce, now=context.clock())
+    token = create_auth_token(signer, context.origin, nonce).to_json()
+    auth = context.token_validator.validate(token, session_id, nonce, now=context.clock())
     if auth.issuer_key_id is None:  # the validator always names the issuing generation
         raise ValueError("validated token lacks the issuer key id")
     resolution = context.registry.resolve_login(

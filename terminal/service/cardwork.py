@@ -55,105 +55,88 @@ class LoginOutcome:
 def issue_challenge(ctx: ServiceContext, operator: Operator) -> Any:
     require_component(ctx.challenges, "login (challenge store)")
     assert ctx.challenges is not None
-    return ctx.challenges.issue(operator.session_id, ctx.settings.portal_origin)
+    return ctx.challenges.issue(operator.session_id, ctx.settings.portal_origin, now=ctx.clock())
+
+
+def kiosk_context(ctx: ServiceContext, operator: Operator) -> Any:
+    from terminal.flows import KioskContext
+
+    return KioskContext(
+        challenges=ctx.challenges,  # type: ignore[arg-type]
+        token_validator=ctx.token_validator,  # type: ignore[arg-type]
+        registry=ctx.registry,  # type: ignore[arg-type]
+        origin=ctx.settings.portal_origin,
+        operator=audit_operator(ctx, operator),
+        clock=ctx.clock,
+    )
 
 
 def login(
     ctx: ServiceContext, reader_id: str, pin: str, nonce: str | None, operator: Operator
 ) -> LoginOutcome:
-    """The kiosk login: VERIFY the auth PIN once, the card signs (origin, nonce), the
-    token is validated (chain, revocation, signature, single-use challenge) and the
-    serial resolved to the portal symbol."""
+    """The kiosk login (terminal.flows.login): VERIFY the auth PIN once, the card signs
+    (origin, nonce), the token is validated (chain, revocation, signature, single-use
+    challenge bound to this operator session) and the serial resolved to the portal
+    symbol."""
+    from terminal import flows
+
+    require_component(ctx.challenges, "login (challenge store)")
     require_component(ctx.token_validator, "login (token validator)")
     require_component(ctx.registry, "login (linkage registry)")
     check_pin(PinKind.AUTH, pin)
-    if nonce is None:
-        nonce = issue_challenge(ctx, operator).nonce
-    assert nonce is not None
-    origin = ctx.settings.portal_origin
+    kiosk = kiosk_context(ctx, operator)
     with ctx.readers.session(reader_id, "login") as card:
-        jpki = JpkiSession(card.channel)
         card.progress("verify-pin")
-        jpki.verify_pin(PinKind.AUTH, pin)
-        card.progress("sign")
-        token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), origin, nonce)
-    progress = _progress_after(ctx, reader_id)
-    progress("validate")
-    result = ctx.token_validator.validate(token.to_json(), operator.session_id, nonce)  # type: ignore[union-attr]
-    progress("link")
-    resolution = ctx.registry.resolve_login(  # type: ignore[union-attr]
-        result.serial, result.issuer_key_id, operator=audit_operator(ctx, operator)
+        outcome = flows.login(
+            card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
+        )
+    return LoginOutcome(
+        outcome.auth.serial,
+        outcome.resolution.integrated_number,
+        outcome.resolution.portal_symbol,
     )
-    return LoginOutcome(result.serial, resolution.integrated_number, resolution.portal_symbol)
 
 
-def _progress_after(ctx: ServiceContext, reader_id: str) -> Any:
-    """Progress events for the steps after the card was released."""
-
-    def publish(step: str) -> None:
-        reader = ctx.readers.get(reader_id)
-        ctx.readers.events.publish({"type": "progress", "reader": reader.state(), "step": step})
-
-    return publish
+# ---- the counter: issuance and renewal -----------------------------------------------
 
 
-# ---- reading a new card at the counter -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class CardReading:
-    auth_cert: bytes
-    sign_cert: bytes
-    my_number: MyNumber | None
-    token_json: str
-    nonce: str
-
-
-def read_for_issuance(
-    ctx: ServiceContext,
-    card: CardSession,
-    operator: Operator,
-    auth_pin: str,
-    sign_pin: str,
-    cardinfo_pin: str | None,
-) -> CardReading:
-    """With the holder's PINs: both certificates, a proof that the card holds the auth
-    key (it signs a fresh challenge), and the My Number when the card-info PIN is
-    given. Each PIN is verified once."""
-    assert ctx.challenges is not None
-    challenge = ctx.challenges.issue(operator.session_id, ctx.settings.portal_origin)
+def prove_auth_key(
+    ctx: ServiceContext, card: CardSession, operator: Operator, auth_pin: str
+) -> None:
+    """The holder's auth PIN unlocks the auth key once and the card signs a fresh
+    challenge, which is validated like a login token: the card in the reader holds the
+    key of the certificate about to be linked, and the certificate is good."""
+    assert ctx.challenges is not None and ctx.token_validator is not None
+    origin = ctx.settings.portal_origin
+    challenge = ctx.challenges.issue(operator.session_id, origin, now=ctx.clock())
     jpki = JpkiSession(card.channel)
     card.progress("verify-pin")
     jpki.verify_pin(PinKind.AUTH, auth_pin)
-    jpki.verify_pin(PinKind.SIGN, sign_pin)
-    card.progress("read-certificates")
-    auth_cert = jpki.read_certificate(CertKind.AUTH)
-    sign_cert = jpki.read_certificate(CertKind.SIGN)
     card.progress("sign")
-    signer = JpkiCardSigner(jpki, KeyKind.AUTH, auth_cert)
-    token = create_auth_token(signer, ctx.settings.portal_origin, challenge.nonce)
-    my_number = None
-    if cardinfo_pin is not None:
-        card.progress("read-mynumber")
-        info = CardInfoSession(card.channel)  # selecting it ends the JPKI PIN state
-        info.verify_pin(cardinfo_pin)
-        my_number = info.read_my_number()
-    return CardReading(auth_cert, sign_cert, my_number, token.to_json(), challenge.nonce)
+    token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), origin, challenge.nonce)
+    card.progress("validate")
+    ctx.token_validator.validate(
+        token.to_json(), operator.session_id, challenge.nonce, now=ctx.clock()
+    )
 
 
-def validate_reading(ctx: ServiceContext, reading: CardReading, operator: Operator) -> None:
-    """Auth certificate (with proof of key possession) and sign certificate: chain,
-    validity and revocation, hard fail."""
-    assert ctx.token_validator is not None and ctx.validator is not None
-    ctx.token_validator.validate(reading.token_json, operator.session_id, reading.nonce)
-    ctx.validator.validate(reading.sign_cert, CertKind.SIGN)
+def counter_context(ctx: ServiceContext, operator: Operator) -> Any:
+    from terminal.flows import CounterContext
+
+    return CounterContext(
+        validator=ctx.validator,  # type: ignore[arg-type]
+        registry=ctx.registry,  # type: ignore[arg-type]
+        symbols=ctx.core,  # type: ignore[arg-type]
+        operator=audit_operator(ctx, operator),
+        clock=ctx.clock,
+    )
 
 
 def _require_counter_parts(ctx: ServiceContext) -> None:
-    require_component(ctx.challenges, "issuance (challenge store)")
-    require_component(ctx.token_validator, "issuance (token validator)")
-    require_component(ctx.validator, "issuance (certificate validator)")
-    require_component(ctx.registry, "issuance (linkage registry)")
+    require_component(ctx.challenges, "the counter (challenge store)")
+    require_component(ctx.token_validator, "the counter (token validator)")
+    require_component(ctx.validator, "the counter (certificate validator)")
+    require_component(ctx.registry, "the counter (linkage registry)")
 
 
 def _check_pins(auth_pin: str, sign_pin: str, cardinfo_pin: str | None) -> None:
@@ -181,28 +164,34 @@ def issuance(
     cardinfo_pin: str | None,
     request_id: str | None,
 ) -> IssuanceOutcome:
+    """Issuance: proof of the auth key (auth PIN), the My Number when the card-info PIN
+    is given, then terminal.flows.issue_card (sign PIN, both certificates read and
+    validated, symbols from the core, links written in one transaction)."""
+    from terminal import flows
+    from terminal.linkage import PersonRef
+
     _require_counter_parts(ctx)
     require_component(ctx.core, "issuance (symbol core)")
     _check_pins(auth_pin, sign_pin, cardinfo_pin)
-    from terminal.linkage import CertInfo, PersonRef
-    from terminal.linkage.core_client import symbols_for_issuance
-
     with ctx.readers.session(reader_id, "issuance") as card:
-        reading = read_for_issuance(ctx, card, operator, auth_pin, sign_pin, cardinfo_pin)
-    progress = _progress_after(ctx, reader_id)
-    progress("validate")
-    validate_reading(ctx, reading, operator)
-    progress("link")
-    symbols = symbols_for_issuance(ctx.core, resident_code)  # type: ignore[arg-type]
-    result = ctx.registry.issue(  # type: ignore[union-attr]
-        PersonRef(my_number=reading.my_number if ctx.mynumber_index else None),
-        CertInfo.from_der(reading.auth_cert),
-        CertInfo.from_der(reading.sign_cert),
-        symbols,
-        audit_operator(ctx, operator),
-        request_id=request_id or secrets.token_hex(12),
-    )
-    return IssuanceOutcome(result, reading.my_number, symbols.get("portal"))
+        prove_auth_key(ctx, card, operator, auth_pin)
+        my_number = None
+        if cardinfo_pin is not None:
+            card.progress("read-mynumber")
+            info = CardInfoSession(card.channel)
+            info.verify_pin(cardinfo_pin)
+            my_number = info.read_my_number()
+        card.progress("link")
+        outcome = flows.issue_card(
+            card.channel,
+            counter_context(ctx, operator),
+            resident_code=resident_code,
+            sign_pin=sign_pin,
+            person=PersonRef(my_number=my_number if ctx.mynumber_index else None),
+            request_id=request_id or secrets.token_hex(12),
+        )
+    person = ctx.registry.person(outcome.result.integrated_number)  # type: ignore[union-attr]
+    return IssuanceOutcome(outcome.result, my_number, person.symbols.get("portal"))
 
 
 def renewal(
@@ -215,25 +204,23 @@ def renewal(
     sign_pin: str,
     request_id: str | None,
 ) -> Any:
-    """A renewed card for a person linked through `old_auth_serial`: the new
-    certificates are read, checked, and chained to the old ones."""
+    """Renewal: proof of the new card's auth key, then terminal.flows.renew_card (the
+    new certificates validated and chained to the old ones)."""
+    from terminal import flows
+
     _require_counter_parts(ctx)
     _check_pins(auth_pin, sign_pin, None)
-    from terminal.linkage import CertInfo
-
     with ctx.readers.session(reader_id, "renewal") as card:
-        reading = read_for_issuance(ctx, card, operator, auth_pin, sign_pin, None)
-    progress = _progress_after(ctx, reader_id)
-    progress("validate")
-    validate_reading(ctx, reading, operator)
-    progress("link")
-    return ctx.registry.renew(  # type: ignore[union-attr]
-        old_auth_serial,
-        CertInfo.from_der(reading.auth_cert),
-        CertInfo.from_der(reading.sign_cert),
-        audit_operator(ctx, operator),
-        request_id=request_id or secrets.token_hex(12),
-    )
+        prove_auth_key(ctx, card, operator, auth_pin)
+        card.progress("link")
+        outcome = flows.renew_card(
+            card.channel,
+            counter_context(ctx, operator),
+            old_auth_serial=old_auth_serial,
+            sign_pin=sign_pin,
+            request_id=request_id or secrets.token_hex(12),
+        )
+    return outcome.result
 
 
 # ---- My Number and signatures --------------------------------------------------------

@@ -4,7 +4,9 @@ emulator-backed parts and pass it to create_app."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from terminal.service.metrics import ServiceMetrics
@@ -30,6 +32,8 @@ class ServiceContext:
     # Software cards the simulator controls may insert, by label (dev/demo only). The
     # same card object is reused, so its PIN counters persist like a plastic card's.
     card_library: dict[str, Any] = field(default_factory=dict)
+    # The service's notion of now for validation and challenges (tests move it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Things to close at shutdown (servers, engines), in reverse order.
     closers: list[Any] = field(default_factory=list)
 

@@ -146,7 +146,7 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
     )
     app = create_app(settings)
     ctx: ServiceContext = app.state.ctx
-    attach_validation(ctx, pki, crl_max_age=5.0)
+    attach_validation(ctx, pki, ocsp_cache=False)  # revocations show at once in the demo
 
     core_token = secrets.token_urlsafe(16)
     core = SymbolCore(

@@ -8,17 +8,24 @@ from datetime import timedelta
 from typing import Any
 
 from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
-from jpki.validation import CertificateValidator, TrustStore
+from jpki.validation import CertificateValidator, RevocationPolicy
+from jpki.validation.ocsp import OcspClient
+from jpki.validation.revocation import RevocationChecker
+from terminal.local import LocalPkiSources, local_trust
 from terminal.service.context import ServiceContext
-from terminal.service.revocation import RefreshingCrlRevocation, test_pki_crl_source
 
 
-def attach_validation(ctx: ServiceContext, pki: Any, *, crl_max_age: float = 30.0) -> None:
-    """Trust the test PKI's CA generations; revocation from its CRLs, re-read when older
-    than `crl_max_age` seconds (hard fail when none is usable)."""
-    trust = TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
-    revocation = RefreshingCrlRevocation(test_pki_crl_source(pki), trust, max_age=crl_max_age)
-    ctx.validator = CertificateValidator(trust, revocation=revocation)
+def attach_validation(ctx: ServiceContext, pki: Any, *, ocsp_cache: bool = True) -> None:
+    """The project's validator over the local test PKI (terminal.local): its anchors,
+    revocation by OCSP then by the partition's CRL, hard fail. OCSP answers are cached
+    until their nextUpdate like at a real terminal; `ocsp_cache=False` asks every time
+    (tests that revoke and expect the refusal at once)."""
+    policy = RevocationPolicy()
+    sources = LocalPkiSources(pki)
+    revocation = RevocationChecker(
+        policy, crl_fetcher=sources, ocsp=OcspClient(sources, cache=ocsp_cache)
+    )
+    ctx.validator = CertificateValidator(local_trust(pki), policy, revocation=revocation)
     ctx.challenges = InMemoryChallengeStore(
         lifetime=timedelta(seconds=ctx.settings.challenge_ttl_seconds)
     )

@@ -127,7 +127,7 @@ CORE_TOKENS = {"portal": "core-tok-portal", TERMINAL_AGENCY: "core-tok-city"}
 
 @pytest.fixture
 def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-def]
-    """Attach validation (CRLs re-read on every check, so revocations show at once),
+    """Attach validation (OCSP asked on every check, so revocations show at once),
     a fresh SQLite registry, the symbol core and a My Number index to the app."""
     from simulators.core.config import Agency, CoreConfig, token_sha256
     from simulators.core.core import SymbolCore
@@ -136,7 +136,7 @@ def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-d
     from terminal.linkage.secrets import MyNumberIndex
     from terminal.service.parts import attach_registry, attach_validation
 
-    attach_validation(ctx, test_pki, crl_max_age=0)
+    attach_validation(ctx, test_pki, ocsp_cache=False)
     config = CoreConfig(
         b"\x42" * 32,
         tuple(Agency(code, code, resident_lookup=code == TERMINAL_AGENCY) for code in CORE_TOKENS),

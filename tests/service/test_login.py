@@ -125,12 +125,9 @@ def test_expired_challenge(
     insert_card("0")
     assert issue(client, clerk, "0").status_code == 200
     nonce = client.post("/api/auth/challenge", headers=kiosk.headers).json()["nonce"]
-    store = wired.challenges
-    real_clock = store._clock  # type: ignore[union-attr]
+    real_clock = wired.clock
     shift = timedelta(seconds=wired.settings.challenge_ttl_seconds + 1)
-    store._clock = lambda: real_clock() + shift  # type: ignore[union-attr]
-    validator = wired.token_validator
-    validator._clock = store._clock  # type: ignore[union-attr]
+    wired.clock = lambda: real_clock() + shift
     response = login(client, kiosk, "0", YAMADA.pins.auth, nonce)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "CHALLENGE_EXPIRED"
