@@ -129,3 +129,49 @@ def test_kiosk_card_pulled_mid_login(
     )
     screenshot(page, "kiosk-card-pulled")
     assert sent[0] > 0
+
+
+def test_counter_person_reveal_and_revocation(
+    page, live_server: str, wired: ServiceContext, insert_card
+) -> None:  # type: ignore[no-untyped-def]
+    insert_card("0")
+    page.goto(f"{live_server}/counter")
+    page.click("#lang")  # English
+    sign_in(page, "officer1")
+    page.wait_for_selector("#card-summary table")
+    form = "#issuance-form"
+    page.fill(f"{form} input[name=resident_code]", YAMADA.resident_code)
+    page.fill(f"{form} input[name=auth_pin]", YAMADA.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", YAMADA.pins.sign)
+    page.fill(f"{form} input[name=cardinfo_pin]", YAMADA.pins.cardinfo)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#done", timeout=30000)
+    rows = page.locator("#outcome tr")
+    values = {
+        rows.nth(i).locator("th").inner_text(): rows.nth(i).locator("td").inner_text()
+        for i in range(rows.count())
+    }
+    person_id = values["person"]
+    auth_serial = values["auth Serial number"]
+
+    page.click("[data-tab=person]")
+    page.fill("#person-form input[name=person_id]", person_id)
+    page.click("#person-form button[type=submit]")
+    page.wait_for_selector("#reveal-form:not([hidden])")
+    assert YAMADA.my_number.reveal() not in page.inner_text("#person")
+    page.fill("#reveal-form input[name=cardinfo_pin]", YAMADA.pins.cardinfo)
+    page.click("#reveal-form button[type=submit]")
+    expect(page.locator("#person")).to_contain_text(YAMADA.my_number.reveal(), timeout=30000)
+    screenshot(page, "counter-officer-reveal")
+    views = [e for e in wired.audit.list(limit=1000) if e.operation == "mynumber.view"]  # type: ignore[union-attr]
+    assert len(views) == 1 and views[0].operator_id == "officer1"
+
+    page.click("[data-tab=revocation]")
+    page.fill("#revocation-form input[name=serial]", auth_serial)
+    page.select_option("#revocation-form select[name=reason]", "loss")
+    page.click("#revocation-form button[type=submit]")
+    expect(page.locator("#outcome")).to_contain_text(auth_serial, timeout=30000)
+    page.wait_for_selector("#done")
+    screenshot(page, "counter-revocation-done")
+    view = wired.registry.person(person_id)  # type: ignore[union-attr]
+    assert {c.status for c in view.certificates} == {"revoked"}

@@ -155,6 +155,7 @@
     const result = await api("POST", `/api/persons/${encodeURIComponent(state.personId)}/reveal`,
                              { reader_id: state.readerId, cardinfo_pin: v.cardinfo_pin });
     $("#person").append(table([["My Number", result.my_number]]));
+    show($("#reveal-form"), false);  // one reveal per lookup, each one audited
   }
 
   function wireForms() {
