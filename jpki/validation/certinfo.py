@@ -3,16 +3,22 @@ usage, extended key usage, policy) and where revocation is published."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID
 
 from jpki.constants import OID_AUTH_POLICY, OID_SIGN_POLICY, CertKind
 from jpki.validation import der as derlib
-from jpki.validation.errors import MalformedCertificateError, UntrustedCertificateError
+from jpki.validation.errors import (
+    LIBRARY_PARSE_ERRORS,
+    MalformedCertificateError,
+    UntrustedCertificateError,
+)
 
 _T = TypeVar("_T", bound=x509.ExtensionType)
 
@@ -45,13 +51,18 @@ def load_certificate(der: bytes) -> x509.Certificate:
         else:
             cert = x509.load_der_x509_certificate(data)
         _ = cert.extensions  # parse now: a bad extension is a malformed certificate
-        _ = cert.not_valid_before_utc, cert.not_valid_after_utc, cert.serial_number
+        _ = cert.not_valid_before_utc, cert.not_valid_after_utc
         _ = cert.issuer, cert.subject
+        with warnings.catch_warnings():  # cryptography warns on a negative serial
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            serial = cert.serial_number
         derlib.check_signed_shape(cert.public_bytes(Encoding.DER))
-    except (ValueError, TypeError) as exc:
+    except LIBRARY_PARSE_ERRORS as exc:
         raise MalformedCertificateError(f"not an X.509 certificate: {exc}") from exc
     if cert.version is not x509.Version.v3:
         raise MalformedCertificateError("not a version 3 certificate")
+    if serial <= 0:
+        raise MalformedCertificateError("serial number is not positive (RFC 5280 4.1.2.2)")
     return cert
 
 

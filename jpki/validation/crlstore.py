@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import cast
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
 from jpki.validation.crlparse import RawCrl, parse_entries_packed, split_crl
 from jpki.validation.der import DerError
-from jpki.validation.errors import CrlError
+from jpki.validation.errors import LIBRARY_PARSE_ERRORS, CrlError
 from jpki.validation.signatures import signature_valid
 from jpki.validation.trust import TrustAnchor, TrustStore, anchors_of
 
@@ -114,7 +113,7 @@ class CrlStore:
             extensions = header.extensions
             _ = header.issuer, header.signature_hash_algorithm
             _ = header.signature_algorithm_parameters
-        except (DerError, ValueError, UnsupportedAlgorithm) as exc:
+        except LIBRARY_PARSE_ERRORS as exc:  # DerError is a ValueError
             raise CrlError(f"CRL does not parse: {exc}", reason_code="CRL_MALFORMED") from exc
         if raw.signature_algorithm != raw.tbs_signature_algorithm:
             raise CrlError(

@@ -164,3 +164,23 @@ class OcspError(RevocationSourceError):
 
     code: ClassVar[str] = "OCSP_UNUSABLE"
     source: ClassVar[str] = "ocsp"
+
+
+def _library_parse_errors() -> tuple[type[Exception], ...]:
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    return (
+        ValueError,
+        TypeError,
+        UnsupportedAlgorithm,
+        x509.InvalidVersion,
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    )
+
+
+# What cryptography raises (often lazily, on first access) for bytes it cannot parse.
+# Callers turn these into the typed errors above; the list is in one place so no
+# parser is missed (fuzzing found DuplicateExtension and InvalidVersion escaping).
+LIBRARY_PARSE_ERRORS = _library_parse_errors()

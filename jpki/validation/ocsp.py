@@ -160,7 +160,11 @@ class OcspClient:
             basic = der.basic_ocsp_response(bytes(response_der))
             if basic is not None:
                 der.check_signed_shape(basic)
-        except (ValueError, UnsupportedAlgorithm) as exc:  # DerError is a ValueError
+        except (
+            ValueError,
+            UnsupportedAlgorithm,
+            x509.InvalidVersion,
+        ) as exc:  # DerError is a ValueError
             raise OcspError(
                 f"OCSP response does not parse: {exc}", reason_code="OCSP_MALFORMED"
             ) from exc
@@ -175,7 +179,11 @@ class OcspClient:
             produced_at = response.produced_at_utc
             revoked_at = single.revocation_time_utc
             reason = single.revocation_reason
-        except (ValueError, UnsupportedAlgorithm) as exc:  # parsed lazily by cryptography
+        except (
+            ValueError,
+            UnsupportedAlgorithm,
+            x509.InvalidVersion,
+        ) as exc:  # parsed lazily by cryptography
             raise OcspError(
                 f"OCSP response malformed: {exc}", reason_code="OCSP_MALFORMED"
             ) from exc

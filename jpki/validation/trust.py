@@ -19,7 +19,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jpki.constants import CertKind
-from jpki.validation.errors import MalformedCertificateError, UntrustedCertificateError
+from jpki.validation.errors import (
+    LIBRARY_PARSE_ERRORS,
+    MalformedCertificateError,
+    UntrustedCertificateError,
+)
 
 _DER = Encoding.DER
 
@@ -73,7 +77,7 @@ class TrustAnchor:
                 not_after=cert.not_valid_after_utc,
                 sha256=hashlib.sha256(der).hexdigest(),
             )
-        except ValueError as exc:
+        except LIBRARY_PARSE_ERRORS as exc:
             raise MalformedCertificateError(f"trust anchor does not parse: {exc}") from exc
 
     @property
@@ -98,7 +102,7 @@ class TrustStore:
             data = Path(path).read_bytes()
             try:
                 certs = x509.load_pem_x509_certificates(data)
-            except ValueError as exc:
+            except LIBRARY_PARSE_ERRORS as exc:
                 raise MalformedCertificateError(f"{path}: no PEM certificate: {exc}") from exc
             ders.extend(c.public_bytes(_DER) for c in certs)
         return cls(ders)

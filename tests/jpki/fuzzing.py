@@ -3,7 +3,19 @@ mutations (flip, overwrite, insert, delete, truncate) of a valid DER object."""
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+# Deterministic in CI (a shared pipeline must not fail by chance); set
+# MYNATERM_FUZZ_RANDOM=1 (and raise MYNATERM_FUZZ_EXAMPLES) to explore new inputs.
+FUZZ_SETTINGS = settings(
+    max_examples=int(os.environ.get("MYNATERM_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    derandomize=not os.environ.get("MYNATERM_FUZZ_RANDOM"),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @st.composite

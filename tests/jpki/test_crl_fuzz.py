@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 from cryptography import x509
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from jpki.validation import CrlError, CrlStore, TrustStore
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError
 from jpki.validation.crlparse import parse_entries, split_crl
 from jpki.validation.der import DerError
 from tests.jpki.conftest import NOW, MiniPki, build_pki, partition_name
-from tests.jpki.fuzzing import garbage, mutated
+from tests.jpki.fuzzing import FUZZ_SETTINGS, garbage, mutated
 
 PKI: MiniPki = build_pki("auth")
 TRUST = TrustStore(PKI.anchors)
@@ -25,11 +25,7 @@ CRL = PKI.crl(
     ],
     number=3,
 )
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = FUZZ_SETTINGS
 
 
 def test_the_original_is_accepted() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from jpki.validation import OcspClient, OcspError, TrustStore
 from tests.jpki.conftest import NOW, MiniPki, build_pki
-from tests.jpki.fuzzing import garbage, mutated
+from tests.jpki.fuzzing import FUZZ_SETTINGS, garbage, mutated
 
 PKI: MiniPki = build_pki("auth")
 ANCHOR = TrustStore(PKI.anchors).anchors[0]
@@ -17,11 +17,7 @@ BY_CA = PKI.ocsp_response(CERT, nonce=NONCE)
 BY_RESPONDER = PKI.ocsp_response(CERT, nonce=NONCE, responder=PKI.responder())
 REVOKED = PKI.ocsp_response(CERT, nonce=NONCE, status="revoked")
 CLIENT = OcspClient(cache=False)
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = FUZZ_SETTINGS
 
 
 def test_originals_verify() -> None:

@@ -4,7 +4,7 @@ altered certificate is never validated."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from jpki.validation import (
     CertificateValidator,
@@ -13,16 +13,12 @@ from jpki.validation import (
     ValidationError,
 )
 from tests.jpki.conftest import NOW, MiniPki, build_pki, der
-from tests.jpki.fuzzing import garbage, mutated
+from tests.jpki.fuzzing import FUZZ_SETTINGS, garbage, mutated
 
 PKI: MiniPki = build_pki("auth")
 CERT = der(PKI.issue())
 VALIDATOR = CertificateValidator(TrustStore(PKI.anchors), RevocationPolicy(mode="soft-fail"))
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = FUZZ_SETTINGS
 
 
 def test_original_validates() -> None:
