@@ -14,7 +14,7 @@ import secrets
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -81,9 +81,15 @@ class Settings(BaseSettings):
     # Dev/demo only: lets the pages insert and pull software cards.
     simulator_controls: bool = False
 
-    database_url: str | None = None
+    # Lower layers. Dev mode fills what is not given with the embedded defaults under
+    # mynaterm home (terminal.local: test PKI, in-process dev core, SQLite).
+    trust: Literal["local-test-pki", "jpki-production"] = "local-test-pki"
     pki_dir: Path | None = None
+    crl_dir: Path | None = None  # jpki-production: where verified CRLs are kept
+    database_url: str | None = None
     core_url: str | None = None
+    core_token: SecretStr | None = None
+    core_agency: str = Field(default="city-13101", pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     challenge_ttl_seconds: int = Field(default=120, ge=5, le=3600)
     portal_origin: str = "https://portal.mynaterm.test"
     # Names this machine in the audit trail (who acted: operator + terminal).
@@ -115,6 +121,8 @@ class Settings(BaseSettings):
                     )
             if len(self.session_secret.get_secret_value()) < 32:
                 raise InsecureSettingsError("the session secret needs at least 32 characters")
+        if self.core_url is not None and self.core_token is None:
+            raise InsecureSettingsError("core_url needs core_token")
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
             raise InsecureSettingsError("give both tls_certfile and tls_keyfile, or neither")
         if (

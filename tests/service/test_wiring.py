@@ -1,0 +1,79 @@
+"""`mynaterm serve --dev` wiring: with nothing else configured the service builds the
+embedded defaults under mynaterm home (local test PKI, SQLite store, in-process dev
+core, My Number index) and a full issuance + login works."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from simulators.card import SoftwareCard
+from simulators.personas import get_persona
+from terminal.service import Settings, create_app
+from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("MYNATERM_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MYNATERM_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
+    from terminal.local import open_local_pki
+
+    settings = Settings(dev=True, software_readers=1, operators=operator_accounts)
+    app = create_app(settings)
+    persona = get_persona("sato-hanako")
+    with TestClient(app, base_url=BASE_URL) as client:
+        client.headers["Origin"] = ORIGIN
+        ctx = app.state.ctx
+        assert ctx.validator is not None and ctx.registry is not None and ctx.core is not None
+        assert ctx.mynumber_index is not None
+        assert (home / "pki").is_dir() and (home / "terminal.db").exists()
+        card = SoftwareCard.create(persona, open_local_pki(home / "pki"))
+        ctx.readers.insert_software_card("0", card)
+
+        def token(user: str) -> dict[str, str]:
+            body = {"username": user, "password": PASSWORDS[user]}
+            return {
+                "Authorization": "Bearer " + client.post("/api/session", json=body).json()["token"]
+            }
+
+        issued = client.post(
+            "/api/issuance",
+            json={
+                "reader_id": "0",
+                "resident_code": persona.resident_code,
+                "auth_pin": persona.pins.auth,
+                "sign_pin": persona.pins.sign,
+            },
+            headers=token("clerk1"),
+        )
+        assert issued.status_code == 200, issued.text
+        login = client.post(
+            "/api/readers/0/login", json={"pin": persona.pins.auth}, headers=token("kiosk1")
+        )
+        assert login.status_code == 200, login.text
+
+
+def test_production_without_parts_serves_readers_only(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL) as client:
+        ctx = app.state.ctx
+        assert ctx.validator is None and ctx.registry is None
+        assert client.get("/health").status_code == 200
+    assert not (home / "terminal.db").exists()  # nothing created behind the operator's back
+
+
+def test_core_url_needs_a_token() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="core_token"):
+        Settings(dev=True, core_url="http://127.0.0.1:8800")
