@@ -88,12 +88,31 @@ class Operator:
 class OperatorDirectory:
     """Operator accounts and signed session tokens."""
 
+    # Wrong passwords allowed per user name within the window before sign-in is refused
+    # for the rest of the window (slows down guessing at an unattended kiosk).
+    MAX_FAILURES = 5
+    FAILURE_WINDOW = 300.0
+
     def __init__(self, accounts: list[OperatorAccount], secret: bytes, ttl_seconds: int) -> None:
         self._accounts = {account.username: account for account in accounts}
         self._secret = secret
         self._ttl = ttl_seconds
         self._revoked: set[str] = set()
+        self._failures: dict[str, list[float]] = {}
         self._lock = threading.Lock()
+
+    def locked_out(self, username: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            recent = [t for t in self._failures.get(username, []) if now - t < self.FAILURE_WINDOW]
+            self._failures[username] = recent
+            return len(recent) >= self.MAX_FAILURES
+
+    def _failed(self, username: str) -> None:
+        with self._lock:
+            self._failures.setdefault(username, []).append(time.monotonic())
+            if len(self._failures) > 10000:  # bounded memory under a spray of names
+                self._failures.clear()
 
     def add(self, account: OperatorAccount) -> None:
         self._accounts[account.username] = account
@@ -105,8 +124,14 @@ class OperatorDirectory:
             if _DUMMY_HASH is None:
                 _DUMMY_HASH = hash_password(secrets.token_urlsafe(8))
             verify_password(password, _DUMMY_HASH)
+            self._failed(username)
             return None
-        return account if verify_password(password, account.password_hash) else None
+        if verify_password(password, account.password_hash):
+            with self._lock:
+                self._failures.pop(username, None)
+            return account
+        self._failed(username)
+        return None
 
     def issue(self, account: OperatorAccount, now: float | None = None) -> tuple[str, int]:
         """A session token for the account and its lifetime in seconds."""

@@ -145,3 +145,18 @@ def test_role_inclusion(role: Role, allowed: set[Role]) -> None:
     operator = directory.resolve(directory.issue(account)[0])
     assert operator is not None
     assert {r for r in Role if operator.has(r)} == allowed
+
+
+def test_repeated_wrong_passwords_lock_the_user_out(client: TestClient) -> None:
+    for _ in range(5):
+        response = client.post("/api/session", json={"username": "clerk1", "password": "guess"})
+        assert response.status_code == 401
+    locked = client.post(
+        "/api/session", json={"username": "clerk1", "password": PASSWORDS["clerk1"]}
+    )
+    assert locked.status_code == 429 and locked.json()["error"]["code"] == "TOO_MANY_ATTEMPTS"
+    # other users are not affected
+    other = client.post(
+        "/api/session", json={"username": "officer1", "password": PASSWORDS["officer1"]}
+    )
+    assert other.status_code == 200

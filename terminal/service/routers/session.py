@@ -30,6 +30,10 @@ class SessionToken(SessionInfo):
 
 @router.post("", response_model=SessionToken)
 def sign_in(body: SignIn, response: Response, request: Request, ctx: Ctx) -> SessionToken:
+    if ctx.operators.locked_out(body.username):
+        raise ServiceError(
+            "TOO_MANY_ATTEMPTS", "too many failed sign-ins for this user; try again later"
+        )
     account = ctx.operators.authenticate(body.username, body.password.get_secret_value())
     if account is None:
         raise ServiceError("UNAUTHENTICATED", "unknown user or wrong password")
