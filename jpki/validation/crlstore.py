@@ -130,31 +130,46 @@ class CrlStore:
         key = (crl_partition, anchor.key_id.hex())
         sha = hashlib.sha256(data).hexdigest()
         with self._lock:
-            held = self._get(key)
+            held = self._check_number(key, number, sha)
+        if held is not None:
+            return held.info  # the same CRL again
+        # Parsing a national CRL takes seconds: do it outside the lock, then re-check the
+        # number (another thread may have loaded a newer CRL meanwhile) before swapping.
+        index = self._build(
+            raw,
+            CrlInfo(
+                partition=crl_partition,
+                issuer=header.issuer.rfc4514_string(),
+                issuer_key_id=anchor.key_id.hex(),
+                crl_number=number,
+                this_update=this_update,
+                next_update=next_update,
+                entries=0,
+                sha256=sha,
+            ),
+        )
+        with self._lock:
+            held = self._check_number(key, number, sha)
             if held is not None:
-                if held.info.sha256 == sha:
-                    return held.info  # the same CRL again
-                if number <= held.info.crl_number:
-                    raise CrlError(
-                        f"CRLNumber {number} is not higher than the held {held.info.crl_number}",
-                        reason_code="CRL_NUMBER_REGRESSION",
-                    )
-            index = self._build(
-                raw,
-                CrlInfo(
-                    partition=crl_partition,
-                    issuer=header.issuer.rfc4514_string(),
-                    issuer_key_id=anchor.key_id.hex(),
-                    crl_number=number,
-                    this_update=this_update,
-                    next_update=next_update,
-                    entries=0,
-                    sha256=sha,
-                ),
-            )
+                return held.info
             self._persist(key, index)
             self._held[key] = index
         return index.info
+
+    def _check_number(self, key: tuple[str, str], number: int, sha: str) -> CrlIndex | None:
+        """The held index when it is this very CRL; None when `number` is new and higher.
+        Raises CRL_NUMBER_REGRESSION otherwise. Call with the lock held."""
+        held = self._get(key)
+        if held is None:
+            return None
+        if held.info.sha256 == sha:
+            return held
+        if number <= held.info.crl_number:
+            raise CrlError(
+                f"CRLNumber {number} is not higher than the held {held.info.crl_number}",
+                reason_code="CRL_NUMBER_REGRESSION",
+            )
+        return None
 
     def _signer(
         self,

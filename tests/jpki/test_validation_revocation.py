@@ -3,6 +3,8 @@ soft-fail recording, CRL fetching by distribution point or configured location."
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -237,3 +239,35 @@ def test_no_fetcher_and_no_ocsp(auth_pki: MiniPki) -> None:
         "OCSP_NOT_CONFIGURED",
         "CRL_NOT_HELD",
     ]
+
+
+class SlowFetcher(InMemoryCrlFetcher):
+    """Counts fetches and holds each one a little, so concurrent checks overlap."""
+
+    def fetch(self, url: str) -> bytes:
+        time.sleep(0.05)
+        return super().fetch(url)
+
+
+def test_concurrent_checks_fetch_a_partition_once(auth_pki: MiniPki) -> None:
+    fetcher = SlowFetcher({TSUKUBA_URL: auth_pki.crl()})
+    policy = RevocationPolicy(sources=("crl",))
+    checker = RevocationChecker(policy, crl_fetcher=fetcher, retry_after=0)
+    validator = CertificateValidator(TrustStore(auth_pki.anchors), policy, checker)
+    certs = [der(auth_pki.issue()) for _ in range(8)]
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def check(cert: bytes) -> None:
+        try:
+            results.append(validator.validate(cert, "auth", at=NOW).revocation.status)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=check, args=(c,)) for c in certs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and results == ["good"] * len(certs)
+    assert fetcher.fetched == [TSUKUBA_URL]
