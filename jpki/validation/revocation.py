@@ -37,7 +37,12 @@ _REFETCH = {"CRL_NOT_HELD", "CRL_EXPIRED", "CRL_NOT_YET_VALID"}
 class RevocationChecker:
     """Implements validator.RevocationCheck. Thread-safe; one fetch per partition at a
     time, and after a failed fetch the partition is not fetched again for
-    `retry_after` seconds (a national outage must not become a download storm)."""
+    `retry_after` seconds (a national outage must not become a download storm).
+
+    The policy decides the mode and the order of sources. Timeouts, skews and the OCSP
+    max age configure the store and client that `with_defaults` builds; a store or
+    client passed in keeps its own (an OCSP client must then require nonces whenever
+    the policy does)."""
 
     def __init__(
         self,
@@ -62,6 +67,10 @@ class RevocationChecker:
             )
         )
         self.crl_fetcher = crl_fetcher
+        if ocsp is not None and self.policy.require_nonce and not ocsp.require_nonce:
+            # A client built elsewhere keeps its own settings; it may be stricter than the
+            # policy, never laxer on replay protection.
+            raise ValueError("the policy requires OCSP nonces but the OCSP client does not")
         self.ocsp = ocsp
         self.crl_locations = dict(crl_locations or {})
         self.ocsp_url = ocsp_url

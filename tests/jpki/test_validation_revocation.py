@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -271,3 +272,22 @@ def test_concurrent_checks_fetch_a_partition_once(auth_pki: MiniPki) -> None:
         t.join()
     assert not errors and results == ["good"] * len(certs)
     assert fetcher.fetched == [TSUKUBA_URL]
+
+
+def test_a_laxer_ocsp_client_than_the_policy_is_refused() -> None:
+    with pytest.raises(ValueError, match="nonce"):
+        RevocationChecker(RevocationPolicy(), ocsp=OcspClient(require_nonce=False))
+    lax = RevocationChecker(
+        RevocationPolicy(require_nonce=False), ocsp=OcspClient(require_nonce=False)
+    )
+    assert lax.ocsp is not None
+
+
+def test_with_defaults_follows_the_policy(tmp_path: Path) -> None:
+    policy = RevocationPolicy(
+        ocsp_timeout=1.5, require_nonce=False, ocsp_max_age=timedelta(minutes=20)
+    )
+    checker = RevocationChecker.with_defaults(policy, crl_directory=str(tmp_path))
+    assert checker.ocsp is not None and checker.ocsp.timeout == 1.5
+    assert not checker.ocsp.require_nonce and checker.ocsp.max_age == timedelta(minutes=20)
+    assert checker.crl_store.directory == tmp_path
