@@ -11,11 +11,13 @@ required as well."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
+from typing import Any, TypeVar
 
 from asn1crypto import algos, x509
 from cryptography import x509 as cx509
@@ -152,6 +154,21 @@ async def async_sign_pdf(
     return bytes(out.getvalue())
 
 
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous code. asyncio.run refuses to start
+    inside a thread whose loop is running (a web framework, a greenlet-driven test
+    tool), so in that case a helper thread runs it on its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def sign_pdf(
     pdf: bytes,
     signer: DigestSigner,
@@ -161,8 +178,9 @@ def sign_pdf(
     location: str | None = None,
     ca_certificates: Iterable[bytes] = (),
 ) -> bytes:
-    """Synchronous async_sign_pdf, for callers outside an event loop (CLI)."""
-    return asyncio.run(
+    """Synchronous async_sign_pdf (safe to call while another event loop runs in this
+    thread: the work then runs on a private loop in a helper thread)."""
+    return _run(
         async_sign_pdf(
             pdf,
             signer,
@@ -258,7 +276,5 @@ def verify_pdf(
     checker: CertificateChecker | None = None,
     at: datetime | None = None,
 ) -> list[PdfVerification]:
-    """Synchronous async_verify_pdf."""
-    return asyncio.run(
-        async_verify_pdf(pdf, trust_roots, crls=crls, ocsps=ocsps, checker=checker, at=at)
-    )
+    """Synchronous async_verify_pdf (see sign_pdf about event loops)."""
+    return _run(async_verify_pdf(pdf, trust_roots, crls=crls, ocsps=ocsps, checker=checker, at=at))
