@@ -18,7 +18,7 @@ import tracemalloc
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,7 +28,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from jpki.validation.crlparse import split_crl
 from jpki.validation.crlstore import CrlStore
+from jpki.validation.signatures import signature_valid
 from jpki.validation.trust import TrustStore
 
 T = TypeVar("T")
@@ -86,6 +88,20 @@ def median_us(fn: Callable[[int], object], probes: list[int]) -> float:
     return statistics.median(samples) / 1000
 
 
+def verify_only(crl: bytes, ca: x509.Certificate) -> bool:
+    """What CrlStore.load does before it walks the entries: split the DER, parse the
+    header, verify the signature over the raw TBS bytes."""
+    raw = split_crl(crl)
+    header = x509.load_der_x509_crl(raw.header_only())
+    return signature_valid(
+        ca.public_key(),
+        raw.signature,
+        cast(bytes, raw.tbs_bytes),
+        header.signature_hash_algorithm,
+        header.signature_algorithm_parameters,
+    )
+
+
 def lib_lookup(crl: x509.CertificateRevocationList, serial: int) -> float:
     return timed(lambda: crl.get_revoked_certificate_by_serial_number(serial))[0]
 
@@ -118,6 +134,8 @@ def main() -> None:
     gc.collect()
 
     # --- ours ---
+    t_verify, verified = timed(partial(verify_only, crl, ca))
+    assert verified
     with tempfile.TemporaryDirectory() as tmp:
         store = CrlStore(tmp)
         t_ours, info = timed(partial(store.load, crl, trust, partition=PARTITION))
@@ -142,6 +160,12 @@ def main() -> None:
     rows = [
         ("load CRL (parse)", f"{t_load * 1e3:9.1f} ms", "", ""),
         ("is_signature_valid", f"{t_sig * 1e3:9.1f} ms", "", ""),
+        (
+            "verify signature (raw TBS)",
+            "",
+            f"{t_verify * 1e3:9.1f} ms",
+            f"{t_sig / t_verify:.1f}x faster than is_signature_valid",
+        ),
         (
             "verify + parse + index + persist",
             "",
