@@ -30,6 +30,14 @@ class OcspTransport(Protocol):
         ...
 
 
+def _scheme(url: str) -> str:
+    """The URL's scheme, or "" when it does not parse (e.g. a broken IPv6 host)."""
+    try:
+        return urlparse(url).scheme.lower()
+    except ValueError:
+        return ""
+
+
 def crl_der(data: bytes) -> bytes:
     """Accept a CRL as DER or PEM ("X509 CRL" armour); return DER."""
     stripped = data.lstrip()
@@ -76,7 +84,7 @@ class HttpCrlFetcher:
         self._client = client
 
     def fetch(self, url: str) -> bytes:
-        if urlparse(url).scheme not in ("http", "https"):
+        if _scheme(url) not in ("http", "https"):
             raise FetchError(f"not an http(s) URL: {url}", reason_code="FETCH_BAD_URL")
         client = self._client or httpx.Client(timeout=self.timeout)
         try:
@@ -90,7 +98,7 @@ class HttpCrlFetcher:
             raise FetchError(
                 f"{url}: timed out after {self.timeout} s", reason_code="FETCH_TIMEOUT"
             ) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             raise FetchError(f"{url}: {exc}", reason_code="FETCH_NETWORK") from exc
         finally:
             if self._client is None:
@@ -107,8 +115,7 @@ class FileCrlFetcher:
         self.max_bytes = max_bytes
 
     def fetch(self, url: str) -> bytes:
-        parsed = urlparse(url)
-        path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+        path = Path(unquote(urlparse(url).path)) if _scheme(url) == "file" else Path(url)
         if self.base is not None and not path.is_absolute():
             path = self.base / path
         try:
@@ -148,7 +155,7 @@ class RoutingCrlFetcher:
         self.files = files or FileCrlFetcher()
 
     def fetch(self, url: str) -> bytes:
-        if urlparse(url).scheme in ("http", "https"):
+        if _scheme(url) in ("http", "https"):
             return self.http.fetch(url)
         return self.files.fetch(url)
 
@@ -160,7 +167,7 @@ class HttpOcspTransport:
         self._client = client
 
     def post(self, url: str, request_der: bytes, timeout: float) -> bytes:
-        if urlparse(url).scheme not in ("http", "https"):
+        if _scheme(url) not in ("http", "https"):
             raise FetchError(f"not an http(s) URL: {url}", reason_code="FETCH_BAD_URL")
         client = self._client or httpx.Client()
         try:
@@ -183,7 +190,7 @@ class HttpOcspTransport:
             raise FetchError(
                 f"{url}: timed out after {timeout} s", reason_code="FETCH_TIMEOUT"
             ) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
             raise FetchError(f"{url}: {exc}", reason_code="FETCH_NETWORK") from exc
         finally:
             if self._client is None:

@@ -8,6 +8,7 @@ certificate is accepted as the CRL's signer (fail closed after a key rollover)."
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -29,6 +30,8 @@ from jpki.validation.ocsp import OcspClient
 from jpki.validation.policy import RevocationPolicy
 from jpki.validation.result import RevocationResult
 from jpki.validation.trust import TrustAnchor
+
+log = logging.getLogger("mynaterm.validation.revocation")
 
 # A held CRL that cannot answer for one of these reasons is worth fetching again.
 _REFETCH = {"CRL_NOT_HELD", "CRL_EXPIRED", "CRL_NOT_YET_VALID"}
@@ -117,6 +120,13 @@ class RevocationChecker:
                 return self._crl(cert, issuer, at)
             except RevocationSourceError as exc:
                 reasons.append((source, f"{exc.reason_code}: {exc.message}"))
+            except CertificateRevokedError:
+                raise
+            except Exception as exc:  # any other failure: cannot decide
+                # Unexpected (a library raising on odd input, a bug): never "good", and
+                # the caller still gets the typed RevocationUnknownError.
+                log.warning("revocation source %s failed: %s", source, type(exc).__name__)
+                reasons.append((source, f"SOURCE_FAILED: {type(exc).__name__}: {exc}"))
         raise RevocationUnknownError(serial=cert.serial_number, reasons=reasons)
 
     def _ocsp(self, cert: x509.Certificate, issuer: TrustAnchor, at: datetime) -> RevocationResult:

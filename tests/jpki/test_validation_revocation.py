@@ -291,3 +291,29 @@ def test_with_defaults_follows_the_policy(tmp_path: Path) -> None:
     assert checker.ocsp is not None and checker.ocsp.timeout == 1.5
     assert not checker.ocsp.require_nonce and checker.ocsp.max_age == timedelta(minutes=20)
     assert checker.crl_store.directory == tmp_path
+
+
+class BrokenFetcher:
+    def fetch(self, url: str) -> bytes:
+        raise RuntimeError("bug in a fetcher")
+
+
+def test_unexpected_source_failure_is_cannot_decide(auth_pki: MiniPki) -> None:
+    policy = RevocationPolicy(sources=("crl",))
+    checker = RevocationChecker(policy, crl_fetcher=BrokenFetcher(), retry_after=0)
+    validator = CertificateValidator(TrustStore(auth_pki.anchors), policy, checker)
+    with pytest.raises(RevocationUnknownError) as info:
+        validator.validate(der(auth_pki.issue()), "auth", at=NOW)
+    assert "SOURCE_FAILED: RuntimeError" in info.value.reasons[0][1]
+
+
+def test_unusable_ocsp_url_is_a_fetch_error(auth_pki: MiniPki) -> None:
+    from jpki.validation import HttpOcspTransport
+
+    policy = RevocationPolicy(sources=("ocsp",))
+    cert = auth_pki.issue(ocsp_url="http://[not-a-host/")
+    checker = RevocationChecker(policy, ocsp=OcspClient(HttpOcspTransport(), timeout=1))
+    validator = CertificateValidator(TrustStore(auth_pki.anchors), policy, checker)
+    with pytest.raises(RevocationUnknownError) as info:
+        validator.validate(der(cert), "auth", at=NOW)
+    assert info.value.reasons[0][1].startswith("FETCH_")
