@@ -121,7 +121,7 @@ class CrlStore:
                 reason_code="CRL_MALFORMED",
             )
         anchor = self._signer(raw, header, anchors_of(_as_store(issuer_candidates)))
-        crl_partition = self._check_extensions(extensions, partition)
+        crl_partition = self._check_extensions(extensions, header.issuer, partition)
         number = extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         if raw.next_update is None:
             raise CrlError("CRL has no nextUpdate", reason_code="CRL_MALFORMED")
@@ -210,7 +210,9 @@ class CrlStore:
         raise CrlError("CRL signature does not verify", reason_code="CRL_SIGNATURE")
 
     @staticmethod
-    def _check_extensions(extensions: x509.Extensions, partition: str | x509.Name | None) -> str:
+    def _check_extensions(
+        extensions: x509.Extensions, issuer: x509.Name, partition: str | x509.Name | None
+    ) -> str:
         """The partition id the CRL covers, after checking it is a complete,
         direct CRL of end-entity certificates for what was asked."""
         for ext in extensions:
@@ -239,6 +241,8 @@ class CrlStore:
             ):
                 raise CrlError("CRL scope is indirect or partial", reason_code="CRL_UNSUPPORTED")
             names = [n.value for n in idp.full_name or () if isinstance(n, x509.DirectoryName)]
+            if idp.relative_name is not None:  # nameRelativeToCRLIssuer (RFC 5280 5.2.5)
+                names = [x509.Name([*issuer.rdns, idp.relative_name])]
             if len(names) != 1:
                 raise CrlError(
                     "issuing distribution point names no single directoryName",

@@ -279,3 +279,17 @@ def test_readers_keep_their_index_during_a_swap(auth_pki: MiniPki, tmp_path: Pat
     assert not errors
     assert held.find(150) is not None  # the old index is untouched
     assert store.index(TSUKUBA).find(150) is None
+
+
+def test_idp_relative_to_the_crl_issuer(auth_pki: MiniPki) -> None:
+    rdn = x509.RelativeDistinguishedName(
+        [x509.NameAttribute(x509.NameOID.COMMON_NAME, "Tsukuba-shi CRLDP")]
+    )
+    crl = auth_pki.crl(idp_kwargs={"full_name": None, "relative_name": rdn})
+    issuer = auth_pki.generations[0].cert.subject
+    expected = x509.Name([*issuer.rdns, rdn])
+    info = CrlStore().load(crl, trust(auth_pki), partition=expected, at=NOW)
+    assert info.partition == expected.rfc4514_string()
+    with pytest.raises(CrlError) as excinfo:
+        CrlStore().load(crl, trust(auth_pki), partition=TSUKUBA, at=NOW)
+    assert code_of(excinfo) == "CRL_PARTITION"
