@@ -265,3 +265,43 @@ def test_anchor_must_be_a_ca(auth_pki: MiniPki) -> None:
         TrustStore([der(ee)])
     with pytest.raises(MalformedCertificateError):
         TrustStore([b"nope"])
+
+
+def test_real_cert_when_no_source_answers(real_auth: bytes) -> None:
+    """OCSP (its real AIA URL, answered here by a transport that never connects) and CRL
+    (a directoryName DP only: nowhere to fetch) both fail: cannot decide, never good."""
+    from jpki.validation import (
+        FetchError,
+        InMemoryCrlFetcher,
+        InMemoryOcspTransport,
+        OcspClient,
+        RevocationChecker,
+    )
+
+    seen: list[bytes] = []
+
+    def unreachable(request_der: bytes) -> bytes:
+        seen.append(request_der)
+        raise FetchError("ocspauthnorm.jpki.go.jp: unreachable", reason_code="FETCH_NETWORK")
+
+    trust = TrustStore.jpki_production("auth")
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+    for mode in ("hard-fail", "soft-fail"):
+        policy = RevocationPolicy(mode=mode)  # type: ignore[arg-type]
+        checker = RevocationChecker(
+            policy,
+            ocsp=OcspClient(InMemoryOcspTransport(unreachable)),
+            crl_fetcher=InMemoryCrlFetcher(),
+        )
+        validator = CertificateValidator(trust, policy, checker)
+        if mode == "hard-fail":
+            with pytest.raises(RevocationUnknownError) as info:
+                validator.validate(real_auth, "auth", at=at)
+            assert [s for s, _ in info.value.reasons] == ["ocsp", "crl"]
+            assert "FETCH_NETWORK" in info.value.reasons[0][1]
+            assert "Tsukuba-shi CRLDP" in info.value.reasons[1][1]
+        else:
+            result = validator.validate(real_auth, "auth", at=at)
+            assert result.revocation.status == "not-checked"
+            assert "FETCH_NETWORK" in (result.revocation.soft_fail_reason or "")
+    assert len(seen) == 2  # a real OCSP request was built for the real certificate
