@@ -88,9 +88,9 @@ def test_http_fetch(server: str) -> None:
 
 
 def test_http_timeout_is_bounded(server: str) -> None:
-    started = time.monotonic()
+    # The server answers after 1.5 s; a 0.3 s timeout must fire first (FETCH_TIMEOUT
+    # only comes from httpx's timeout, so no wall-clock assertion is needed).
     assert reason_of(HttpCrlFetcher(timeout=0.3).fetch, f"{server}/slow.crl") == "FETCH_TIMEOUT"
-    assert time.monotonic() - started < 1.4
 
 
 def test_connection_refused() -> None:
