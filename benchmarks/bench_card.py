@@ -80,8 +80,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pki = TestPki.open_or_create(Path(tmp) / "pki")
         template = SoftwareCard.create(persona, pki)
-    pins = {"auth": persona.pins.auth, "sign": persona.pins.sign,
-            "cardinfo": persona.pins.cardinfo}
+    pins = {"auth": persona.pins.auth, "sign": persona.pins.sign, "cardinfo": persona.pins.cardinfo}
     print(f"{'operation':36} {'APDUs':>5} {'project ms':>11} {'raw ms':>8} {'ratio':>6}")
     for name, operation in operations(pins).items():
         project, raw = [], []
