@@ -4,6 +4,8 @@ linkage registry. See terminal.flows for what each flow does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -44,6 +46,23 @@ def _resident_code(resident_code: str | None, persona: str | None, as_json: bool
     )
 
 
+@contextmanager
+def _counter(
+    db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
+) -> Iterator[CounterContext]:
+    """The counter's parts on the embedded defaults; the store is closed afterwards."""
+    store = open_store(db)
+    try:
+        yield CounterContext(
+            validator=validator_for(open_local_pki(pki_dir)),
+            registry=LinkageRegistry(store),
+            symbols=local_core_client(),
+            operator=_operator(operator, terminal),
+        )
+    finally:
+        store.close()
+
+
 def _print(payload: dict[str, Any]) -> None:
     for key, value in payload.items():
         console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)
@@ -74,20 +93,13 @@ def issue(
     code = _resident_code(resident_code, persona, as_json)
     with cli_errors(as_json):
         sign_pin = None if no_sign else read_pin("sign", pin_stdin=pin_stdin)
-        store = open_store(db)
-        try:
-            context = CounterContext(
-                validator=validator_for(open_local_pki(pki_dir)),
-                registry=LinkageRegistry(store),
-                symbols=local_core_client(),
-                operator=_operator(operator, terminal),
+        with (
+            _counter(db, pki_dir, operator, terminal) as context,
+            state.channel(as_json=as_json) as channel,
+        ):
+            outcome = issue_card(
+                channel, context, resident_code=code, sign_pin=sign_pin, request_id=request_id
             )
-            with state.channel(as_json=as_json) as channel:
-                outcome = issue_card(
-                    channel, context, resident_code=code, sign_pin=sign_pin, request_id=request_id
-                )
-        finally:
-            store.close()
     result = outcome.result
     payload = {
         "integrated_number": result.integrated_number,
@@ -117,24 +129,17 @@ def renew(
     state: CliState = ctx.obj
     with cli_errors(as_json):
         sign_pin = None if no_sign else read_pin("sign", pin_stdin=pin_stdin)
-        store = open_store(db)
-        try:
-            context = CounterContext(
-                validator=validator_for(open_local_pki(pki_dir)),
-                registry=LinkageRegistry(store),
-                symbols=local_core_client(),
-                operator=_operator(operator, terminal),
+        with (
+            _counter(db, pki_dir, operator, terminal) as context,
+            state.channel(as_json=as_json) as channel,
+        ):
+            outcome = renew_card(
+                channel,
+                context,
+                old_auth_serial=old_serial,
+                sign_pin=sign_pin,
+                request_id=request_id,
             )
-            with state.channel(as_json=as_json) as channel:
-                outcome = renew_card(
-                    channel,
-                    context,
-                    old_auth_serial=old_serial,
-                    sign_pin=sign_pin,
-                    request_id=request_id,
-                )
-        finally:
-            store.close()
     result = outcome.result
     payload = {
         "integrated_number": result.integrated_number,

@@ -1,0 +1,79 @@
+"""`mynaterm issue`, `renew` and `login` on software card files, the local test PKI, the
+dev symbol core and SQLite, as a counter script would run them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from simulators.card import SoftwareCard
+from simulators.personas import get_persona
+from simulators.pki import TestPki
+from terminal.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copytree(pki_dir, home / "pki")
+    monkeypatch.setenv("MYNATERM_HOME", str(home))
+    return home
+
+
+def card_file(home: Path, name: str, persona_id: str) -> Path:
+    path = home / f"{name}.card"
+    SoftwareCard.create(get_persona(persona_id), TestPki.open(home / "pki")).save(path)
+    return path
+
+
+def run(card: Path, *args: str, pin: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--card", str(card), *args, "--json"], env={"MYNATERM_PIN": pin})
+
+
+def test_issue_login_renew_from_the_command_line(home: Path) -> None:
+    persona = get_persona("suzuki-aoi")
+    old = card_file(home, "old", persona.id)
+    issued = run(old, "issue", "--persona", persona.id, pin=persona.pins.sign)
+    assert issued.exit_code == 0, issued.output
+    issue = json.loads(issued.stdout)
+    assert issue["certificates"]["auth"]["revocation"] == "good"
+
+    first = run(old, "login", pin=persona.pins.auth)
+    assert first.exit_code == 0, first.output
+    symbol = json.loads(first.stdout)["portal_symbol"]
+
+    new = card_file(home, "new", persona.id)
+    renewed = run(new, "renew", "--old-serial", issue["auth_serial"], pin=persona.pins.sign)
+    assert renewed.exit_code == 0, renewed.output
+    assert json.loads(renewed.stdout)["old_auth_serial"] == issue["auth_serial"]
+
+    again = run(new, "login", pin=persona.pins.auth)
+    assert json.loads(again.stdout)["portal_symbol"] == symbol
+    refused = run(old, "login", pin=persona.pins.auth)
+    assert refused.exit_code != 0
+    assert json.loads(refused.stdout)["error"]["code"] == "CERT_REVOKED"
+
+
+def test_wrong_sign_pin_at_issuance_links_nothing(home: Path) -> None:
+    persona = get_persona("ito-sora")
+    card = card_file(home, "card", persona.id)
+    result = run(card, "issue", "--persona", persona.id, pin="WRONG123")
+    assert result.exit_code == 3
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "PIN_INCORRECT" and error["remaining"] == 4
+    login = run(card, "login", pin=persona.pins.auth)
+    assert json.loads(login.stdout)["error"]["code"] == "NOT_LINKED"
+
+
+def test_issue_needs_a_resident_code(home: Path) -> None:
+    card = card_file(home, "card", "ito-sora")
+    result = run(card, "issue", pin="SORA2010")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["code"] == "USAGE"
