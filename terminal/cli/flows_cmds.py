@@ -20,6 +20,7 @@ from terminal.cli.pins import PinStdinOption, read_pin
 from terminal.db import open_store
 from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
 from terminal.linkage import LinkageRegistry
+from terminal.linkage.types import PersonRef
 from terminal.local import local_core_client, open_local_pki, validator_for
 
 PkiOption = Annotated[
@@ -76,6 +77,10 @@ def issue(
     persona: Annotated[
         str | None, typer.Option("--persona", help="Take the resident code of a test persona.")
     ] = None,
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="Integrated number (団体内統合宛名番号) of a known person."),
+    ] = None,
     no_sign: NoSignOption = False,
     request_id: Annotated[
         str | None, typer.Option("--request-id", help="Idempotency key of this issuance.")
@@ -98,7 +103,12 @@ def issue(
             state.channel(as_json=as_json) as channel,
         ):
             outcome = issue_card(
-                channel, context, resident_code=code, sign_pin=sign_pin, request_id=request_id
+                channel,
+                context,
+                resident_code=code,
+                sign_pin=sign_pin,
+                person=PersonRef(integrated_number=person) if person else None,
+                request_id=request_id,
             )
     result = outcome.result
     payload = {

@@ -77,3 +77,26 @@ def test_issue_needs_a_resident_code(home: Path) -> None:
     result = run(card, "issue", pin="SORA2010")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "USAGE"
+
+
+def test_issue_for_a_known_person_by_integrated_number(home: Path) -> None:
+    persona = get_persona("kobayashi-mei")
+    first = card_file(home, "first", persona.id)
+    issued = json.loads(run(first, "issue", "--persona", persona.id, "--no-sign", pin="").stdout)
+    revoked = runner.invoke(app, ["revoke", issued["auth_serial"], "--reason", "loss", "--json"])
+    assert revoked.exit_code == 0, revoked.output
+    replacement = card_file(home, "replacement", persona.id)
+    again = run(
+        replacement,
+        "issue",
+        "--persona",
+        persona.id,
+        "--no-sign",
+        "--person",
+        issued["integrated_number"],
+        pin="",
+    )
+    assert again.exit_code == 0, again.output
+    result = json.loads(again.stdout)
+    assert result["integrated_number"] == issued["integrated_number"]
+    assert not result["person_created"]
