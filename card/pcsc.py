@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from smartcard import scard
 
@@ -47,6 +47,7 @@ _SHORT_APDU_MAX = 261
 # SCardStatus card states (pcsc-lite values; pyscard does not export them).
 _CARD_PRESENT = 0x0004
 _CARD_POWERED = 0x0010
+_SUCCESS: int = scard.SCARD_S_SUCCESS
 
 START_PCSCD_HINT = (
     "start pcscd: `pcscd` (Debian: apt-get install pcscd), or `mynaterm pcsc-stack up` for "
@@ -343,23 +344,29 @@ class PcscConnection:
         return "T0" if self._protocol == _S.SCARD_PROTOCOL_T0 else "T1"
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
-        self._require_open()
+        # The path of every good APDU is kept to the bare minimum (the benchmark compares
+        # it with a bare SCardTransmit loop); every check that needs a PC/SC call or
+        # builds an error runs only when the answer is already suspicious.
+        if self._closed or self._removed is not None:
+            self._require_open()
         hr, response = scard.SCardTransmit(self._handle, self._pci, list(apdu))
+        if hr != _SUCCESS or len(response) < 2:
+            self._raise_for_failed_transmit(hr, response)
+        return bytes(response[:-2]), (response[-2] << 8) | response[-1]
+
+    def _raise_for_failed_transmit(self, hr: int, response: Sequence[int]) -> NoReturn:
         if hr == _S.SCARD_W_RESET_CARD:
             # Someone else reset the card: our handle survives (reset() recovers it),
             # but every selection and verified PIN of this session is gone.
             raise error_for_code(hr, "sending a command", reader=self.reader, card_expected=True)
-        if hr != _S.SCARD_S_SUCCESS:
+        if hr != _SUCCESS:
             raise self._removed_or(self._transmit_error(hr))
-        if len(response) < 2:
-            # vpcd answers an empty "success" when the card's socket closes mid-command;
-            # other drivers may too. Either the card went away or the link is broken.
-            text = f"reader {self.reader!r} returned {len(response)} bytes, no status word"
-            if not self._card_still_present():
-                raise self._removed_or(CardRemovedError(f"{text}: the card was removed"))
-            raise TransportError(text)
-        body = bytes(response)
-        return body[:-2], (body[-2] << 8) | body[-1]
+        # vpcd answers an empty "success" when the card's socket closes mid-command;
+        # other drivers may too. Either the card went away or the link is broken.
+        text = f"reader {self.reader!r} returned {len(response)} bytes, no status word"
+        if not self._card_still_present():
+            raise self._removed_or(CardRemovedError(f"{text}: the card was removed"))
+        raise TransportError(text)
 
     def reset(self) -> bytes:
         """Warm reset (SCardReconnect with SCARD_RESET_CARD); returns the new ATR. Every

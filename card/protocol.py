@@ -39,25 +39,36 @@ class CardChannel:
         data, sw = self.connection.transmit(apdu)
         if not 0 <= sw <= 0xFFFF:
             raise MalformedResponseError(f"status word out of range: {sw}")
+        if type(data) is not bytes:  # a Connection may hand back a bytearray or list
+            data = bytes(data)
         self.tracer.exchange(apdu, data, sw)
-        return bytes(data), sw
+        return data, sw
 
     def transmit(self, command: CommandApdu) -> Response:
         """Send one logical command; returns the complete response."""
         start = self.apdu_count
-        if command.needs_extended() and not self.extended_length:
-            command = self._send_chained_prefix(command)
-            if command.le is not None and command.le > SHORT_MAX_LE:
-                command = command.with_le(SHORT_MAX_LE)
-        apdu = command.encode(extended=command.needs_extended())
+        le = command.le  # needs_extended(), inlined: this runs for every command
+        if len(command.data) > SHORT_MAX_LC or (le is not None and le > SHORT_MAX_LE):
+            if self.extended_length:
+                apdu = command.encode(extended=True)
+            else:
+                command = self._send_chained_prefix(command)
+                if command.le is not None and command.le > SHORT_MAX_LE:
+                    command = command.with_le(SHORT_MAX_LE)
+                apdu = command.encode(extended=False)
+        else:
+            apdu = command.encode(extended=False)
         data, sw = self._raw(apdu)
-        if sw >> 8 == 0x6C:
+        sw1 = sw >> 8
+        if sw1 == 0x6C:
             # Wrong Le: the card tells the exact length; re-send once with it.
             exact = (sw & 0xFF) or 256
             data, sw = self._raw(command.with_le(exact).encode(extended=False))
             if sw >> 8 == 0x6C:
                 raise MalformedResponseError("card answered 6Cxx twice for the same command")
-        data, sw = self._collect_get_response(command.cla, data, sw)
+            sw1 = sw >> 8
+        if sw1 == 0x61:
+            data, sw = self._collect_get_response(command.cla, data, sw)
         return Response(data, sw, self.apdu_count - start)
 
     def transmit_checked(self, command: CommandApdu, message: str | None = None) -> Response:

@@ -46,9 +46,7 @@ class ApduTracer:
             return f"<{len(data)} bytes of personal data redacted> {sw:04X}"
         return f"{data.hex(' ').upper()} {sw:04X}".lstrip()
 
-    def _observe_select(self, command: bytes, sw: int) -> None:
-        if len(command) < 5 or command[1] != 0xA4 or sw != 0x9000:
-            return
+    def _observe_select(self, command: bytes) -> None:
         body = command[5 : 5 + command[4]]
         if command[2] == 0x04:  # SELECT by DF name: a new applet, no EF selected yet
             self._applet, self._file = body, None
@@ -56,7 +54,12 @@ class ApduTracer:
             self._file = int.from_bytes(body, "big")
 
     def exchange(self, command: bytes, data: bytes, sw: int) -> None:
-        self._observe_select(command, sw)
+        # Called for every APDU, traced or not: the selection must be known when the
+        # trace is switched on later, or personal data read then would not be redacted.
+        # Only a successful SELECT (INS A4) with a body changes it, so that is all the
+        # untraced path looks at.
+        if sw == 0x9000 and len(command) > 4 and command[1] == 0xA4:
+            self._observe_select(command)
         if self._log.isEnabledFor(TRACE):
             self._log.log(TRACE, "> %s", self.command_text(command))
             self._log.log(TRACE, "< %s", self.response_text(command, data, sw))
