@@ -23,7 +23,10 @@ from operator import and_ as _and
 from operator import rshift as _rshift
 from typing import Any
 
-from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT
+import numpy as np
+from numpy.typing import NDArray
+
+from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT, EntryColumns
 
 WIDE_BYTES = 21
 _MAGIC = b"JPKICRLX"
@@ -119,6 +122,7 @@ class _Bucket:
 
 _KINDS = ("narrow", "medium", "wide")
 _LIMIT = {"narrow": 1 << 32, "medium": 1 << 64, "wide": 1 << (8 * WIDE_BYTES)}
+_FLOOR = {"narrow": 1, "medium": _LIMIT["narrow"], "wide": _LIMIT["medium"]}
 _TYPECODE = {"narrow": "I", "medium": "Q"}
 
 
@@ -175,28 +179,36 @@ class CrlIndex:
         packed.sort()
         cut_medium = bisect.bisect_left(packed, _LIMIT["narrow"] << SERIAL_SHIFT)
         cut_wide = bisect.bisect_left(packed, _LIMIT["medium"] << SERIAL_SHIFT)
-        if packed and packed[-1] >= _LIMIT["wide"] << SERIAL_SHIFT:
-            raise ValueError("serial longer than 21 bytes")
         parts = {
             "narrow": packed[:cut_medium],
             "medium": packed[cut_medium:cut_wide],
             "wide": packed[cut_wide:],
         }
-        buckets = {}
-        for kind, part in parts.items():
-            dates = _typed("I")
-            dates.extend(map(_and, map(_rshift, part, repeat(DATE_SHIFT)), repeat(0xFFFFFFFF)))
-            reasons = bytes(map(_and, part, repeat(0xFF)))
-            serials = map(_rshift, part, repeat(SERIAL_SHIFT))
-            keys: array.array[int] | bytes
-            if kind == "wide":
-                keys = b"".join(s.to_bytes(WIDE_BYTES, "big") for s in serials)
-            else:
-                keys = _typed(_TYPECODE[kind])
-                keys.extend(serials)
-            buckets[kind] = _Bucket(keys, dates, reasons)
-        full = CrlInfo(**{**info.__dict__, "entries": len(packed)})
-        return cls(full, buckets)
+        buckets = {kind: _packed_bucket(kind, part) for kind, part in parts.items()}
+        return cls(CrlInfo(**{**info.__dict__, "entries": len(packed)}), buckets)
+
+    @classmethod
+    def build_columns(cls, info: CrlInfo, columns: EntryColumns) -> CrlIndex:
+        """An index of entries as crlparse.parse_entries_columns returns them. Serials
+        below 2**64 are ordered by numpy (skipped when the CRL is already in serial
+        order); the few wider ones as packed ints. Same buckets as build_packed."""
+        if not columns.serials.all():
+            raise ValueError("serial not positive")
+        small = columns.serials < np.uint64(_LIMIT["narrow"])
+        buckets: dict[str, _Bucket] = {}
+        for kind, mask, width in (("narrow", small, np.uint32), ("medium", ~small, np.uint64)):
+            serials: NDArray[np.unsignedinteger[Any]] = columns.serials[mask].astype(width)
+            dates, reasons = columns.dates[mask], columns.reasons[mask]
+            order = _serial_order(serials, dates, reasons)
+            if order is not None:
+                serials, dates, reasons = serials[order], dates[order], reasons[order]
+            buckets[kind] = _Bucket(
+                _typed(_TYPECODE[kind], serials.tobytes()),
+                _typed("I", dates.tobytes()),
+                reasons.tobytes(),
+            )
+        buckets["wide"] = _packed_bucket("wide", sorted(columns.wide))
+        return cls(CrlInfo(**{**info.__dict__, "entries": len(columns)}), buckets)
 
     def __len__(self) -> int:
         return self.info.entries
@@ -308,6 +320,42 @@ class CrlIndex:
         ):
             raise IndexFileError("index file sections disagree")
         return index
+
+
+def _packed_bucket(kind: str, part: list[int]) -> _Bucket:
+    """A bucket of sorted packed entries whose serials all lie in `kind`'s range."""
+    if part and not (
+        _FLOOR[kind] << SERIAL_SHIFT <= part[0] <= part[-1] < _LIMIT[kind] << SERIAL_SHIFT
+    ):
+        raise ValueError(f"serial outside the {kind} range (zero, or longer than 21 bytes)")
+    dates = _typed("I")
+    dates.extend(map(_and, map(_rshift, part, repeat(DATE_SHIFT)), repeat(0xFFFFFFFF)))
+    reasons = bytes(map(_and, part, repeat(0xFF)))
+    serials = map(_rshift, part, repeat(SERIAL_SHIFT))
+    keys: array.array[int] | bytes
+    if kind == "wide":
+        keys = b"".join(s.to_bytes(WIDE_BYTES, "big") for s in serials)
+    else:
+        keys = _typed(_TYPECODE[kind])
+        keys.extend(serials)
+    return _Bucket(keys, dates, reasons)
+
+
+def _serial_order(
+    serials: NDArray[np.unsignedinteger[Any]],
+    dates: NDArray[np.uint32],
+    reasons: NDArray[np.uint8],
+) -> NDArray[np.intp] | None:
+    """The permutation that sorts entries as the packed sort would (serial, then date,
+    then reason), or None when they are already strictly in serial order: CRLs are
+    often written that way, and an O(n) check is cheaper than any sort."""
+    if len(serials) < 2 or bool((serials[1:] > serials[:-1]).all()):
+        return None
+    order = np.argsort(serials)
+    ordered = serials[order]
+    if bool((ordered[1:] == ordered[:-1]).any()):  # a serial listed twice: full key
+        order = np.lexsort((reasons, dates, serials))
+    return order
 
 
 def _key_count(bucket: _Bucket) -> int:

@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
-from jpki.validation.crlparse import RawCrl, parse_entries_packed, split_crl
+from jpki.validation.crlparse import RawCrl, parse_entries_columns, split_crl
 from jpki.validation.der import DerError
 from jpki.validation.errors import LIBRARY_PARSE_ERRORS, CrlError
 from jpki.validation.signatures import signature_valid
@@ -262,12 +262,10 @@ class CrlStore:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            packed = (
-                []
-                if raw.revoked is None
-                else parse_entries_packed(raw.data, *raw.revoked, self.max_entries)
-            )
-            return CrlIndex.build_packed(info, packed)
+            if raw.revoked is None:
+                return CrlIndex.build_packed(info, [])
+            columns = parse_entries_columns(raw.data, *raw.revoked, self.max_entries)
+            return CrlIndex.build_columns(info, columns)
         except DerError as exc:
             raise CrlError(
                 f"CRL entries malformed: {exc}",
