@@ -446,7 +446,7 @@ def _decode_common(
     fits = (
         ((head & np.uint64(0xFF00_FF00_0000_0000)) == np.uint64(_ENTRY_SEQ_INT << 32))
         & (size < 0x80)
-        & (starts + 2 + size == ends)
+        & (starts + 2 + size == ends)  # entry_starts made it so; checked so this stands alone
         & (slen >= 1)
         & (slen <= 21)
         & ((rest == 0) | (rest == 14))
