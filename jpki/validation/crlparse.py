@@ -48,8 +48,9 @@ class RawCrl:
         """The CRL with its revokedCertificates removed, for header parsing by a library
         (the signature no longer matches it; it is verified over `tbs_bytes`)."""
         s, e = self.tbs_content
-        content = self.data[s:e]
-        if self.revoked_tlv is not None:
+        if self.revoked_tlv is None:
+            content = self.data[s:e]
+        else:  # slice around the entries: a national CRL's TBS is tens of megabytes
             rs, re_ = self.revoked_tlv
             content = self.data[s:rs] + self.data[re_:e]
         body = (
