@@ -374,19 +374,19 @@ _CHUNK = 1 << 15  # entries decoded per numpy pass: temporaries stay small and i
 
 
 def parse_entries_columns(data: bytes, start: int, end: int, max_entries: int) -> EntryColumns:
-    """Walk revokedCertificates content in data[start:end] into columns. Accepts and
-    rejects exactly what parse_entries_packed does (tests compare the two)."""
+    """Walk revokedCertificates content in data[start:end] into columns. Accepts the
+    same lists as parse_entries_packed, with the same entries, and raises DerError on
+    the same ones (the message may name another bad entry); tests compare the two."""
     starts = np.array(entry_starts(data, start, end, max_entries), dtype=np.int64)
     n = len(starts)
     ends = np.empty(n, dtype=np.int64)
     ends[:-1] = starts[1:]
     ends[-1:] = end
-    fits = np.empty(n, dtype=np.bool_)
-    fits_wide = np.empty(n, dtype=np.bool_)
+    fits = np.zeros(n, dtype=np.bool_)  # stays False where no window can be read
+    fits_wide = np.zeros(n, dtype=np.bool_)
     serials = np.empty(n, dtype=np.uint64)
     dates = np.empty(n, dtype=np.uint32)
     reasons = np.empty(n, dtype=np.uint8)
-    fits[:] = fits_wide[:] = False
     win = _windows(data)
     for lo in range(0, n if len(win) else 0, _CHUNK):
         part = slice(lo, lo + _CHUNK)
@@ -440,8 +440,8 @@ def _decode_common(
     head = at(starts)  # 30 LL 02 SL s0 s1 s2 s3
     size = ((head >> np.uint64(48)) & np.uint64(0xFF)).astype(np.int64)  # LL
     slen = ((head >> np.uint64(32)) & np.uint64(0xFF)).astype(np.int64)  # SL
-    first = ((head >> np.uint64(24)) & np.uint64(0xFF)).astype(np.int64)
-    second = ((head >> np.uint64(16)) & np.uint64(0xFF)).astype(np.int64)
+    lead = ((head >> np.uint64(24)) & np.uint64(0xFF)).astype(np.int64)
+    after_lead = ((head >> np.uint64(16)) & np.uint64(0xFF)).astype(np.int64)
     time_at = starts + 4 + slen
     rest = ends - (time_at + 15)  # bytes after the date: 0, or 14 for a reasonCode
     fits = (
@@ -452,8 +452,8 @@ def _decode_common(
         & (slen <= 21)
         & ((rest == 0) | (rest == 14))
         # a positive minimal INTEGER
-        & (first < 0x80)
-        & ((first != 0) | ((slen > 1) & (second >= 0x80)))
+        & (lead < 0x80)
+        & ((lead != 0) | ((slen > 1) & (after_lead >= 0x80)))
     )
     serial_mask = np.where(
         slen >= 8,
@@ -476,7 +476,7 @@ def _decode_common(
         _digit_pair(date_tail, 3),
         _digit_pair(date_tail, 5),
     )
-    year, month, day, hour, minute, second_ = parts
+    year, month, day, hour, minute, sec = parts
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_days = _MONTH_DAYS[np.clip(month, 0, 12)] + ((month == 2) & leap)
     fits &= (
@@ -487,7 +487,7 @@ def _decode_common(
         & (day <= month_days)
         & (hour <= 23)
         & (minute <= 59)
-        & (second_ <= 59)
+        & (sec <= 59)
     )
     has_reason = rest == 14
     reason_tail = at(time_at + 21)
@@ -499,5 +499,5 @@ def _decode_common(
     )
     # Below 2**64: up to 8 bytes, or 9 with a leading zero. The serial's window must
     # start inside the buffer (only the very first entry of a buffer could fail that).
-    narrow = ((slen <= 8) | ((slen == 9) & (first == 0))) & (starts + slen - 4 >= 0)
+    narrow = ((slen <= 8) | ((slen == 9) & (lead == 0))) & (starts + slen - 4 >= 0)
     return fits & narrow, fits & (slen >= 9) & ~narrow, serials, _epoch_seconds(parts), reasons
