@@ -58,7 +58,14 @@ class CardChannel:
                 apdu = command.encode(extended=False)
         else:
             apdu = command.encode(extended=False)
-        data, sw = self._raw(apdu)
+        # _raw(apdu), written out: this is the one exchange nearly every command makes.
+        self.apdu_count += 1
+        data, sw = self.connection.transmit(apdu)
+        if not 0 <= sw <= 0xFFFF:
+            raise MalformedResponseError(f"status word out of range: {sw}")
+        if type(data) is not bytes:  # a Connection may hand back a bytearray or list
+            data = bytes(data)
+        self.tracer.exchange(apdu, data, sw)
         sw1 = sw >> 8
         if sw1 == 0x6C:
             # Wrong Le: the card tells the exact length; re-send once with it.

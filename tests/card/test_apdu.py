@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from card.apdu import CommandApdu, decode_command, parse_response
+from card.apdu import CommandApdu, Response, decode_command, parse_response
 from card.errors import MalformedApduError, MalformedResponseError
 
 ENCODINGS = [
@@ -71,10 +73,42 @@ def test_decode_rejects_malformed(bad: str) -> None:
         decode_command(bytes.fromhex(bad))
 
 
-@pytest.mark.parametrize("value", [-1, 256])
-def test_header_bytes_checked(value: int) -> None:
-    with pytest.raises(ValueError):
-        CommandApdu(value, 0, 0, 0)
+@pytest.mark.parametrize("field", ["cla", "ins", "p1", "p2"])
+@pytest.mark.parametrize("value", [-1, 256, 0x1FF, -256])
+def test_header_bytes_checked(field: str, value: int) -> None:
+    cla, ins, p1, p2 = (value if name == field else 0 for name in ("cla", "ins", "p1", "p2"))
+    with pytest.raises(ValueError, match=f"{field} must be one byte, got {value}"):
+        CommandApdu(cla, ins, p1, p2)
+
+
+@pytest.mark.parametrize("le", [0, -1, 65537])
+def test_le_checked(le: int) -> None:
+    with pytest.raises(ValueError, match=r"Le must be 1\.\.65536"):
+        CommandApdu(0, 0xB0, 0, 0, b"", le)
+
+
+def test_data_longer_than_any_apdu_refused() -> None:
+    with pytest.raises(ValueError, match="data too long"):
+        CommandApdu(0, 0xD6, 0, 0, bytes(65536))
+
+
+def test_command_and_response_stay_frozen_values() -> None:
+    """Both write their slots directly (speed); they must still behave as frozen
+    dataclasses: immutable, compared by value, replace() re-validates."""
+    command = CommandApdu(0, 0xB0, 0, 0, b"", 4)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        command.le = 5  # type: ignore[misc]
+    assert command == CommandApdu(0, 0xB0, 0, 0, b"", 4) != CommandApdu(0, 0xB0, 0, 0, b"", 5)
+    assert hash(command) == hash(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+    assert dataclasses.replace(command, p1=1).encode() == bytes.fromhex("00B0010004")
+    with pytest.raises(ValueError, match="p1 must be one byte"):
+        dataclasses.replace(command, p1=300)
+    response = Response(b"\x01", 0x9000, 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        response.sw = 0x6A82  # type: ignore[misc]
+    assert response == Response(b"\x01", 0x9000)  # the APDU count is not compared
+    assert (response.data, response.sw, response.apdus) == (b"\x01", 0x9000, 3)
+    assert Response(b"", 0x9000).apdus == 1
 
 
 def test_parse_response() -> None:

@@ -154,3 +154,71 @@ def test_trace_redacts_the_signature_certificate_only(caplog: pytest.LogCaptureF
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "30 82 06 A1" not in text and "<4 bytes of personal data redacted>" in text
     assert "30 82 05 50" in text
+
+
+def test_selection_is_tracked_while_the_trace_is_off(caplog: pytest.LogCaptureFixture) -> None:
+    """The untraced path only looks at successful SELECTs, but it must look: personal
+    data read after the trace is switched on is still redacted."""
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD3921000310001010408", "9000"),
+            ("00B0000003", "3132339000"),
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00A4020C020001", "9000"),
+            ("00B0000004", "308206A19000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    with caplog.at_level(logging.DEBUG, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D3921000310001010408")))
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 3))
+    with caplog.at_level(logging.DEBUG, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xA4, 2, 0x0C, bytes.fromhex("0001")))
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "31 32 33" not in text and "<3 bytes of personal data redacted>" in text
+    assert "30 82 06 A1" not in text and "<4 bytes of personal data redacted>" in text
+
+
+def test_a_refused_select_keeps_the_previous_selection(caplog: pytest.LogCaptureFixture) -> None:
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD3921000310001010408", "9000"),
+            ("00A4040C02AAAA", "6A82"),
+            ("00B0000003", "3132339000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D3921000310001010408")))
+    channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, b"\xaa\xaa"))
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 3))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "31 32 33" not in text and "personal data redacted" in text
+
+
+class ListConnection:
+    """A connection that hands back the data as a bytearray and a chosen status word."""
+
+    extended_length = False
+
+    def __init__(self, sw: int) -> None:
+        self.sw = sw
+
+    def transmit(self, apdu: bytes) -> tuple[bytes, int]:
+        return bytearray(b"\x01\x02"), self.sw  # type: ignore[return-value]
+
+
+def test_response_data_is_always_bytes() -> None:
+    response = CardChannel(ListConnection(0x9000)).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 2))
+    assert type(response.data) is bytes and response.data == b"\x01\x02"
+    assert response.apdus == 1
+
+
+@pytest.mark.parametrize("sw", [-1, 0x10000])
+def test_status_word_out_of_range_is_malformed(sw: int) -> None:
+    with pytest.raises(MalformedResponseError, match="out of range"):
+        CardChannel(ListConnection(sw)).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 2))
