@@ -6,12 +6,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
-from cryptography.x509.oid import NameOID
 
 from jpki.auth.challenge import Challenge, ChallengeStore, Clock, looks_like_nonce, utc_now
 from jpki.auth.errors import (
@@ -24,7 +23,13 @@ from jpki.auth.errors import (
 from jpki.auth.token import AuthToken, parse_auth_token, signed_data
 from jpki.constants import CertKind
 from jpki.signer import CertificateChecker, CheckedCertificate
-from jpki.validation.errors import ValidationError
+from jpki.validation.certinfo import ParsedCertificate, common_name, parse_der
+from jpki.validation.errors import (
+    LIBRARY_PARSE_ERRORS,
+    MalformedCertificateError,
+    ValidationError,
+)
+from jpki.validation.validator import CertificateValidator
 
 
 @dataclass(frozen=True)
@@ -89,37 +94,49 @@ class AuthTokenValidator:
                 f"challenge was issued for {challenge.origin!r}, this verifier serves "
                 f"{self.expected_origin!r}"
             )
-        cert = _load_certificate(token)
-        _verify_signature(cert, token.signature, signed_data(self.expected_origin, nonce))
+        parsed, key = self._load_certificate(token)
+        _verify_signature(key, token.signature, signed_data(self.expected_origin, nonce))
         try:
-            checked = self.checker.validate(token.certificate, CertKind.AUTH, at=now)
+            checked: CheckedCertificate
+            if isinstance(self.checker, CertificateValidator):
+                # The project's validator takes this parse as is (one parse per token)
+                # and keeps the common name with the certificate's verified path.
+                checked = self.checker.validate_parsed(parsed, CertKind.AUTH, at=now)
+                subject_cn = checked.common_name
+            else:
+                checked = self.checker.validate(token.certificate, CertKind.AUTH, at=now)
+                subject_cn = common_name(parsed.certificate)
         except ValidationError as exc:
             raise rejection_for(exc) from exc
         return AuthResult(
             serial=checked.serial,
             issuer_key_id=checked.issuer_key_id,
-            subject_cn=_common_name(cert),
+            subject_cn=subject_cn,
             certificate=token.certificate,
             challenge=challenge,
             record=validation_record(checked, now),
             validation=checked,
         )
 
+    def _load_certificate(self, token: AuthToken) -> tuple[ParsedCertificate, rsa.RSAPublicKey]:
+        key: CertificatePublicKeyTypes
+        try:
+            parsed = parse_der(token.certificate)
+            if isinstance(self.checker, CertificateValidator):
+                # A certificate validated before comes with its (already used) key.
+                key = self.checker.subject_public_key(parsed, CertKind.AUTH)
+            else:
+                key = parsed.certificate.public_key()
+        except MalformedCertificateError as exc:
+            raise TokenMalformedError(f"token certificate does not parse: {exc}") from exc
+        except LIBRARY_PARSE_ERRORS as exc:  # e.g. UnsupportedAlgorithm for an odd key
+            raise TokenMalformedError(f"token certificate key does not parse: {exc}") from exc
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise TokenMalformedError("token certificate does not hold an RSA key")
+        return parsed, key
 
-def _load_certificate(token: AuthToken) -> x509.Certificate:
-    try:
-        cert = x509.load_der_x509_certificate(token.certificate)
-        key = cert.public_key()
-    except ValueError as exc:
-        raise TokenMalformedError(f"token certificate does not parse: {exc}") from exc
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise TokenMalformedError("token certificate does not hold an RSA key")
-    return cert
 
-
-def _verify_signature(cert: x509.Certificate, signature: bytes, data: bytes) -> None:
-    key = cert.public_key()
-    assert isinstance(key, rsa.RSAPublicKey)  # checked by _load_certificate
+def _verify_signature(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> None:
     try:
         key.verify(signature, hashlib.sha256(data).digest(), padding.PKCS1v15(), _PREHASHED_SHA256)
     except InvalidSignature as exc:
@@ -129,12 +146,6 @@ def _verify_signature(cert: x509.Certificate, signature: bytes, data: bytes) -> 
 
 
 _PREHASHED_SHA256 = Prehashed(hashes.SHA256())
-
-
-def _common_name(cert: x509.Certificate) -> str:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    value = names[0].value if names else ""
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
 
 
 def validation_record(checked: CheckedCertificate, at: datetime) -> ValidationRecord:

@@ -105,10 +105,14 @@ def encode_tlv(tag: int, content: bytes) -> bytes:
     return bytes((tag, 0x80 | len(size))) + size + content
 
 
-def check_signed_shape(data: bytes) -> None:
+def check_signed_shape(data: bytes) -> tuple[int, int, int]:
     """A signed object SEQUENCE { tbs, AlgorithmIdentifier, BIT STRING, ... } in DER:
     the signature BIT STRING must have no unused bits. Libraries ignore the unused-bits
-    count, which would let an altered encoding of a valid signature pass."""
+    count, which would let an altered encoding of a valid signature pass.
+
+    Returns (tbs_start, tbs_end, algorithm_end): the signed TBS TLV is
+    data[tbs_start:tbs_end] and the outer AlgorithmIdentifier TLV
+    data[tbs_end:algorithm_end], so a caller can verify over the bytes as received."""
     start, end = expect(data, 0, len(data), 0x30)
     if end != len(data):
         raise DerError("trailing bytes after the signed object")
@@ -117,6 +121,7 @@ def check_signed_shape(data: bytes) -> None:
     bits_start, bits_end = expect(data, alg_end, end, 0x03)
     if bits_start == bits_end or data[bits_start] != 0:
         raise DerError("signature BIT STRING has unused bits")
+    return start, tbs_end, alg_end
 
 
 def basic_ocsp_response(data: bytes) -> bytes | None:

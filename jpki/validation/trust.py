@@ -15,15 +15,18 @@ from importlib import resources
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jpki.constants import CertKind
+from jpki.validation.certinfo import SignedParts
 from jpki.validation.errors import (
     LIBRARY_PARSE_ERRORS,
     MalformedCertificateError,
     UntrustedCertificateError,
 )
+from jpki.validation.signatures import signature_valid
 
 _DER = Encoding.DER
 
@@ -56,6 +59,8 @@ class TrustAnchor:
 
     certificate: x509.Certificate = field(repr=False, compare=False)
     der: bytes = field(repr=False)
+    # Extracted once: every certificate this anchor issued is verified with it.
+    public_key: CertificatePublicKeyTypes = field(repr=False, compare=False)
     subject: str
     key_id: bytes
     serial: int
@@ -70,6 +75,7 @@ class TrustAnchor:
             return cls(
                 certificate=cert,
                 der=bytes(der),
+                public_key=cert.public_key(),
                 subject=cert.subject.rfc4514_string(),
                 key_id=key_identifier(cert),
                 serial=cert.serial_number,
@@ -133,35 +139,40 @@ class TrustStore:
     def candidates(self, cert: x509.Certificate) -> list[TrustAnchor]:
         """Anchors named as the certificate's issuer; narrowed to the generation whose key
         id matches the authority key identifier when the certificate has one."""
-        same_dn = [a for a in self._anchors if a.certificate.subject == cert.issuer]
         aki = authority_key_identifier(cert)
-        if aki is None:
-            return same_dn
-        return [a for a in same_dn if a.key_id == aki]
+        # Key ids first: comparing bytes is cheaper than comparing parsed names.
+        pool = self._anchors if aki is None else [a for a in self._anchors if a.key_id == aki]
+        return [a for a in pool if a.certificate.subject == cert.issuer]
 
-    def issuer_of(self, cert: x509.Certificate) -> TrustAnchor:
+    def issuer_of(self, cert: x509.Certificate, parts: SignedParts | None = None) -> TrustAnchor:
         """The anchor whose key verifies the certificate's signature.
+
+        `parts`, from certinfo.load_signed, lets the signature be checked over the TBS as
+        received instead of cryptography's re-encoding of it.
 
         Raises UntrustedCertificateError when no anchor has the issuer's name and key id,
         or when the signature does not verify under any of them."""
         candidates = self.candidates(cert)
-        subject = cert.subject.rfc4514_string()
-        issuer = cert.issuer.rfc4514_string()
         if not candidates:
             aki = authority_key_identifier(cert)
+            issuer = cert.issuer.rfc4514_string()
             why = f"no trust anchor named {issuer}"
             if aki is not None and any(a.certificate.subject == cert.issuer for a in self._anchors):
                 why += f" with key id {aki.hex()}"
             raise UntrustedCertificateError(
-                why, reason="unknown-issuer", subject=subject, issuer=issuer
+                why, reason="unknown-issuer", subject=cert.subject.rfc4514_string(), issuer=issuer
             )
         for anchor in candidates:
-            if verify_issued_by(cert, anchor.certificate):
+            if parts is None:
+                if verify_issued_by(cert, anchor.certificate):
+                    return anchor
+            elif signed_by(cert, parts, anchor):
                 return anchor
+        issuer = cert.issuer.rfc4514_string()
         raise UntrustedCertificateError(
             f"signature does not verify under any anchor named {issuer}",
             reason="bad-signature",
-            subject=subject,
+            subject=cert.subject.rfc4514_string(),
             issuer=issuer,
         )
 
@@ -173,6 +184,20 @@ def verify_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+def signed_by(cert: x509.Certificate, parts: SignedParts, anchor: TrustAnchor) -> bool:
+    """verify_issued_by's checks with the anchor's key extracted once and the TBS as
+    received: the issuer name is the anchor's subject, the signature algorithm inside the
+    TBS is the one outside it, and the anchor's key verifies the signature."""
+    if parts.tbs_algorithm != parts.algorithm or cert.issuer != anchor.certificate.subject:
+        return False
+    try:
+        hash_algorithm = cert.signature_hash_algorithm
+        parameters = cert.signature_algorithm_parameters
+    except (UnsupportedAlgorithm, ValueError):
+        return False
+    return signature_valid(anchor.public_key, cert.signature, parts.tbs, hash_algorithm, parameters)
 
 
 def _require_ca(anchor: TrustAnchor) -> None:
