@@ -29,12 +29,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from jpki.validation.crlcolumns import parse_entries_columns
 from jpki.validation.crlindex import CrlIndex, CrlInfo
-from jpki.validation.crlparse import (
-    parse_entries_columns,
-    parse_entries_packed,
-    split_crl,
-)
+from jpki.validation.crlparse import parse_entries_packed, split_crl
 from jpki.validation.crlstore import CrlStore
 from jpki.validation.signatures import signature_valid
 from jpki.validation.trust import TrustStore

@@ -21,12 +21,15 @@ from datetime import UTC, datetime
 from itertools import repeat
 from operator import and_ as _and
 from operator import rshift as _rshift
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
+from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT
 
-from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT, EntryColumns
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from jpki.validation.crlcolumns import EntryColumns
 
 WIDE_BYTES = 21
 _MAGIC = b"JPKICRLX"
@@ -192,6 +195,8 @@ class CrlIndex:
         """An index of entries as crlparse.parse_entries_columns returns them. Serials
         below 2**64 are ordered by numpy (skipped when the CRL is already in serial
         order); the few wider ones as packed ints. Same buckets as build_packed."""
+        import numpy as np  # here, not at import time: only building an index needs it
+
         if not columns.serials.all():
             raise ValueError("serial not positive")
         small = columns.serials < np.uint64(_LIMIT["narrow"])
@@ -349,6 +354,8 @@ def _serial_order(
     """The permutation that sorts entries as the packed sort would (serial, then date,
     then reason), or None when they are already strictly in serial order: CRLs are
     often written that way, and an O(n) check is cheaper than any sort."""
+    import numpy as np
+
     if len(serials) < 2 or bool((serials[1:] > serials[:-1]).all()):
         return None
     order = np.argsort(serials)

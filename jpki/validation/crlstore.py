@@ -26,7 +26,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
-from jpki.validation.crlparse import RawCrl, parse_entries_columns, split_crl
+from jpki.validation.crlparse import RawCrl, split_crl
 from jpki.validation.der import DerError
 from jpki.validation.errors import LIBRARY_PARSE_ERRORS, CrlError
 from jpki.validation.signatures import signature_valid
@@ -264,6 +264,9 @@ class CrlStore:
         try:
             if raw.revoked is None:
                 return CrlIndex.build_packed(info, [])
+            # numpy takes ~0.1 s to import: only a CRL load pays it, not every CLI start.
+            from jpki.validation.crlcolumns import parse_entries_columns
+
             columns = parse_entries_columns(raw.data, *raw.revoked, self.max_entries)
             return CrlIndex.build_columns(info, columns)
         except DerError as exc:

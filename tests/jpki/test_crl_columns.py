@@ -13,16 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jpki.validation import CrlStore, TrustStore, der
+from jpki.validation.crlcolumns import EntryColumns, entry_starts, parse_entries_columns
 from jpki.validation.crlindex import CrlIndex, CrlInfo
-from jpki.validation.crlparse import (
-    DATE_SHIFT,
-    NO_REASON,
-    SERIAL_SHIFT,
-    EntryColumns,
-    entry_starts,
-    parse_entries_columns,
-    parse_entries_packed,
-)
+from jpki.validation.crlparse import DATE_SHIFT, NO_REASON, SERIAL_SHIFT, parse_entries_packed
 from jpki.validation.der import DerError
 from tests.jpki.conftest import NOW, MiniPki, partition_name
 from tests.jpki.fuzzing import FUZZ_SETTINGS, mutated
