@@ -3,7 +3,8 @@ usage, extended key usage, policy) and where revocation is published."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from cryptography import x509
@@ -45,6 +46,12 @@ class ParsedCertificate:
 
     der: bytes
     certificate: x509.Certificate
+    # SHA-256 of `der`, computed here so the path validator's cache key is never taken
+    # from anywhere but these bytes (and only once per token).
+    sha256: bytes = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.der).digest())
 
 
 @dataclass(frozen=True)

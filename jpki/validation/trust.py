@@ -7,6 +7,7 @@ the certificate's authority key identifier, and confirm by the signature.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ class TrustAnchor:
         except LIBRARY_PARSE_ERRORS as exc:
             raise MalformedCertificateError(f"trust anchor does not parse: {exc}") from exc
 
-    @property
+    @functools.cached_property  # read for every validation result
     def label(self) -> str:
         """A short human name of the generation, e.g. `...authentication (2015, 9567951B)`."""
         return f"{self.subject} ({self.not_before.year}, key {self.key_id.hex()[:8]})"

@@ -183,7 +183,9 @@ class CertificateValidator:
         """validate() for a certificate the caller already parsed (certinfo.parse_der):
         the same checks, without parsing the bytes a second time."""
         kind = CertKind(kind)
-        path, when, revocation = self._checked(parsed.der, parsed.certificate, kind, at)
+        path, when, revocation = self._checked(
+            parsed.der, parsed.certificate, kind, at, digest=parsed.sha256
+        )
         return ParsedValidation(
             serial=path.serial,
             issuer_key_id=path.anchor.key_id,
@@ -204,7 +206,7 @@ class CertificateValidator:
         """The certificate's public key: the object kept with its verified path when this
         exact certificate was validated for `kind` before, else a fresh one. Nothing is
         validated here. Raises MalformedCertificateError when the key does not parse."""
-        path = self._paths.get((hashlib.sha256(parsed.der).digest(), CertKind(kind)))
+        path = self._paths.get((parsed.sha256, CertKind(kind)))
         if path is not None and path.public_key is not None:
             return path.public_key
         try:
@@ -213,14 +215,21 @@ class CertificateValidator:
             raise MalformedCertificateError(f"public key does not parse: {exc}") from exc
 
     def _checked(
-        self, data: bytes, cert: x509.Certificate | None, kind: CertKind, at: datetime | None
+        self,
+        data: bytes,
+        cert: x509.Certificate | None,
+        kind: CertKind,
+        at: datetime | None,
+        *,
+        digest: bytes | None = None,
     ) -> tuple[_VerifiedPath, datetime, RevocationResult]:
-        """Every check for `data` (and `cert`, its parse, when the caller has it)."""
+        """Every check for `data` (and `cert`, its parse, and `digest`, its SHA-256, when
+        the caller has them from a ParsedCertificate)."""
         when = as_utc(at)
         if not isinstance(data, bytes | bytearray | memoryview):
             raise MalformedCertificateError("certificate must be bytes")
         data = bytes(data)
-        key = (hashlib.sha256(data).digest(), kind)
+        key = (hashlib.sha256(data).digest() if digest is None else digest, kind)
         path = self._paths.get(key)
         if path is None:
             cert, path = self._verify_path(data, cert, kind, when)
