@@ -96,6 +96,9 @@ class _PathCache:
         self.size = size
         self._entries: OrderedDict[tuple[bytes, CertKind], _VerifiedPath] = OrderedDict()
         self._lock = threading.Lock()
+        # Replaced by clear(): a path verified before a clear (against an old trust
+        # store, say) by a thread that started earlier is not stored after it.
+        self.epoch = object()
 
     def get(self, key: tuple[bytes, CertKind]) -> _VerifiedPath | None:
         if not self.size:
@@ -106,10 +109,12 @@ class _PathCache:
                 self._entries.move_to_end(key)
             return path
 
-    def put(self, key: tuple[bytes, CertKind], path: _VerifiedPath) -> None:
+    def put(self, key: tuple[bytes, CertKind], path: _VerifiedPath, epoch: object) -> None:
         if not self.size:
             return
         with self._lock:
+            if epoch is not self.epoch:
+                return
             self._entries[key] = path
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
@@ -118,6 +123,7 @@ class _PathCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.epoch = object()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -230,10 +236,11 @@ class CertificateValidator:
             raise MalformedCertificateError("certificate must be bytes")
         data = bytes(data)
         key = (hashlib.sha256(data).digest() if digest is None else digest, kind)
+        epoch = self._paths.epoch  # before the trust store is read (see _PathCache)
         path = self._paths.get(key)
         if path is None:
             cert, path = self._verify_path(data, cert, kind, when)
-            self._paths.put(key, path)
+            self._paths.put(key, path, epoch)
         else:
             _check_validity(path.not_before, path.not_after, when)
             _check_anchor_validity(path, when)

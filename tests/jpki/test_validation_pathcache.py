@@ -208,3 +208,23 @@ def test_known_pointers_decide_like_the_certificate(auth_pki: MiniPki) -> None:
     for pointers in (None, revocation_pointers(cert)):
         with pytest.raises(CertificateRevokedError):
             checker.check(cert, anchor, at=NOW, pointers=pointers)
+
+
+def test_a_path_verified_across_a_trust_change_is_not_remembered(
+    auth_pki: MiniPki, sign_pki: MiniPki
+) -> None:
+    """Another thread replacing the trust store while a validation runs: that
+    validation's path (checked against the old store) must not be stored afterwards."""
+    cert = der(auth_pki.issue())
+
+    class SwappedMidway(TrustStore):
+        def issuer_of(self, cert: x509.Certificate, parts: object = None) -> TrustAnchor:
+            anchor = super().issuer_of(cert, parts)  # type: ignore[arg-type]
+            validator.trust = TrustStore(sign_pki.anchors)
+            return anchor
+
+    validator = CertificateValidator(SwappedMidway(auth_pki.anchors), SOFT)
+    validator.validate(cert, "auth", at=NOW)  # decided under the store it started with
+    assert len(validator._paths) == 0
+    with pytest.raises(UntrustedCertificateError):
+        validator.validate(cert, "auth", at=NOW)
