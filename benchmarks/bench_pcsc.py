@@ -2,14 +2,18 @@
 card), against baselines measured in the same run:
 
 1. per operation: APDUs and median wall time of the project's session code vs a bare
-   SCardTransmit loop replaying the exact same APDUs on the same reader (goal <= 1.10);
+   SCardTransmit loop replaying the exact same APDUs on the same reader (goal <= 1.10).
+   The APDUs are recorded once, untimed; each round then times the project (bare
+   PcscConnection, no recording wrapper) and the replay on fresh card copies, in
+   alternating order. "paired" is the median of the per-round ratios, which drift on a
+   busy machine affects less than the ratio of the two medians;
 2. reading the auth certificate: APDUs and time of OpenSC's pkcs15-tool (JPKI driver)
    vs the project (goal: project APDUs <= OpenSC's);
 3. the 44 ms trap: SELECT round trips with and without TCP_QUICKACK on the card side.
 
 Starts its own pcscd (none may be running):
 
-    .venv/bin/python benchmarks/bench_pcsc.py [--rounds N]
+    .venv/bin/python benchmarks/bench_pcsc.py [--rounds N] [--operations-only]
 """
 
 from __future__ import annotations
