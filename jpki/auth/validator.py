@@ -29,6 +29,7 @@ from jpki.validation.errors import (
     MalformedCertificateError,
     ValidationError,
 )
+from jpki.validation.result import ValidationResult
 from jpki.validation.validator import CertificateValidator
 
 
@@ -150,6 +151,12 @@ _PREHASHED_SHA256 = Prehashed(hashes.SHA256())
 
 def validation_record(checked: CheckedCertificate, at: datetime) -> ValidationRecord:
     """Revocation facts from the validator's result, as far as it reports them."""
+    if isinstance(checked, ValidationResult):  # the project's result: plain strings
+        return ValidationRecord(
+            checked_at=at,
+            revocation_source=checked.revocation.source or "unreported",
+            revocation_status=checked.revocation.status or "unreported",
+        )
     revocation = getattr(checked, "revocation", None)
     source = getattr(revocation, "source", None) if revocation is not None else None
     status = getattr(revocation, "status", None) if revocation is not None else None
