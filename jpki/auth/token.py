@@ -87,8 +87,8 @@ def parse_auth_token(token_json: str | bytes) -> AuthToken:
         raise TokenMalformedError(f"token is not JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise TokenMalformedError("token must be a JSON object")
-    keys = set(obj)
-    if keys != _FIELDS:
+    if obj.keys() != _FIELDS:  # compares as sets, without building one
+        keys = set(obj)
         missing, extra = sorted(_FIELDS - keys), sorted(keys - _FIELDS)
         raise TokenMalformedError(f"token fields wrong: missing {missing}, unexpected {extra}")
     for key in _FIELDS:

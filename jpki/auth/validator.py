@@ -139,13 +139,14 @@ class AuthTokenValidator:
 
 def _verify_signature(key: rsa.RSAPublicKey, signature: bytes, data: bytes) -> None:
     try:
-        key.verify(signature, hashlib.sha256(data).digest(), padding.PKCS1v15(), _PREHASHED_SHA256)
+        key.verify(signature, hashlib.sha256(data).digest(), _PKCS1V15, _PREHASHED_SHA256)
     except InvalidSignature as exc:
         raise SignatureInvalidError(
             "signature does not verify for this origin and challenge with the token's certificate"
         ) from exc
 
 
+_PKCS1V15 = padding.PKCS1v15()
 _PREHASHED_SHA256 = Prehashed(hashes.SHA256())
 
 

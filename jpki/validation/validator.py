@@ -168,7 +168,7 @@ class CertificateValidator:
         Raises MalformedCertificateError, CertificateExpiredError,
         UntrustedCertificateError, CertificateRevokedError or RevocationUnknownError
         (hard-fail). Returns a result only when every check passed."""
-        kind = CertKind(kind)
+        kind = _as_kind(kind)
         path, when, revocation = self._checked(cert_der, None, kind, at)
         return ValidationResult(
             serial=path.serial,
@@ -188,7 +188,7 @@ class CertificateValidator:
     ) -> ParsedValidation:
         """validate() for a certificate the caller already parsed (certinfo.parse_der):
         the same checks, without parsing the bytes a second time."""
-        kind = CertKind(kind)
+        kind = _as_kind(kind)
         path, when, revocation = self._checked(
             parsed.der, parsed.certificate, kind, at, digest=parsed.sha256
         )
@@ -212,7 +212,7 @@ class CertificateValidator:
         """The certificate's public key: the object kept with its verified path when this
         exact certificate was validated for `kind` before, else a fresh one. Nothing is
         validated here. Raises MalformedCertificateError when the key does not parse."""
-        path = self._paths.get((parsed.sha256, CertKind(kind)))
+        path = self._paths.get((parsed.sha256, _as_kind(kind)))
         if path is not None and path.public_key is not None:
             return path.public_key
         try:
@@ -315,6 +315,11 @@ class CertificateValidator:
             return RevocationResult(
                 status="not-checked", source=None, checked_at=when, soft_fail_reason=exc.message
             )
+
+
+def _as_kind(kind: CertKind | str) -> CertKind:
+    # CertKind(member) goes through the enum machinery: ~0.4 us a call, twice per login.
+    return kind if isinstance(kind, CertKind) else CertKind(kind)
 
 
 def _check_validity(not_before: datetime, not_after: datetime, when: datetime) -> None:
