@@ -243,7 +243,7 @@ class CertificateValidator:
             self._paths.put(key, path, epoch)
         else:
             _check_validity(path.not_before, path.not_after, when)
-            _check_anchor_validity(path, when)
+            _check_anchor_validity(path.anchor, path.subject, when)
         if kind in _CA_KINDS:
             return (
                 path,
@@ -271,19 +271,20 @@ class CertificateValidator:
             anchor = self._anchor_itself(cert, parts.der)
         else:
             anchor = self._trust.issuer_of(cert, parts)
-        path = _VerifiedPath(
+        subject = cert.subject.rfc4514_string()
+        _check_anchor_validity(anchor, subject, when)
+        check_fit_for_kind(cert, kind)
+        # Read once for the calls to come, and only for a certificate that passed.
+        return cert, _VerifiedPath(
             anchor=anchor,
             serial=parts.serial,
-            subject=cert.subject.rfc4514_string(),
+            subject=subject,
             common_name=common_name(cert),
             not_before=not_before,
             not_after=not_after,
             pointers=None if kind in _CA_KINDS else revocation_pointers(cert),
             public_key=_public_key_or_none(cert),
         )
-        _check_anchor_validity(path, when)
-        check_fit_for_kind(cert, kind)
-        return cert, path
 
     def _anchor_itself(self, cert: x509.Certificate, der: bytes) -> TrustAnchor:
         """A CA certificate (as read from a card) is acceptable only if it IS an anchor."""
@@ -327,13 +328,12 @@ def _check_validity(not_before: datetime, not_after: datetime, when: datetime) -
         raise CertificateExpiredError(not_before=not_before, not_after=not_after, at=when)
 
 
-def _check_anchor_validity(path: _VerifiedPath, when: datetime) -> None:
-    anchor = path.anchor
+def _check_anchor_validity(anchor: TrustAnchor, subject: str, when: datetime) -> None:
     if not anchor.not_before <= when <= anchor.not_after:
         raise UntrustedCertificateError(
             f"issuing CA generation {anchor.label} not valid at {when.isoformat()}",
             reason="anchor-expired",
-            subject=path.subject,
+            subject=subject,
             issuer=anchor.subject,
         )
 
