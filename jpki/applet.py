@@ -38,15 +38,18 @@ class AppletSession:
     def select_applet(self) -> None:
         """SELECT by DF name. Also logs out every PIN verified in this applet."""
         response = self.channel.transmit(CommandApdu(0x00, 0xA4, 0x04, 0x0C, self.aid.value))
-        if response.sw == 0x6A82:
-            raise NotAMyNumberCardError(
-                f"the card has no {self.aid.name} applet: not an Individual Number Card"
-            )
-        self._check(response, f"SELECT {self.aid.name} applet")
+        if response.sw != 0x9000:
+            if response.sw == 0x6A82:
+                raise NotAMyNumberCardError(
+                    f"the card has no {self.aid.name} applet: not an Individual Number Card"
+                )
+            raise error_for_sw(response.data, response.sw, f"SELECT {self.aid.name} applet")
 
     def select_file(self, file_id: int) -> None:
         command = CommandApdu(0x00, 0xA4, 0x02, 0x0C, file_id.to_bytes(2, "big"))
-        self._check(self.channel.transmit(command), f"SELECT EF {file_id:04X}")
+        response = self.channel.transmit(command)
+        if response.sw != 0x9000:
+            raise error_for_sw(response.data, response.sw, f"SELECT EF {file_id:04X}")
 
     # -- reading ---------------------------------------------------------------------
     def read_binary(self, offset: int, length: int) -> bytes:

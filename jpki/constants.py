@@ -80,11 +80,7 @@ class PinKind(StrEnum):
 
     @property
     def file(self) -> int:
-        return {
-            PinKind.AUTH: JpkiFile.AUTH_PIN,
-            PinKind.SIGN: JpkiFile.SIGN_PIN,
-            PinKind.CARD_INFO: CardInfoFile.PIN,
-        }[self]
+        return _PIN_FILES[self]
 
     @property
     def max_tries(self) -> int:
@@ -107,3 +103,10 @@ OID_SAN_SEX = OID_SAN_BASE + ".3"
 OID_SAN_BIRTH_DATE = OID_SAN_BASE + ".4"
 OID_SAN_ADDRESS = OID_SAN_BASE + ".5"
 OID_SAN_ADDRESS_SUBSTITUTE = OID_SAN_BASE + ".6"
+
+
+_PIN_FILES = {
+    PinKind.AUTH: JpkiFile.AUTH_PIN,
+    PinKind.SIGN: JpkiFile.SIGN_PIN,
+    PinKind.CARD_INFO: CardInfoFile.PIN,
+}
