@@ -79,6 +79,15 @@ def basic_four_from_certificate(cert_der: bytes) -> BasicFourFromCert:
     )
 
 
+def basic_four_if_present(cert_der: bytes) -> BasicFourFromCert | None:
+    """The basic 4 facts of a signature certificate, or None when the certificate does
+    not carry them readably (verifiers show them when they can, and never fail on it)."""
+    try:
+        return basic_four_from_certificate(cert_der)
+    except CertInfoError:
+        return None
+
+
 def _utf8(value: core.Asn1Value, field: str) -> str:
     # AnotherName.value is [0] EXPLICIT ANY; take the inner value's raw encoding.
     try:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from jpki.certinfo import BasicFourFromCert, CertInfoError, basic_four_from_certificate
+from jpki.certinfo import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.errors import ValidationError
@@ -207,10 +207,7 @@ def verify_cms(
         raise CmsCertificateRejectedError(
             f"signer certificate refused: {exc}", exc.code, exc
         ) from exc
-    try:
-        basic_four: BasicFourFromCert | None = basic_four_from_certificate(cert_der)
-    except CertInfoError:
-        basic_four = None
+    basic_four = basic_four_if_present(cert_der)
     return CmsVerification(
         serial=checked.serial,
         issuer_key_id=checked.issuer_key_id,

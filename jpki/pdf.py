@@ -32,7 +32,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from jpki.certinfo import BasicFourFromCert, CertInfoError, basic_four_from_certificate
+from jpki.certinfo import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.errors import ValidationError
@@ -241,10 +241,7 @@ async def async_verify_pdf(
                 raise PdfCertificateRejectedError(
                     f"signer certificate refused: {exc}", exc.code, exc
                 ) from exc
-        try:
-            basic_four: BasicFourFromCert | None = basic_four_from_certificate(cert_der)
-        except CertInfoError:
-            basic_four = None
+        basic_four = basic_four_if_present(cert_der)
         results.append(
             PdfVerification(
                 field_name=str(sig.field_name),
