@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from jpki.constants import CertKind, KeyKind
+from jpki.digestinfo import DIGEST_SIZES as CARD_DIGEST_SIZES
 
 # Hash names this package signs with, and their digest sizes. SHA-1 is deliberately
 # absent: a JPKI signature made today must not rest on it.
-DIGEST_SIZES = {"sha256": 32, "sha384": 48, "sha512": 64}
+DIGEST_SIZES = {name: CARD_DIGEST_SIZES[name] for name in ("sha256", "sha384", "sha512")}
 
 
 class UnsupportedHashError(ValueError):
