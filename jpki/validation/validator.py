@@ -85,6 +85,25 @@ class ParsedValidation(ValidationResult):
     common_name: str
 
 
+def _result(
+    path: _VerifiedPath, kind: CertKind, when: datetime, revocation: RevocationResult
+) -> ParsedValidation:
+    """The result of one validation, from its verified path."""
+    return ParsedValidation(
+        serial=path.serial,
+        issuer_key_id=path.anchor.key_id,
+        subject=path.subject,
+        kind=kind,
+        not_before=path.not_before,
+        not_after=path.not_after,
+        validated_at=when,
+        anchor=path.anchor.label,
+        anchor_sha256=path.anchor.sha256,
+        revocation=revocation,
+        common_name=path.common_name,
+    )
+
+
 class _PathCache:
     """A bounded, thread-safe LRU of verified paths, keyed by (SHA-256 of the exact
     certificate bytes, kind): another certificate, or the same one for another kind,
@@ -170,18 +189,7 @@ class CertificateValidator:
         (hard-fail). Returns a result only when every check passed."""
         kind = _as_kind(kind)
         path, when, revocation = self._checked(cert_der, None, kind, at)
-        return ValidationResult(
-            serial=path.serial,
-            issuer_key_id=path.anchor.key_id,
-            subject=path.subject,
-            kind=kind,
-            not_before=path.not_before,
-            not_after=path.not_after,
-            validated_at=when,
-            anchor=path.anchor.label,
-            anchor_sha256=path.anchor.sha256,
-            revocation=revocation,
-        )
+        return _result(path, kind, when, revocation)
 
     def validate_parsed(
         self, parsed: ParsedCertificate, kind: CertKind | str, *, at: datetime | None = None
@@ -192,19 +200,7 @@ class CertificateValidator:
         path, when, revocation = self._checked(
             parsed.der, parsed.certificate, kind, at, digest=parsed.sha256
         )
-        return ParsedValidation(
-            serial=path.serial,
-            issuer_key_id=path.anchor.key_id,
-            subject=path.subject,
-            kind=kind,
-            not_before=path.not_before,
-            not_after=path.not_after,
-            validated_at=when,
-            anchor=path.anchor.label,
-            anchor_sha256=path.anchor.sha256,
-            revocation=revocation,
-            common_name=path.common_name,
-        )
+        return _result(path, kind, when, revocation)
 
     def subject_public_key(
         self, parsed: ParsedCertificate, kind: CertKind | str
