@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
+from terminal.linkage.types import PersonView
 from terminal.service import cardwork
 from terminal.service.deps import Clerk, Ctx, Officer, require_component
 from terminal.service.errors import ServiceError
@@ -52,11 +53,11 @@ class CardInfoPinIn(BaseModel):
     pin: Pin
 
 
-def _person_out(view: object) -> PersonOut:
+def _person_out(view: PersonView) -> PersonOut:
     return PersonOut(
-        person_id=view.integrated_number,  # type: ignore[attr-defined]
-        symbols={k: cardwork.mask_symbol(v) for k, v in view.symbols.items()},  # type: ignore[attr-defined]
-        has_mynumber_index=view.has_mynumber_index,  # type: ignore[attr-defined]
+        person_id=view.integrated_number,
+        symbols={k: cardwork.mask_symbol(v) for k, v in view.symbols.items()},
+        has_mynumber_index=view.has_mynumber_index,
         certificates=[
             CertificateOut(
                 serial=c.serial,
@@ -68,7 +69,7 @@ def _person_out(view: object) -> PersonOut:
                 replaces_serial=c.replaces_serial,
                 replaced_by_serial=c.replaced_by_serial,
             )
-            for c in view.certificates  # type: ignore[attr-defined]
+            for c in view.certificates
         ],
     )
 
