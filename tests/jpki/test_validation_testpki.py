@@ -29,6 +29,7 @@ from jpki.validation.certinfo import revocation_pointers
 from jpki.validation.policy import RevocationSource
 from simulators.personas import get_persona
 from simulators.pki import PkiServer, TestPki, serve
+from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -139,8 +140,8 @@ def _pem(der: bytes, label: str) -> str:
     return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_openssl_agrees_on_good_and_revoked(live: Live, tmp_path: Path) -> None:
+    require_or_skip(shutil.which("openssl") is not None, "openssl is not installed")
     good, _ = live.card("suzuki-aoi")
     revoked, _ = live.card("suzuki-aoi")
     live.pki.revoke(x509.load_der_x509_certificate(revoked).serial_number, "loss")
