@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from card.apdu import CommandApdu
-from card.errors import MalformedResponseError, NotFoundError
+from card.errors import ApduError, MalformedResponseError, NotFoundError
 from card.protocol import CardChannel
 from card.trace import TRACE
 
@@ -92,8 +92,9 @@ def test_long_data_is_chained_without_extended() -> None:
 
 def test_chaining_refused_raises() -> None:
     connection = ScriptedConnection([("10DA0000FF" + "00" * 255, "6884")])
-    with pytest.raises(Exception, match="chaining refused"):
+    with pytest.raises(ApduError, match="chaining refused") as refused:
         CardChannel(connection).transmit(CommandApdu(0, 0xDA, 0, 0, bytes(300)))
+    assert refused.value.sw == 0x6884
 
 
 def test_transmit_checked_raises_typed() -> None:

@@ -22,7 +22,7 @@ from jpki.auth import (
     TokenMalformedError,
     create_auth_token,
 )
-from jpki.auth.errors import CertificateExpiredError
+from jpki.auth.errors import CertificateExpiredError, CertificateUntrustedError
 from jpki.constants import CertKind, KeyKind
 from simulators.card import SoftwareCard
 from simulators.personas import Persona
@@ -202,9 +202,9 @@ def test_expired_certificate_is_refused(kiosk: Kiosk, card: CardUnderTest) -> No
 def test_sign_certificate_in_an_auth_token_is_refused(kiosk: Kiosk, card: CardUnderTest) -> None:
     signer = card.signer(KeyKind.SIGN)  # a real signature by the card's other key
     nonce = kiosk.challenge()
-    with pytest.raises(Exception) as info:
+    with pytest.raises(CertificateUntrustedError) as info:
         kiosk.validator.validate(create_auth_token(signer, ORIGIN, nonce).to_json(), SESSION, nonce)
-    assert getattr(info.value, "code", None) == "CERT_UNTRUSTED"
+    assert info.value.code == "CERT_UNTRUSTED"
 
 
 def test_garbage_certificate_is_token_malformed(kiosk: Kiosk, card: CardUnderTest) -> None:
