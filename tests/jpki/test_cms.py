@@ -46,6 +46,12 @@ def sign_signer(card: CardUnderTest) -> JpkiCardSigner:
 
 
 def openssl_verify(tmp_path: Path, content: bytes, signature: bytes, ca_der: bytes) -> int:
+    return openssl_cms_verify(tmp_path, content, signature, ca_der).returncode
+
+
+def openssl_cms_verify(
+    tmp_path: Path, content: bytes, signature: bytes, ca_der: bytes
+) -> subprocess.CompletedProcess[str]:
     if shutil.which("openssl") is None:
         pytest.fail("the openssl CLI is required (apt-get install openssl)")
     (tmp_path / "content.bin").write_bytes(content)
@@ -76,7 +82,7 @@ def openssl_verify(tmp_path: Path, content: bytes, signature: bytes, ca_der: byt
         timeout=30,
         check=False,
     )
-    return result.returncode
+    return result
 
 
 def test_openssl_verifies_and_rejects_a_changed_byte_as_does_verify_cms(
@@ -94,7 +100,9 @@ def test_openssl_verifies_and_rejects_a_changed_byte_as_does_verify_cms(
 
     changed = bytearray(CONTENT)
     changed[7] ^= 0x20
-    assert openssl_verify(tmp_path, bytes(changed), signature, ca) != 0
+    # Refused for the content, not for some other trouble with the command line.
+    refused = openssl_cms_verify(tmp_path, bytes(changed), signature, ca)
+    assert refused.returncode != 0 and "content verify error" in refused.stderr, refused.stderr
     with pytest.raises(CmsDigestMismatchError) as info:
         verify_cms(bytes(changed), signature, checker, at=LATER)
     assert info.value.code == "CMS_DIGEST_MISMATCH"
@@ -105,7 +113,10 @@ def test_openssl_rejects_a_signature_under_an_untrusted_ca(
 ) -> None:
     signature = sign_cms(CONTENT, sign_signer)
     auth_ca = card.session.read_certificate(CertKind.AUTH_CA)
-    assert openssl_verify(tmp_path, CONTENT, signature, auth_ca) != 0
+    # Refused for the chain, not for some other trouble with the command line.
+    refused = openssl_cms_verify(tmp_path, CONTENT, signature, auth_ca)
+    assert refused.returncode != 0
+    assert "unable to get local issuer certificate" in refused.stderr, refused.stderr
 
 
 def test_signed_attributes_make_cades_bes(sign_signer: JpkiCardSigner) -> None:

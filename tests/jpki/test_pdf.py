@@ -150,7 +150,9 @@ def test_crl_of_the_wrong_kind_leaves_revocation_undecided_and_fails_hard(
         crls=_crls(test_pki, "auth"),
         at=LATER,
     )
-    assert result.intact and not result.bottom_line
+    # Undecided, not revoked: the signature is sound and only the revocation is unknown.
+    assert result.intact and result.valid and not result.revoked
+    assert not result.trusted and not result.bottom_line and not result.ok
 
 
 def test_unsigned_and_garbage_inputs(test_pki: TestPki) -> None:
