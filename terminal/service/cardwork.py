@@ -10,8 +10,9 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jpki.auth import create_auth_token
 from jpki.cardinfo_ap import CardInfoSession
@@ -20,14 +21,18 @@ from jpki.jpki_ap import JpkiSession
 from jpki.mynumber import MyNumber
 from jpki.pin import encode_pin
 from jpki.signer import JpkiCardSigner
-from terminal.service.context import ServiceContext
-from terminal.service.deps import require_component
-from terminal.service.errors import ServiceError
+from terminal.service.context import ServiceContext, not_configured
 from terminal.service.readers import CardSession
 from terminal.service.security import Operator
 
+if TYPE_CHECKING:
+    from jpki.auth import Challenge
+    from terminal.audit.trail import Operator as AuditOperator
+    from terminal.flows import CounterContext, KioskContext
+    from terminal.linkage import IssueResult, RenewResult
 
-def audit_operator(ctx: ServiceContext, operator: Operator) -> Any:
+
+def audit_operator(ctx: ServiceContext, operator: Operator) -> AuditOperator:
     from terminal.audit.trail import Operator as AuditOperator
 
     return AuditOperator(operator.username, ctx.settings.terminal_id)
@@ -52,19 +57,19 @@ class LoginOutcome:
     portal_symbol: str
 
 
-def issue_challenge(ctx: ServiceContext, operator: Operator) -> Any:
-    require_component(ctx.challenges, "login (challenge store)")
-    assert ctx.challenges is not None
-    return ctx.challenges.issue(operator.session_id, ctx.settings.portal_origin, now=ctx.clock())
+def issue_challenge(ctx: ServiceContext, operator: Operator) -> Challenge:
+    challenges = ctx.need_challenges("login (challenge store)")
+    return challenges.issue(operator.session_id, ctx.settings.portal_origin, now=ctx.clock())
 
 
-def kiosk_context(ctx: ServiceContext, operator: Operator) -> Any:
+def kiosk_context(ctx: ServiceContext, operator: Operator) -> KioskContext:
+    """The kiosk's parts; NOT_AVAILABLE (in this order) for the first one missing."""
     from terminal.flows import KioskContext
 
     return KioskContext(
-        challenges=ctx.challenges,  # type: ignore[arg-type]
-        token_validator=ctx.token_validator,  # type: ignore[arg-type]
-        registry=ctx.registry,  # type: ignore[arg-type]
+        challenges=ctx.need_challenges("login (challenge store)"),
+        token_validator=ctx.need_token_validator("login (token validator)"),
+        registry=ctx.need_registry("login (linkage registry)"),
         origin=ctx.settings.portal_origin,
         operator=audit_operator(ctx, operator),
         clock=ctx.clock,
@@ -80,11 +85,8 @@ def login(
     symbol."""
     from terminal import flows
 
-    require_component(ctx.challenges, "login (challenge store)")
-    require_component(ctx.token_validator, "login (token validator)")
-    require_component(ctx.registry, "login (linkage registry)")
+    kiosk = kiosk_context(ctx, operator)  # missing parts answer before the PIN is looked at
     check_pin(PinKind.AUTH, pin)
-    kiosk = kiosk_context(ctx, operator)
     with ctx.readers.session(reader_id, "login") as card:
         card.progress("verify-pin")
         outcome = flows.login(
@@ -106,37 +108,51 @@ def prove_auth_key(
     """The holder's auth PIN unlocks the auth key once and the card signs a fresh
     challenge, which is validated like a login token: the card in the reader holds the
     key of the certificate about to be linked, and the certificate is good."""
-    assert ctx.challenges is not None and ctx.token_validator is not None
     origin = ctx.settings.portal_origin
-    challenge = ctx.challenges.issue(operator.session_id, origin, now=ctx.clock())
+    challenges = ctx.need_challenges("the counter (challenge store)")
+    challenge = challenges.issue(operator.session_id, origin, now=ctx.clock())
     jpki = JpkiSession(card.channel)
     card.progress("verify-pin")
     jpki.verify_pin(PinKind.AUTH, auth_pin)
     card.progress("sign")
     token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), origin, challenge.nonce)
     card.progress("validate")
-    ctx.token_validator.validate(
+    ctx.need_token_validator("the counter (token validator)").validate(
         token.to_json(), operator.session_id, challenge.nonce, now=ctx.clock()
     )
 
 
-def counter_context(ctx: ServiceContext, operator: Operator) -> Any:
+class _NoSymbolCore:
+    """Stands in for the symbol core in flows that take no symbols (renewal), so a
+    service without a core can still renew; a call answers NOT_AVAILABLE."""
+
+    agency = ""
+
+    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
+        raise not_configured("the symbol core")
+
+    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+        raise not_configured("the symbol core")
+
+
+def counter_context(ctx: ServiceContext, operator: Operator) -> CounterContext:
     from terminal.flows import CounterContext
 
     return CounterContext(
-        validator=ctx.validator,  # type: ignore[arg-type]
-        registry=ctx.registry,  # type: ignore[arg-type]
-        symbols=ctx.core,  # type: ignore[arg-type]
+        validator=ctx.need_validator("the counter (certificate validator)"),
+        registry=ctx.need_registry("the counter (linkage registry)"),
+        symbols=ctx.core if ctx.core is not None else _NoSymbolCore(),
         operator=audit_operator(ctx, operator),
         clock=ctx.clock,
     )
 
 
 def _require_counter_parts(ctx: ServiceContext) -> None:
-    require_component(ctx.challenges, "the counter (challenge store)")
-    require_component(ctx.token_validator, "the counter (token validator)")
-    require_component(ctx.validator, "the counter (certificate validator)")
-    require_component(ctx.registry, "the counter (linkage registry)")
+    """Every part the counter needs, checked before any PIN or card command."""
+    ctx.need_challenges("the counter (challenge store)")
+    ctx.need_token_validator("the counter (token validator)")
+    ctx.need_validator("the counter (certificate validator)")
+    ctx.need_registry("the counter (linkage registry)")
 
 
 def _check_pins(auth_pin: str, sign_pin: str, cardinfo_pin: str | None) -> None:
@@ -148,7 +164,7 @@ def _check_pins(auth_pin: str, sign_pin: str, cardinfo_pin: str | None) -> None:
 
 @dataclass(frozen=True)
 class IssuanceOutcome:
-    result: Any  # terminal.linkage.IssueResult
+    result: IssueResult
     my_number: MyNumber | None
     portal_symbol: str | None
 
@@ -171,7 +187,7 @@ def issuance(
     from terminal.linkage import PersonRef
 
     _require_counter_parts(ctx)
-    require_component(ctx.core, "issuance (symbol core)")
+    ctx.need_core("issuance (symbol core)")
     _check_pins(auth_pin, sign_pin, cardinfo_pin)
     with ctx.readers.session(reader_id, "issuance") as card:
         prove_auth_key(ctx, card, operator, auth_pin)
@@ -190,7 +206,7 @@ def issuance(
             person=PersonRef(my_number=my_number if ctx.mynumber_index else None),
             request_id=request_id or secrets.token_hex(12),
         )
-    person = ctx.registry.person(outcome.result.integrated_number)  # type: ignore[union-attr]
+    person = ctx.need_registry().person(outcome.result.integrated_number)
     return IssuanceOutcome(outcome.result, my_number, person.symbols.get("portal"))
 
 
@@ -203,7 +219,7 @@ def renewal(
     auth_pin: str,
     sign_pin: str,
     request_id: str | None,
-) -> Any:
+) -> RenewResult:
     """Renewal: proof of the new card's auth key, then terminal.flows.renew_card (the
     new certificates validated and chained to the old ones)."""
     from terminal import flows
@@ -250,7 +266,3 @@ def sign_document(ctx: ServiceContext, reader_id: str, sign_pin: str, content: b
         sign_ca = jpki.read_certificate(CertKind.SIGN_CA)
         signer = JpkiCardSigner(jpki, KeyKind.SIGN)
         return sign_cms(content, signer, extra_certificates=(sign_ca,))
-
-
-def not_configured(what: str) -> ServiceError:
-    return ServiceError("NOT_AVAILABLE", f"{what} is not configured in this service")

@@ -200,14 +200,14 @@ def _link(ctx: ServiceContext, reader_id: str, persona: Any) -> bool:
 
     with ctx.readers.session(reader_id, "demo-setup") as card:
         auth = JpkiSession(card.channel).read_certificate(CertKind.AUTH)
-    ctx.validator.validate(auth, CertKind.AUTH)  # type: ignore[union-attr]
+    ctx.need_validator().validate(auth, CertKind.AUTH)
     info = CertInfo.from_der(auth)
     try:
-        ctx.registry.issue(  # type: ignore[union-attr]
+        ctx.need_registry().issue(
             PersonRef(),
             info,
             None,
-            symbols_for_issuance(ctx.core, persona.resident_code),  # type: ignore[arg-type]
+            symbols_for_issuance(ctx.need_core(), persona.resident_code),
             Operator("demo-setup", "demo-terminal"),
             request_id=f"demo-{info.serial:x}"[:64],
         )

@@ -14,7 +14,8 @@ from terminal.service.settings import Role
 
 
 def get_context(request: Request) -> ServiceContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: ServiceContext = request.app.state.ctx  # set by create_app
+    return ctx
 
 
 Ctx = Annotated[ServiceContext, Depends(get_context)]
@@ -55,8 +56,3 @@ Officer = Annotated[Operator, Depends(require(Role.OFFICER))]
 KioskOrClerk = Annotated[Operator, Depends(require(Role.KIOSK, Role.CLERK))]
 Admin = Annotated[Operator, Depends(require(Role.ADMIN))]
 Auditor = Annotated[Operator, Depends(require(Role.ADMIN, Role.OFFICER))]
-
-
-def require_component(value: object, what: str) -> None:
-    if value is None:
-        raise ServiceError("NOT_AVAILABLE", f"{what} is not configured in this service")

@@ -12,7 +12,7 @@ from terminal.service.deps import Ctx, KioskOrClerk
 from terminal.service.routers.models import ERRORS, Pin
 from terminal.service.routers.readers import ReaderId
 
-router = APIRouter(tags=["login"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(tags=["login"], responses=ERRORS)
 
 
 class ChallengeOut(BaseModel):

@@ -9,12 +9,12 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from terminal.service.deps import AnyOperator, Ctx, require_component
+from terminal.service.deps import AnyOperator, Ctx
 from terminal.service.errors import ServiceError
 from terminal.service.routers.models import ERRORS
 from terminal.service.routers.signing import Base64Text
 
-router = APIRouter(tags=["certificates"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(tags=["certificates"], responses=ERRORS)
 
 
 class ValidateIn(BaseModel):
@@ -39,11 +39,10 @@ class ValidateOut(BaseModel):
 def validate(body: ValidateIn, ctx: Ctx, _: AnyOperator) -> ValidateOut:
     """Valid certificates get 200; every refusal is an error with its own code
     (CERT_REVOKED, CERT_EXPIRED, CERT_UNTRUSTED, REVOCATION_UNKNOWN, CERT_MALFORMED)."""
-    require_component(ctx.validator, "the certificate validator")
-    assert ctx.validator is not None
+    validator = ctx.need_validator()
     if body.at is not None and body.at.tzinfo is None:
         raise ServiceError("VALIDATION_ERROR", "`at` needs a time zone")
-    result = ctx.validator.validate(base64.b64decode(body.certificate), body.kind, at=body.at)
+    result = validator.validate(base64.b64decode(body.certificate), body.kind, at=body.at)
     return ValidateOut(
         valid=True,
         serial=str(result.serial),

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from terminal.service import cardwork
-from terminal.service.deps import Clerk, Ctx, require_component
+from terminal.service.deps import Clerk, Ctx
 from terminal.service.routers.models import (
     ERRORS,
     CertificateRef,
@@ -18,7 +18,7 @@ from terminal.service.routers.models import (
     Serial,
 )
 
-router = APIRouter(tags=["counter"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(tags=["counter"], responses=ERRORS)
 
 
 class IssuanceIn(BaseModel):
@@ -140,9 +140,8 @@ def renewal(body: RenewalIn, ctx: Ctx, operator: Clerk) -> RenewalOut:
 def revocation(body: RevocationIn, ctx: Ctx, operator: Clerk) -> RevocationOut:
     """Cut the links of a certificate (and of its card's other certificate for loss,
     death, return, key compromise)."""
-    require_component(ctx.registry, "revocation (linkage registry)")
-    assert ctx.registry is not None
-    result = ctx.registry.revoke(body.serial, body.reason, cardwork.audit_operator(ctx, operator))
+    registry = ctx.need_registry("revocation (linkage registry)")
+    result = registry.revoke(body.serial, body.reason, cardwork.audit_operator(ctx, operator))
     return RevocationOut(
         person_id=result.integrated_number,
         serial=body.serial,

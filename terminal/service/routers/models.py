@@ -3,7 +3,7 @@ never appear in a repr, a log line or a validation error."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -29,7 +29,8 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-ERRORS = {
+# The shape APIRouter(responses=...) takes: status -> OpenAPI response fields.
+ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse}
     for status in (401, 403, 404, 409, 422, 423, 500, 501, 502, 503)
 }

@@ -11,12 +11,12 @@ from pydantic import BaseModel
 
 from terminal.linkage.types import PersonView
 from terminal.service import cardwork
-from terminal.service.deps import Clerk, Ctx, Officer, require_component
+from terminal.service.deps import Clerk, Ctx, Officer
 from terminal.service.errors import ServiceError
 from terminal.service.routers.models import ERRORS, Pin, ReaderIdBody
 from terminal.service.routers.readers import ReaderId
 
-router = APIRouter(tags=["persons"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(tags=["persons"], responses=ERRORS)
 
 PersonId = Path(pattern=r"^[0-9]{15}$", description="Integrated number (団体内統合宛名番号)")
 
@@ -77,9 +77,7 @@ def _person_out(view: PersonView) -> PersonOut:
 @router.get("/api/persons/{person_id}", response_model=PersonOut)
 def get_person(ctx: Ctx, operator: Clerk, person_id: str = PersonId) -> PersonOut:
     """The person's links and symbols (masked). The lookup is audited."""
-    require_component(ctx.registry, "the linkage registry")
-    assert ctx.registry is not None
-    view = ctx.registry.person(person_id, operator=cardwork.audit_operator(ctx, operator))
+    view = ctx.need_registry().person(person_id, operator=cardwork.audit_operator(ctx, operator))
     return _person_out(view)
 
 
@@ -89,15 +87,14 @@ def reveal_my_number(
 ) -> MyNumberOut:
     """Officers only: the full My Number read from the person's card (card-info PIN),
     after checking it is this person's and recording the view in the audit trail."""
-    require_component(ctx.registry, "the linkage registry")
-    require_component(ctx.mynumber_index, "the My Number index")
-    assert ctx.registry is not None
+    registry = ctx.need_registry()
+    ctx.need_mynumber_index()
     number = cardwork.read_my_number(ctx, body.reader_id, body.cardinfo_pin.get_secret_value())
     who = cardwork.audit_operator(ctx, operator)
-    found = ctx.registry.person_by_mynumber(number, who)
+    found = registry.person_by_mynumber(number, who)
     if found.integrated_number != person_id:
         raise ServiceError("MYNUMBER_MISMATCH", "the card in the reader is another person's")
-    ctx.registry.audit.record_mynumber_view(who, person_id)
+    registry.audit.record_mynumber_view(who, person_id)
     return MyNumberOut(my_number=number.reveal(), masked=False)
 
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter
 from pydantic import AfterValidator, BaseModel, Field
 
 from terminal.service import cardwork
-from terminal.service.deps import AnyOperator, Clerk, Ctx, require_component
+from terminal.service.deps import AnyOperator, Clerk, Ctx
 from terminal.service.routers.models import ERRORS, Pin
 from terminal.service.routers.readers import ReaderId
 
-router = APIRouter(tags=["signatures"], responses=ERRORS)  # type: ignore[arg-type]
+router = APIRouter(tags=["signatures"], responses=ERRORS)
 
 MAX_DOCUMENT = 1024 * 1024
 
@@ -70,11 +70,8 @@ def sign(reader_id: ReaderId, body: SignIn, ctx: Ctx, _: Clerk) -> SignOut:
 def verify(body: VerifyIn, ctx: Ctx, _: AnyOperator) -> VerifyOut:
     from jpki.cms import verify_cms
 
-    require_component(ctx.validator, "the certificate validator")
-    assert ctx.validator is not None
-    result = verify_cms(
-        base64.b64decode(body.content), base64.b64decode(body.signature), ctx.validator
-    )
+    validator = ctx.need_validator()
+    result = verify_cms(base64.b64decode(body.content), base64.b64decode(body.signature), validator)
     return VerifyOut(
         valid=True,
         serial=str(result.serial),
