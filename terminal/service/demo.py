@@ -78,7 +78,7 @@ class DemoSetup:
         console.print(
             "  cards in readers "
             + ", ".join(self.linked_readers)
-            + " are already linked; test PINs: `mynaterm emulator personas`"
+            + " are already linked; test PINs: simulators/personas.toml"
         )
 
     def close(self) -> None:
