@@ -17,6 +17,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from card.pcsc import open_reader
@@ -169,7 +170,12 @@ def test_wrong_pin_through_opensc_costs_exactly_one_try(
         # The right PIN restores the counter and the key signs.
         session.verify_pin(PinKind.AUTH, right)
         digest = hashlib.sha256(b"after a wrong PIN").digest()
-        assert len(session.sign(KeyKind.AUTH, digest)) == 256
+        signature = session.sign(KeyKind.AUTH, digest)
     finally:
         channel.connection.close()  # type: ignore[attr-defined]
+    # A signature the card's auth certificate verifies (its length alone proves nothing:
+    # the session refuses any other length).
+    public_key = x509.load_der_x509_certificate(opensc_card.auth_certificate).public_key()
+    assert isinstance(public_key, rsa.RSAPublicKey)
+    public_key.verify(signature, digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
     assert opensc_card.pin_remaining(PinKind.AUTH) == PinKind.AUTH.max_tries

@@ -54,12 +54,13 @@ def test_demo_serves_health_and_a_login(tmp_path: Path) -> None:
         info = read_announcement(process, time.monotonic() + 120)
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as http:
-            for _ in range(100):
+            for _ in range(100):  # up to 20 s, whether refused or not ready yet
                 try:
                     if http.get("/health").status_code == 200:
                         break
                 except httpx.TransportError:
-                    time.sleep(0.2)
+                    pass
+                time.sleep(0.2)
             assert http.get("/health").json()["status"] == "ok"
             kiosk = next(o for o in info["operators"] if o["role"] == "kiosk")
             signed_in = http.post(

@@ -55,8 +55,13 @@ def test_login_without_a_nonce_issues_one(
     client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card
 ) -> None:  # type: ignore[no-untyped-def]
     insert_card("1")
-    assert issue(client, clerk, "1").status_code == 200
-    assert login(client, kiosk, "1", YAMADA.pins.auth).status_code == 200
+    issued = issue(client, clerk, "1")
+    assert issued.status_code == 200, issued.text
+    response = login(client, kiosk, "1", YAMADA.pins.auth)
+    assert response.status_code == 200, response.text
+    # A full login on a nonce the service issued itself, not only an accepted request.
+    assert response.json()["status"] == "ok"
+    assert response.json()["serial"] == issued.json()["certificates"][0]["serial"]
 
 
 def test_wrong_pin_reports_remaining_tries_then_blocks(

@@ -53,7 +53,9 @@ def server(app: FastAPI, wired: ServiceContext):  # type: ignore[no-untyped-def]
     instance = uvicorn.Server(config)
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
-    while not instance.started:
+    deadline = time.monotonic() + 30
+    while not instance.started:  # bounded: a server that cannot start fails, never hangs
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     instance.should_exit = True
