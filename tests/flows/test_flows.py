@@ -23,7 +23,7 @@ from terminal.audit.trail import Operator
 from terminal.db import open_store
 from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
 from terminal.linkage import LinkageRegistry
-from terminal.linkage.errors import LinkageError
+from terminal.linkage.errors import LinkageError, UnknownSerial
 from terminal.local import local_core_client, validator_for
 
 ORIGIN = "https://portal.example.jp"
@@ -218,7 +218,7 @@ def test_revoked_card_is_refused_at_issuance(world: World) -> None:
         issue_card(
             world.channel(card), world.counter, resident_code=persona.resident_code, sign_pin=None
         )
-    with pytest.raises(LinkageError):  # nothing was linked
+    with pytest.raises(UnknownSerial):  # nothing was linked
         world.registry.certificate(_auth_serial(card))
 
 

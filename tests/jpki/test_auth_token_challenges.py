@@ -84,9 +84,9 @@ def test_consumed_nonces_are_forgotten_after_their_expiry(store: InMemoryChallen
 
 
 def test_issue_requires_session_and_origin(store: InMemoryChallengeStore) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs a session id"):
         store.issue("", ORIGIN)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs an origin"):
         store.issue("s1", "")
 
 

@@ -191,13 +191,14 @@ def test_hard_fail_without_revocation_source_cannot_decide(auth_pki: MiniPki) ->
 
 
 def test_policy_rejects_nonsense() -> None:
-    with pytest.raises(ValueError):
+    # Each refusal names its own reason: a bare ValueError from anywhere would not do.
+    with pytest.raises(ValueError, match="unknown revocation mode"):
         RevocationPolicy(mode="maybe")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-empty subset"):
         RevocationPolicy(sources=())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must not repeat"):
         RevocationPolicy(sources=("crl", "crl"))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="timeouts must be positive"):
         RevocationPolicy(ocsp_timeout=0)
 
 
