@@ -47,7 +47,8 @@ def _cluster_port() -> int | None:
 
 
 def _pg_unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
+    # The same reading of CI as tests/conftest.py's IN_CI (CI=1 and CI=yes count too).
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"PostgreSQL is required in CI: {reason}")
     pytest.skip(f"PostgreSQL not available: {reason}")
 
