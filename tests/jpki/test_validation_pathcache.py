@@ -161,7 +161,15 @@ def test_pem_input_is_cached_and_checked_alike(auth_pki: MiniPki) -> None:
     cert = auth_pki.issue()
     pem = cert.public_bytes(Encoding.PEM)
     validator = CertificateValidator(TrustStore(auth_pki.anchors), SOFT)
-    assert validator.validate(pem, "auth", at=NOW) == validator.validate(pem, "auth", at=NOW)
+    # The PEM answer is the DER answer (comparing two PEM calls with each other alone
+    # could not tell a wrong answer from a right one), and a second PEM call is a hit:
+    # the cache is keyed by the exact bytes, so PEM and DER take one entry each.
+    from_pem = validator.validate(pem, "auth", at=NOW)
+    assert from_pem.serial == cert.serial_number
+    assert len(validator._paths) == 1
+    assert validator.validate(pem, "auth", at=NOW) == from_pem
+    assert len(validator._paths) == 1
+    assert validator.validate(cert.public_bytes(Encoding.DER), "auth", at=NOW) == from_pem
     with pytest.raises(CertificateExpiredError):
         validator.validate(pem, "auth", at=NOW + timedelta(days=3650))
     anchor_pem = auth_pki.generations[0].cert.public_bytes(Encoding.PEM)
