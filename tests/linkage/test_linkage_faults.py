@@ -58,6 +58,24 @@ def _wait_for(path: Path, proc: subprocess.Popen[str], timeout: float = 30) -> N
         time.sleep(0.02)
 
 
+def _wait_for_a_lock_wait(store: Store, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Until a session of this database waits on a lock (PostgreSQL only)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        with store.engine.connect() as conn:
+            if conn.execute(query).scalar_one() > 0:
+                return
+        if proc.poll() is not None:
+            raise AssertionError(f"terminal 2 ended instead of waiting: {proc.communicate()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("terminal 2 never waited on terminal 1's lock")
+        time.sleep(0.05)
+
+
 def _outcome(proc: subprocess.Popen[str]) -> dict[str, object]:
     out, err = proc.communicate(timeout=60)
     assert out.strip(), err
@@ -110,7 +128,14 @@ def test_two_terminals_issuing_the_same_card_one_wins(
     _wait_for(ready, first)  # terminal 1 is inside its transaction
     second, _, _ = _spawn(db_url, 600, taro, tmp_path, pause=False, request="t2")
     _wait_for(tmp_path / "started-t2", second)  # terminal 2 is calling issue() now
-    time.sleep(0.7)
+    if store.dialect == "postgresql":
+        # Seen from the server: terminal 2 waits on a lock terminal 1 holds (a pause
+        # alone could not tell waiting from not having got there yet).
+        _wait_for_a_lock_wait(store, second)
+    else:
+        # SQLite shows no lock queue; terminal 2 is in issue() and must still be there
+        # after a pause far longer than an issuance takes.
+        time.sleep(0.7)
     assert second.poll() is None, "terminal 2 must wait for terminal 1, not fail or pass"
     release.touch()
     outcomes = [_outcome(first), _outcome(second)]
