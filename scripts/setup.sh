@@ -25,6 +25,12 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+  # Where the package's own scripts start the system pcscd right away, stop it: the
+  # tests run a pcscd of their own with private vpcd readers, and there is one per machine.
+  if [[ " ${missing[*]} " == *" pcscd "* ]] && pgrep -x pcscd >/dev/null; then
+    echo "setup: stopping the pcscd the package just started"
+    $SUDO pkill -x pcscd || true
+  fi
 fi
 
 PYTHON="${PYTHON:-python3}"
