@@ -57,12 +57,18 @@ def local_trust(pki: Any) -> TrustStore:
     return TrustStore([*pki.trust_anchors("auth"), *pki.trust_anchors("sign")])
 
 
-def validator_for(pki: Any, policy: RevocationPolicy | None = None) -> CertificateValidator:
+def validator_for(
+    pki: Any, policy: RevocationPolicy | None = None, *, ocsp_cache: bool = True
+) -> CertificateValidator:
     """The project's validator over the local PKI: its anchors; revocation by OCSP, then
-    by the partition's CRL (verified by the CrlStore); hard fail by default."""
+    by the partition's CRL (verified by the CrlStore); hard fail by default. OCSP answers
+    are cached until their nextUpdate like at a real terminal; `ocsp_cache=False` asks
+    every time (tests that revoke and expect the refusal at once)."""
     policy = policy or RevocationPolicy()
     sources = LocalPkiSources(pki)
-    revocation = RevocationChecker(policy, crl_fetcher=sources, ocsp=OcspClient(sources))
+    revocation = RevocationChecker(
+        policy, crl_fetcher=sources, ocsp=OcspClient(sources, cache=ocsp_cache)
+    )
     return CertificateValidator(local_trust(pki), policy, revocation=revocation)
 
 

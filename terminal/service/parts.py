@@ -8,24 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
-from jpki.validation import CertificateValidator, RevocationPolicy
-from jpki.validation.ocsp import OcspClient
-from jpki.validation.revocation import RevocationChecker
-from terminal.local import LocalPkiSources, local_trust
+from terminal.local import validator_for
 from terminal.service.context import ServiceContext
 
 
 def attach_validation(ctx: ServiceContext, pki: Any, *, ocsp_cache: bool = True) -> None:
-    """The project's validator over the local test PKI (terminal.local): its anchors,
-    revocation by OCSP then by the partition's CRL, hard fail. OCSP answers are cached
-    until their nextUpdate like at a real terminal; `ocsp_cache=False` asks every time
-    (tests that revoke and expect the refusal at once)."""
-    policy = RevocationPolicy()
-    sources = LocalPkiSources(pki)
-    revocation = RevocationChecker(
-        policy, crl_fetcher=sources, ocsp=OcspClient(sources, cache=ocsp_cache)
-    )
-    ctx.validator = CertificateValidator(local_trust(pki), policy, revocation=revocation)
+    """The project's validator over the local test PKI (terminal.local.validator_for),
+    and the challenge store and token validator built on it."""
+    ctx.validator = validator_for(pki, ocsp_cache=ocsp_cache)
     ctx.challenges = InMemoryChallengeStore(
         lifetime=timedelta(seconds=ctx.settings.challenge_ttl_seconds)
     )
