@@ -39,7 +39,12 @@ def cli_errors(as_json: bool) -> Iterator[None]:
     except typer.BadParameter as exc:
         fail(str(exc), code="USAGE", as_json=as_json, exit_code=2)
     except Exception as exc:
+        from simulators.pki import PkiError, PkiStateError
         from terminal.service.errors import to_service_error
+
+        if isinstance(exc, PkiError):  # the local test PKI: missing or unusable state
+            code = "PKI_STATE" if isinstance(exc, PkiStateError) else "PKI_ERROR"
+            fail(str(exc), code=code, as_json=as_json)
 
         mapped = to_service_error(exc)
         if mapped is None:

@@ -100,3 +100,15 @@ def test_issue_for_a_known_person_by_integrated_number(home: Path) -> None:
     result = json.loads(again.stdout)
     assert result["integrated_number"] == issued["integrated_number"]
     assert not result["person_created"]
+
+
+def test_missing_test_pki_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, software_card: SoftwareCard
+) -> None:
+    monkeypatch.setenv("MYNATERM_HOME", str(tmp_path / "empty"))
+    card = tmp_path / "card.card"
+    software_card.save(card)
+    result = run(card, "issue", "--persona", "yamada-taro", pin="TARO2024")
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "PKI_STATE" and "mynaterm pki init" in error["message"]
