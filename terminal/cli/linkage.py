@@ -19,10 +19,11 @@ import typer
 from rich.table import Table
 
 from terminal.audit import AuditTrail, Operator
+from terminal.cli.errors import cli_errors
 from terminal.cli.output import JsonOption, console, emit, fail
-from terminal.db import StoreError, open_store
+from terminal.db import open_store
 from terminal.db.engine import Store
-from terminal.linkage import LinkageError, LinkageRegistry, PersonView, RevocationReason
+from terminal.linkage import LinkageRegistry, PersonView, RevocationReason
 
 audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
@@ -40,17 +41,6 @@ OperatorOption = Annotated[
 TerminalOption = Annotated[
     str | None, typer.Option("--terminal", help="Terminal id recorded in the audit trail.")
 ]
-# Exit codes scripts can act on (others: 1).
-EXIT_CODES = {
-    "STORE_UNAVAILABLE": 7,
-    "STORE_BUSY": 7,
-    "CORE_CONFIG": 7,
-    "AUDIT_BROKEN": 9,
-    "CERT_REVOKED": 10,
-    "UNKNOWN_SERIAL": 4,
-    "UNKNOWN_PERSON": 4,
-    "NOT_LINKED": 4,
-}
 
 
 def _operator(operator: str | None, terminal: str | None) -> Operator:
@@ -62,16 +52,14 @@ def _operator(operator: str | None, terminal: str | None) -> Operator:
 
 @contextmanager
 def _store(db: str | None, as_json: bool) -> Iterator[Store]:
-    try:
+    """The store for one command, closed afterwards; its errors and the registry's go
+    through the shared error handling (terminal.cli.errors)."""
+    with cli_errors(as_json):
         store = open_store(db)
-    except StoreError as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
-    try:
-        yield store
-    except (StoreError, LinkageError) as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
-    finally:
-        store.close()
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 # ---- audit -----------------------------------------------------------------------------
@@ -87,7 +75,6 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
             f"audit trail broken at seq {report.bad_seq}: {report.problem}",
             code="AUDIT_BROKEN",
             as_json=as_json,
-            exit_code=EXIT_CODES["AUDIT_BROKEN"],
             bad_seq=report.bad_seq,
             records=report.records,
         )
@@ -170,7 +157,7 @@ def link_show(
     """A person's symbols and certificates (with renewal links), by integrated number or
     by certificate serial. The lookup is audited."""
     if (person is None) == (serial is None):
-        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json, exit_code=2)
+        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json)
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:
         registry = LinkageRegistry(store)

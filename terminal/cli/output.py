@@ -24,10 +24,11 @@ def emit(payload: Any, as_json: bool, human: Callable[[], None] | None = None) -
         human()
 
 
-def fail(
-    message: str, *, code: str = "ERROR", as_json: bool = False, exit_code: int = 1, **fields: Any
-) -> NoReturn:
-    """Report an error (JSON on stdout with --json, red text on stderr otherwise) and exit."""
+def fail(message: str, *, code: str = "ERROR", as_json: bool = False, **fields: Any) -> NoReturn:
+    """Report an error (JSON on stdout with --json, red text on stderr otherwise) and exit
+    with the code's number from the error table (terminal.codes)."""
+    from terminal.codes import exit_code
+
     if as_json:
         sys.stdout.write(
             json.dumps(
@@ -39,4 +40,4 @@ def fail(
         )
     else:
         err_console.print(f"[bold red]error[/]: {message}", highlight=False)
-    raise typer.Exit(exit_code)
+    raise typer.Exit(exit_code(code))
