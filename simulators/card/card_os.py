@@ -180,7 +180,7 @@ class CardOs:
             raise SwError(SW_NO_CURRENT_EF)
         if not isinstance(ef, BinaryFile):
             raise SwError(SW_INCOMPATIBLE_FILE)
-        if ef.read_pin is not None and not self.security.is_verified(ef.read_pin):
+        if not ef.access.allows(self.security.is_verified):
             raise SwError(SW_SECURITY_STATUS)
         offset = (command.p1 << 8) | command.p2
         if offset >= len(ef.data):

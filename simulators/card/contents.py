@@ -21,7 +21,14 @@ from jpki.constants import (
     KeyKind,
     PinKind,
 )
-from simulators.card.filesystem import Applet, BinaryFile, FileSystem, KeyFile, PinFile
+from simulators.card.filesystem import (
+    Applet,
+    BinaryFile,
+    FileSystem,
+    KeyFile,
+    PinFile,
+    ReadAccess,
+)
 from simulators.issuing import IssuedCertificates
 from simulators.personas import Persona
 
@@ -148,7 +155,11 @@ def integrity_key() -> IntegrityKey:
 
 def jpki_applet(certs: IssuedCertificates) -> Applet:
     applet = Applet(Aid.JPKI.value, "JPKI")
-    applet.add(BinaryFile(JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), PinKind.SIGN))
+    applet.add(
+        BinaryFile(
+            JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), ReadAccess.after(PinKind.SIGN)
+        )
+    )
     applet.add(BinaryFile(JpkiFile.SIGN_CA_CERT, certificate_ef(certs.sign_ca_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CERT, certificate_ef(certs.auth_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CA_CERT, certificate_ef(certs.auth_ca_cert)))
@@ -166,19 +177,19 @@ def card_info_applet(persona: Persona, sign: IntegritySigner) -> Applet:
     integrity = integrity_record(my_number, basic_four, sign)
     applet = Applet(Aid.CARD_INFO.value, "card-info input helper")
     # EF 0001 is exactly the 17-byte record: its two trailing FF are its filler.
-    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, PinKind.CARD_INFO))
+    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, ReadAccess.after(PinKind.CARD_INFO)))
     applet.add(
         BinaryFile(
             CardInfoFile.BASIC_FOUR,
             with_filler(basic_four, padded_size(len(basic_four))),
-            PinKind.CARD_INFO,
+            ReadAccess.after(PinKind.CARD_INFO),
         )
     )
     applet.add(
         BinaryFile(
             CardInfoFile.INTEGRITY,
             with_filler(integrity, padded_size(len(integrity))),
-            PinKind.CARD_INFO,
+            ReadAccess.after(PinKind.CARD_INFO),
         )
     )
     applet.add(PinFile(CardInfoFile.PIN, PinKind.CARD_INFO))

@@ -32,6 +32,7 @@ from simulators.card.filesystem import (
     FileSystem,
     KeyFile,
     PinFile,
+    ReadAccess,
 )
 from simulators.card.security import KeyStore, PinRecord, SecurityState
 
@@ -79,7 +80,7 @@ def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
         return {
             "fid": ef.fid,
             "type": "binary",
-            "read_pin": ef.read_pin.value if ef.read_pin else None,
+            "access": ef.access.to_state(),
             "data": _b64(ef.data),
         }
     if isinstance(ef, KeyFile):
@@ -93,8 +94,13 @@ def _file_from_state(entry: dict[str, Any]) -> ElementaryFile:
         raise CardStateError(f"file id {fid} out of range")
     kind = entry["type"]
     if kind == "binary":
-        read_pin = entry.get("read_pin")
-        return BinaryFile(fid, _unb64(entry["data"]), PinKind(read_pin) if read_pin else None)
+        if "access" in entry:
+            rule = entry["access"]
+            access = ReadAccess.from_state(rule["any_of"], rule["never"])
+        else:  # files written before ReadAccess: one optional PIN
+            read_pin = entry.get("read_pin")
+            access = ReadAccess.after(PinKind(read_pin)) if read_pin else ReadAccess.free()
+        return BinaryFile(fid, _unb64(entry["data"]), access)
     if kind == "key":
         return KeyFile(fid, KeyKind(entry["key"]), PinKind(entry["use_pin"]))
     if kind == "pin":
