@@ -93,7 +93,15 @@ class PinFile:
     pin: PinKind
 
 
-ElementaryFile = BinaryFile | KeyFile | PinFile
+@dataclass(frozen=True)
+class InternalFile:
+    """An EF the card uses itself (a key reference such as JPKI 0016, the MF's 001E):
+    selectable, never readable (READ BINARY 6981)."""
+
+    fid: int
+
+
+ElementaryFile = BinaryFile | KeyFile | PinFile | InternalFile
 
 
 @dataclass
