@@ -61,6 +61,7 @@ class SoftwareCard:
         )
         self._framer: T0Framer | T1Framer = T0Framer(self._os) if state.t0 else T1Framer(self._os)
         self._lock = threading.RLock()
+        self._os.power_on()  # a new card sits powered in a reader
         self._powered = True
         self._tracer = ApduTracer(apdu_logger)
 
