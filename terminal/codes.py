@@ -50,6 +50,7 @@ CODES = _table(
     ("PIN_FORMAT",                   422,   2, "the PIN has the wrong format"),
     ("DIGEST_INVALID",               422,   2, "the digest has the wrong length or algorithm"),
     ("BAD_REASON",                   422,   2, "unknown revocation reason"),
+    ("INVALID_INSTANT",              422,   2, "the instant cannot be represented in UTC"),
     # -- 3-9: PIN and card presence ------------------------------------------------
     ("PIN_INCORRECT",                422,   3, "the PIN is incorrect"),
     ("PIN_BLOCKED",                  423,   4, "the PIN is blocked; it can be reset only at the municipal counter"),  # noqa: E501
@@ -314,3 +315,7 @@ def markdown_table() -> str:
         meaning = SHARED_EXITS.get(number, entries[0].text)
         lines.append(f"| {number} | {codes} | {meaning} |")
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # `python -m terminal.codes`: the README's table
+    print(markdown_table())

@@ -117,7 +117,7 @@ def test_the_readme_documents_the_table_as_it_is() -> None:
     from terminal.codes import markdown_table
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert markdown_table() in readme, "regenerate the README's exit-code table"
+    assert markdown_table() in readme, "paste `python -m terminal.codes` into the README"
 
 
 def test_exceptions_map_to_their_code_in_the_service() -> None:
@@ -136,7 +136,7 @@ def test_exceptions_map_to_their_code_in_the_service() -> None:
         (
             CertificateRevokedError(serial=5, revoked_at=None, reason=None, source="crl"),
             "CERT_REVOKED",
-        ),  # noqa: E501
+        ),
         (CoreClientError("nope", code="FORBIDDEN"), "CORE_ERROR"),  # never a 403 to the operator
         (CoreClientError("bad", code="INVALID_RESIDENT_CODE"), "INVALID_RESIDENT_CODE"),
     ]
