@@ -1,7 +1,7 @@
 """`mynaterm audit verify|list`, `mynaterm link show`, `mynaterm revoke`: the audit
 trail and the linkage registry (`core serve` is in the dev wing: terminal.dev.cli.core).
 
-The database is --db URL, else $MYNATERM_DB_URL, else SQLite at
+The database is --db URL, else $MYNATERM_DATABASE_URL, else SQLite at
 mynaterm_home()/terminal.db. Who acts is --operator (else $MYNATERM_OPERATOR, else the
 login name) on --terminal (else $MYNATERM_TERMINAL_ID, else the host name); lookups and
 changes are audited under that name."""
@@ -9,7 +9,6 @@ changes are audited under that name."""
 from __future__ import annotations
 
 import getpass
-import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +19,11 @@ from rich.table import Table
 
 from terminal.audit import AuditTrail, Operator
 from terminal.cli.errors import cli_errors
+from terminal.cli.options import ReasonOption, parse_reason
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.db import open_store
 from terminal.db.engine import Store
-from terminal.linkage import LinkageRegistry, PersonView, RevocationReason
+from terminal.linkage import LinkageRegistry, PersonView
 
 audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
@@ -32,7 +32,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database URL (default: $MYNATERM_DB_URL or SQLite in MYNATERM_HOME/terminal.db).",
+        help="Database URL (default: $MYNATERM_DATABASE_URL, else SQLite in $MYNATERM_HOME).",
     ),
 ]
 OperatorOption = Annotated[
@@ -44,9 +44,12 @@ TerminalOption = Annotated[
 
 
 def _operator(operator: str | None, terminal: str | None) -> Operator:
+    from terminal.config import cli_config
+
+    config = cli_config()
     return Operator(
-        operator or os.environ.get("MYNATERM_OPERATOR") or getpass.getuser(),
-        terminal or os.environ.get("MYNATERM_TERMINAL_ID") or socket.gethostname(),
+        operator or config.operator or getpass.getuser(),
+        terminal or config.terminal_id or socket.gethostname(),
     )
 
 
@@ -171,7 +174,7 @@ def link_show(
 
 def revoke(
     serial: Annotated[str, typer.Argument(help="Certificate serial (decimal or 0x-hex).")],
-    reason: Annotated[RevocationReason, typer.Option("--reason", help="Why.")],
+    reason: ReasonOption,
     issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer key id (hex).")] = None,
     db: DbOption = None,
     operator: OperatorOption = None,
@@ -180,14 +183,16 @@ def revoke(
 ) -> None:
     """Mark a certificate revoked in the linkage registry (it stops resolving for login).
     Loss, death, card return and key compromise revoke both certificates of the card."""
+    why = parse_reason(reason, as_json=as_json)
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:
-        result = LinkageRegistry(store).revoke(serial, reason, who, issuer_key_id=issuer)
+        result = LinkageRegistry(store).revoke(serial, why, who, issuer_key_id=issuer)
     payload: dict[str, Any] = {
         "integrated_number": result.integrated_number,
         "revoked": list(result.revoked),
         "already": list(result.already),
-        "reason": reason.value,
+        "reason": why.value,
+        "rfc5280_reason": why.rfc5280,
     }
     emit(
         payload,

@@ -16,6 +16,22 @@ err_console = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+# Serials in text output: decimal (as certificates and the registry count them), or hex
+# with the global --hex-serials. JSON always gives the decimal string (and may add hex).
+_serial_hex = False
+
+
+def show_serials_in_hex(enabled: bool) -> None:
+    global _serial_hex
+    _serial_hex = enabled
+
+
+def serial_text(serial: int | str) -> str:
+    """A certificate serial for people: decimal, or 0x-hex under --hex-serials."""
+    number = int(serial)
+    return f"{number:#x}" if _serial_hex else str(number)
+
+
 def emit(payload: Any, as_json: bool, human: Callable[[], None] | None = None) -> None:
     """Print `payload` as JSON, or call `human` to render it for a person."""
     if as_json or human is None:

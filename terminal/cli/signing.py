@@ -28,7 +28,7 @@ from jpki.pdf import sign_pdf, verify_pdf
 from jpki.signer import JpkiCardSigner
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 from terminal.cli.pins import PinStdinOption, read_pin
 from terminal.dev.local import crls_of, open_local_pki, validator_for
 
@@ -169,7 +169,7 @@ def auth_verify(
     }
 
     def human() -> None:
-        console.print(f"[green]authenticated[/]: certificate serial {result.serial}")
+        console.print(f"[green]authenticated[/]: certificate serial {serial_text(result.serial)}")
         console.print(
             f"revocation: {result.record.revocation_status} ({result.record.revocation_source})"
         )
@@ -244,7 +244,9 @@ def verify_command(
     }
 
     def human() -> None:
-        console.print(f"[green]valid signature[/] by certificate serial {result.serial}")
+        console.print(
+            f"[green]valid signature[/] by certificate serial {serial_text(result.serial)}"
+        )
         if result.basic_four is not None:
             console.print(f"signer: {result.basic_four.name}, {result.basic_four.address}")
         if result.signing_time:

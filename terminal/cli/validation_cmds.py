@@ -33,7 +33,7 @@ from jpki.validation.certinfo import load_certificate, revocation_pointers
 from jpki.validation.crlindex import CrlInfo
 from jpki.validation.crlstore import partition_id
 from jpki.validation.policy import RevocationSource
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 from terminal.codes import exit_code
 
 crl_app = typer.Typer(help="The local CRL store: fetch, show, look up.", no_args_is_help=True)
@@ -188,7 +188,7 @@ def verify_cert(
         rev = result.revocation
         rows = [
             ("subject", result.subject),
-            ("serial", f"{result.serial:#x}"),
+            ("serial", serial_text(result.serial)),
             ("kind", result.kind.value),
             ("valid", f"{result.not_before} .. {result.not_after}"),
             ("at", str(result.validated_at)),

@@ -90,8 +90,9 @@ def test_issue_revoke_status_list(pki_copy: Path, tmp_path: Path) -> None:
     code, status = _json("pki", "status", "--dir", str(pki_copy), issued["auth_serial"])
     assert (code, status["state"], status["kind"]) == (0, "good", "auth")
     code, revoked = _json(
-        "pki", "revoke", "--dir", str(pki_copy), f"0x{auth.serial_number:x}", "--reason", "move"
-    )
+        "pki", "revoke", "--dir", str(pki_copy), f"0x{auth.serial_number:x}",
+        "--reason", "basic_facts_changed",
+    )  # fmt: skip
     assert code == 0
     assert revoked["revoked"][0]["reason"] == "affiliationChanged"
     colon_hex = ":".join(f"{b:02X}" for b in auth.serial_number.to_bytes(8, "big"))
@@ -128,6 +129,13 @@ def test_cli_errors_have_codes_and_no_traceback(pki_copy: Path, tmp_path: Path) 
     assert code == exit_code("UNKNOWN_SERIAL") and unknown["error"]["code"] == "UNKNOWN_SERIAL"
     code, bad = _json("pki", "revoke", "--dir", str(pki_copy), "12345", "--reason", "stolen")
     assert code == 2 and bad["error"]["code"] == "BAD_REASON"
+    # one vocabulary: the domain's names, in `pki revoke` as in `revoke`
+    code, rfc = _json("pki", "revoke", "--dir", str(pki_copy), "12345", "--reason", "keyCompromise")
+    assert (
+        code == 2
+        and rfc["error"]["code"] == "BAD_REASON"
+        and "loss (keyCompromise)" in rfc["error"]["message"]
+    )
     code, missing = _json("pki", "status", "--dir", str(tmp_path / "none"), "1")
     assert code == exit_code("PKI_STATE") and missing["error"]["code"] == "PKI_STATE"
     code, bad_url = _json("pki", "init", "--dir", str(tmp_path / "x"), "--base-url", "nope")

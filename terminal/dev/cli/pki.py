@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, load_pem_publ
 from rich.table import Table
 
 from terminal.cli.errors import cli_errors
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.options import ReasonOption, parse_reason
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 
 pki_app = typer.Typer(
     help="The test JPKI: CAs, card certificates, revocation, CRLs and OCSP.",
@@ -196,8 +197,8 @@ def issue(
         payload,
         as_json,
         lambda: console.print(
-            f"issued for {holder.id}: auth serial {payload['auth_serial']}, "
-            f"sign serial {payload['sign_serial']}"
+            f"issued for {holder.id}: auth serial {serial_text(str(payload['auth_serial']))}, "
+            f"sign serial {serial_text(str(payload['sign_serial']))}"
             + (f" (PEM files in {out})" if out is not None else "")
         ),
     )
@@ -212,13 +213,7 @@ def _status_payload(status: Any) -> dict[str, Any]:
 @pki_app.command("revoke")
 def revoke(
     serial: Annotated[str, typer.Argument(help="Serial: decimal, 0x-hex or AA:BB:.. hex.")],
-    reason: Annotated[
-        str,
-        typer.Option(
-            "--reason",
-            help="move | renewal | loss | death | return, or an RFC 5280 reason name.",
-        ),
-    ],
+    reason: ReasonOption,
     at: Annotated[
         str | None, typer.Option("--at", help="Revocation time, ISO 8601 (default now).")
     ] = None,
@@ -231,12 +226,13 @@ def revoke(
     """Revoke a certificate (or, with --card, both of its card's certificates)."""
     number = _parse_serial(serial)
     moment = _parse_time(at)
+    why = parse_reason(reason, as_json=as_json).value
     with cli_errors(as_json):
         pki = _open(directory)
         if whole_card:
-            records = pki.revoke_card(number, reason, at=moment)
+            records = pki.revoke_card(number, why, at=moment)
         else:
-            records = [pki.revoke(number, reason, at=moment)]
+            records = [pki.revoke(number, why, at=moment)]
         statuses = [_status_payload(pki.status(r.serial, now=r.revoked_at)) for r in records]
     payload = {"revoked": statuses}
 
@@ -245,7 +241,8 @@ def revoke(
             console.print("nothing to revoke: every certificate of that card is revoked")
         for s in statuses:
             console.print(
-                f"revoked {s['kind']} serial {s['serial']} ({s['reason']}) at {s['revoked_at']}"
+                f"revoked {s['kind']} serial {serial_text(s['serial'])} ({s['reason']})"
+                f" at {s['revoked_at']}"
             )
 
     emit(payload, as_json, human)
@@ -265,7 +262,7 @@ def status(
         payload = _status_payload(_open(directory).status(number, now=moment))
 
     def human() -> None:
-        line = f"serial {payload['serial']}: [bold]{payload['state']}[/]"
+        line = f"serial {serial_text(payload['serial'])}: [bold]{payload['state']}[/]"
         if payload["state"] == "revoked":
             line += f" ({payload['reason']} at {payload['revoked_at']})"
         if payload["kind"]:
