@@ -61,7 +61,7 @@ StoreOption = Annotated[
 
 
 def _home() -> Path:
-    from simulators.home import mynaterm_home
+    from terminal.home import mynaterm_home
 
     return mynaterm_home()
 
@@ -77,14 +77,11 @@ def _trust(
     try:
         if anchors:
             return TrustStore.from_pem_files(anchors), "files"
-        pki_dir = _home() / "pki"
-        from simulators.pki import TestPki
+        from terminal.dev.local import local_trust_if_present
 
-        if TestPki.exists(pki_dir):
-            pki = TestPki.open(pki_dir)
-            return TrustStore(
-                [*pki.trust_anchors("auth"), *pki.trust_anchors("sign")]
-            ), f"test PKI {pki_dir}"
+        local = local_trust_if_present(_home() / "pki")
+        if local is not None:
+            return local[0], f"test PKI {local[1]}"
         kinds = [kind] if kind is not None else [CertKind.AUTH, CertKind.SIGN]
         ders = [a.der for k in kinds for a in TrustStore.jpki_production(k).anchors]
         return TrustStore(ders), "J-LIS production anchors"
@@ -177,7 +174,7 @@ def verify_cert(
             partition = ""
         locations[partition] = str(crl) if crl is not None else str(crl_url)
     else:
-        crl_store = CrlStore(_store_dir(store))
+        crl_store = CrlStore(_store_dir(store), trust=trust)
     checker = RevocationChecker(
         policy,
         crl_store=crl_store,
@@ -264,11 +261,13 @@ def crl_fetch(
 @crl_app.command("show")
 def crl_show(
     partition: Annotated[str | None, typer.Argument(help="Only this partition.")] = None,
+    anchors: AnchorsOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the CRLs held in the store."""
-    infos = CrlStore(_store_dir(store)).held()
+    """List the CRLs held in the store (each verified again against the anchors)."""
+    trust, _ = _trust(anchors, None, as_json)
+    infos = CrlStore(_store_dir(store), trust=trust).held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]
     emit([_info_json(i) for i in infos], as_json, lambda: _crl_table(infos))
@@ -282,6 +281,7 @@ def crl_lookup(
         typer.Option("--partition", help="Only this partition (default: every CRL held)."),
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="Freshness at this ISO instant.")] = None,
+    anchors: AnchorsOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -289,7 +289,8 @@ def crl_lookup(
     decide (no fresh CRL held)."""
     number = _parse_serial(serial)
     when = _parse_at(at, as_json)
-    crls = CrlStore(_store_dir(store))
+    trust, _ = _trust(anchors, None, as_json)
+    crls = CrlStore(_store_dir(store), trust=trust)
     infos = crls.held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]
