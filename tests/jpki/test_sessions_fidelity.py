@@ -4,6 +4,7 @@ returns, not against the software card's internals. Over every transport."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from card.errors import InvalidPinError, PinBlockedError, SecurityStatusNotSatisfiedError
 from card.protocol import CardChannel
+from jpki.card_objects import CardObject, CardObjects
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession, SignatureScheme, SigningInputError
 from jpki.token_info import TokenKind
@@ -171,3 +173,22 @@ def test_a_blocked_pin_reads_as_blocked_either_way(
     with pytest.raises(PinBlockedError):
         session.verify_pin(PinKind.AUTH, persona.pins.auth)
     assert recorder.verifies_with_data() == 0  # status read first: the PIN never sent
+
+
+def test_card_objects_at_the_mf(channel: CardChannel, persona: Persona) -> None:
+    JpkiSession(channel).verify_pin(PinKind.AUTH, persona.pins.auth)
+    objects = CardObjects(channel)  # the ISD: power-on state
+    card_id = objects.card_id()
+    assert card_id is not None and len(card_id) == 15 and card_id.isdigit()
+    municipality = objects.municipality()
+    assert municipality is not None and len(municipality) == 5
+    expiry = objects.expiry()
+    assert expiry is not None and expiry > dt.date.today()
+    assert objects.get(0x0041) is None  # absent: 6A88
+    atr = objects.get(CardObject.CONTACT_ATR)
+    assert atr is not None and len(atr) >= 2
+    if channel.extended_length:
+        upper = objects.get(CardObject.CV_ROOT_TO_INTERMEDIATE)
+        assert upper is not None and len(upper) > 256 and upper[:2] == b"\x5f\x4e"
+    # Selecting the ISD ended the verified PIN.
+    assert JpkiSession(channel).pin_status(PinKind.AUTH).remaining == PinKind.AUTH.max_tries
