@@ -60,6 +60,16 @@ FACTS: list[Fact] = [
         ),
     ),
     Fact(
+        "§6 ATR and length limits: plain reads",
+        "Plain READ BINARY takes Le up to 256 (00): a certificate EF answers 256 bytes.",
+        (
+            select_aid(JPKI_AID),
+            select_ef(0x000A),
+            Step("00B0000000", "9000", length=256),
+            Step("00B0010000", "9000", length=256),
+        ),
+    ),
+    Fact(
         "§1 EF 0001 [obs]",
         "The sign certificate needs the sign password (refused before, the SW is not "
         "given; readable after).",
