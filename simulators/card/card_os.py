@@ -123,6 +123,7 @@ SHORT_ID_MAX = 0x1E
 FID_MF = 0x3F00
 MF_INTERNAL_EF = 0x001E
 TAG_ATR = 0x5F51
+TAG_LOWER_CV = 0x7F21
 SHA256_DIGESTINFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 
 # Commands that carry no response data: in T=0 their case-1 form is `CLA INS P1 P2 00`
@@ -393,7 +394,7 @@ class CardOs:
                 raise SwError(
                     SW_BLOCKED if self.options.blocked_status_answers_6984 else sw_wrong_pin(0)
                 )
-            if kind in self.security.verified:
+            if kind in self.security.verified and not self.options.status_query_ignores_verified:
                 return b""
             raise SwError(sw_wrong_pin(record.tries_left))
         if record.blocked:
@@ -505,12 +506,15 @@ class CardOs:
         if command.data or command.le is None:
             raise SwError(SW_WRONG_LENGTH)
         tag = (command.p1 << 8) | command.p2
+        options = self.options
+        at_mf = self.current_applet is None
+        value: bytes | None = None
         if tag == TAG_ATR and self._atr is not None:
-            value: bytes | None = self._atr()[1:]  # the ATR without TS
-        elif self.current_applet is None:
+            if not (at_mf and options.atr_object_only_in_applets):
+                value = self._atr()[1:]  # the ATR without TS
+        elif at_mf and not (tag == TAG_LOWER_CV and options.no_lower_cv_certificate):
             value = self.mf_objects.get(tag)
-        else:
-            value = None  # the MF-level objects answer only with the MF current
+        # Otherwise None: the MF-level objects answer only with the MF current.
         if value is None:
             raise SwError(SW_REFERENCE_NOT_FOUND)
         if len(value) > SHORT_MAX_LE and not self.extended:

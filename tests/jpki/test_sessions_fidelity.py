@@ -192,3 +192,24 @@ def test_card_objects_at_the_mf(channel: CardChannel, persona: Persona) -> None:
         assert upper is not None and len(upper) > 256 and upper[:2] == b"\x5f\x4e"
     # Selecting the ISD ended the verified PIN.
     assert JpkiSession(channel).pin_status(PinKind.AUTH).remaining == PinKind.AUTH.max_tries
+
+
+def test_client_copes_with_other_cards(
+    connect,  # type: ignore[no-untyped-def]
+    card_templates: dict[str, SoftwareCard],
+    persona: Persona,
+) -> None:
+    """Cards that show no 7F21, and answer 63Cx to the status query of a verified PIN."""
+    card = card_templates[persona.id].copy(
+        options=CardOptions(no_lower_cv_certificate=True, status_query_ignores_verified=True)
+    )
+    channel = connect(card)
+    objects = CardObjects(channel)
+    assert objects.get(CardObject.CV_INTERMEDIATE_TO_KEY) is None
+    session = JpkiSession(channel)
+    session.verify_pin(PinKind.AUTH, persona.pins.auth)
+    status = session.pin_status(PinKind.AUTH)
+    assert not status.verified and status.remaining == PinKind.AUTH.max_tries
+    session.verify_pin(PinKind.AUTH, persona.pins.auth)  # a right PIN again costs nothing
+    assert len(session.sign(KeyKind.AUTH, DIGEST)) == 256
+    assert card.pin_remaining(PinKind.AUTH) == PinKind.AUTH.max_tries
