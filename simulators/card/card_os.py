@@ -453,7 +453,8 @@ class CardOs:
             raise SwError(SW_WRONG_LENGTH)
         if scheme in _PREHASHED and len(data) != SHA256_SIZE:
             raise SwError(SW_CONDITIONS)
-        limit = size - PKCS1_TYPE1_OVERHEAD if scheme is SignatureScheme.PKCS1_AS_SENT else 255
+        as_sent = scheme is SignatureScheme.PKCS1_AS_SENT
+        limit = size - PKCS1_TYPE1_OVERHEAD if as_sent else MAX_HASHED_INPUT
         if len(data) > limit:
             raise SwError(SW_WRONG_LENGTH)
         if command.le is not None and command.le < size:
