@@ -15,6 +15,7 @@ from jpki.constants import PinKind
 from simulators.card import SoftwareCard
 from simulators.personas import load_personas
 from terminal.cli.main import app
+from terminal.codes import exit_code
 from tests.simulators.software_card_apdu import SELECT_JPKI, select_ef, sw, verify
 
 runner = CliRunner()
@@ -130,7 +131,7 @@ def test_create_refuses_to_overwrite_and_unknown_personas(pki_dir: Path, tmp_pat
         ],
     )
     assert result.exit_code != 0
-    assert json.loads(result.stdout)["error"]["code"] == "UNKNOWN_PERSONA"
+    assert json.loads(result.stdout)["error"]["code"] == "PERSONA"
     assert not (tmp_path / "n").exists()
 
 
@@ -219,7 +220,7 @@ def test_info_on_a_bad_file_fails_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "junk.json"
     path.write_text("{}")
     result = runner.invoke(app, ["emulator", "info", str(path), "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == exit_code("CARD_FILE")
     assert json.loads(result.stdout)["error"]["code"] == "CARD_FILE"
 
 

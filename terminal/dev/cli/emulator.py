@@ -85,7 +85,7 @@ def personas(as_json: JsonOption = False) -> None:
     try:
         entries = [persona_summary(p) for p in load_personas()]
     except PersonaError as exc:
-        fail(str(exc), code="PERSONAS", as_json=as_json)
+        fail(str(exc), code="PERSONA", as_json=as_json)
 
     def human() -> None:
         # Ids and masked numbers are what people copy: never let them be truncated.
@@ -162,7 +162,7 @@ def create(
     try:
         persona = get_persona(persona_id)
     except PersonaError as exc:
-        fail(str(exc), code="UNKNOWN_PERSONA", as_json=as_json)
+        fail(str(exc), code="PERSONA", as_json=as_json)
     pki_dir = pki or mynaterm_home() / "pki"
     try:
         pki_dir.mkdir(parents=True, exist_ok=True)
@@ -177,9 +177,9 @@ def create(
         )
         card.save(out)
     except PkiError as exc:
-        fail(f"test PKI in {pki_dir}: {exc}", code="PKI", as_json=as_json)
+        fail(f"test PKI in {pki_dir}: {exc}", code=exc.code, as_json=as_json)
     except ValueError as exc:  # a PIN from the environment of the wrong format
-        fail(str(exc), code="PIN_FORMAT", as_json=as_json, exit_code=2)
+        fail(str(exc), code="PIN_FORMAT", as_json=as_json)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror}", code="IO", as_json=as_json)
     payload = card_summary(card, out)
