@@ -20,10 +20,7 @@ const MT = (() => {
   // A value inside `vars` may itself be a message spec ({key, vars}) or a date
   // ({date: iso}); both are rendered in the current language.
   function renderValue(value) {
-    if (value && typeof value === "object") {
-      if ("date" in value) return formatDate(value.date);
-      if ("key" in value) return render(value);
-    }
+    if (value && typeof value === "object") return render(value);
     return value === null || value === undefined ? "" : String(value);
   }
 
@@ -36,10 +33,14 @@ const MT = (() => {
     return text;
   }
 
+  // A message spec: a key ("key" or {key, vars}), a literal ({text}), a date ({date})
+  // or a sequence of specs ({parts: [...]}).
   function render(spec) {
     if (!spec) return "";
     if (typeof spec === "string") return t(spec);
     if ("text" in spec) return spec.text;
+    if ("date" in spec) return formatDate(spec.date);
+    if ("parts" in spec) return spec.parts.map(render).join("");
     return t(spec.key, spec.vars);
   }
 
