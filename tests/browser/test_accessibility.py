@@ -41,12 +41,14 @@ CONTRAST = """
     }
     return layers.reverse().reduce((base, c) => blend(c, base), { r: 255, g: 255, b: 255, a: 1 });
   };
-  const visible = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const visible = (el) => el.getClientRects().length > 0
+    && getComputedStyle(el).visibility !== "hidden";
   const name = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
     + " '" + (el.textContent || "").trim().slice(0, 30) + "'";
   const text = [], disabled = [];
   for (const el of document.querySelectorAll("body *")) {
-    if (!visible(el) || el.closest("[aria-hidden=true]") || el.matches(".visually-hidden")) continue;
+    if (!visible(el) || el.closest("[aria-hidden=true]")) continue;
+    if (el.matches(".visually-hidden")) continue;
     const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     const bg = background(el);
     if (own) {
@@ -55,8 +57,9 @@ CONTRAST = """
       text.push([name(el), Math.round(ratio(fg, bg) * 100) / 100, need]);
     }
     if (el.matches("button:disabled, input:disabled, select:disabled")) {
-      const border = blend(parse(getComputedStyle(el).borderTopColor), background(el.parentElement));
-      disabled.push([name(el), Math.round(ratio(border, background(el.parentElement)) * 100) / 100]);
+      const around = background(el.parentElement);
+      const border = blend(parse(getComputedStyle(el).borderTopColor), around);
+      disabled.push([name(el), Math.round(ratio(border, around) * 100) / 100]);
     }
   }
   return { text, disabled };
@@ -68,7 +71,8 @@ FOCUS_RING = """
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   const style = getComputedStyle(el);
-  const parse = (c) => c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+  const parse = (c) => c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[ ,\\/]+/)
+    .filter(Boolean).map(Number);
   const lum = ([r, g, b]) => {
     const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
@@ -80,7 +84,8 @@ FOCUS_RING = """
   }
   const ring = parse(style.outlineColor);
   const [a, b] = [lum(ring), lum(bg)].sort((m, n) => n - m);
-  return { name: el.tagName + "#" + el.id + " " + (el.textContent || el.name || "").trim().slice(0, 20),
+  const label = (el.textContent || el.name || "").trim().slice(0, 20);
+  return { name: el.tagName + "#" + el.id + " " + label,
            style: style.outlineStyle, width: parseFloat(style.outlineWidth),
            ratio: (a + 0.05) / (b + 0.05) };
 })()
