@@ -22,6 +22,7 @@ from tests.browser.kiosk_helpers import (
     ForeignCard,
     VerifyCounter,
     call,
+    carried_to_kiosk,
     issue_over_http,
     sign_in,
     token,
@@ -93,6 +94,7 @@ def test_login_cycle_every_state(
 ) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     verifies = VerifyCounter(wired, "0")
     page.add_init_script(RECORD_STATES)
     page.goto(f"{live_server}/kiosk?reader=0")
@@ -160,6 +162,7 @@ def test_wrong_pin_spends_one_try_and_keyboard_only(
 ) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     verifies = VerifyCounter(wired, "0")
     open_kiosk(page, live_server)
     expect_state(page, "pin")
@@ -251,6 +254,7 @@ def test_idle_timeout_clears_the_result(
 ) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     open_kiosk(page, live_server, query="&idle=3&result=60")
     expect_state(page, "pin")
     page.keyboard.type(YAMADA.pins.auth)
@@ -297,6 +301,7 @@ def test_removal_racing_the_answer(
 ) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     open_kiosk(page, live_server)
     expect_state(page, "pin")
     # The login succeeds at the service, but its answer reaches the page only after the
@@ -353,6 +358,7 @@ def test_swapped_card_is_not_sent_the_pin(
     no VERIFY."""
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     checked = wired.readers.get("0").card_serial
     other = insert_card("0")
     verifies = VerifyCounter(wired, "0")
