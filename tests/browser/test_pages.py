@@ -38,7 +38,10 @@ def fill_issuance(page, **pins: str) -> None:  # type: ignore[no-untyped-def]
 def test_counter_issuance_and_which_pin(
     page, live_server: str, wired: ServiceContext, insert_card: Any
 ) -> None:  # type: ignore[no-untyped-def]
+    from terminal.dev.wing import DevWing
+
     card = insert_card("0")
+    DevWing.of(wired).card_library["yamada-taro"] = card  # the simulator panel lists it
     page.add_init_script("localStorage.setItem('mynaterm.lang', 'ja')")
     page.goto(f"{live_server}/counter")
     expect(page.locator("#signin")).to_be_visible()
@@ -49,6 +52,8 @@ def test_counter_issuance_and_which_pin(
     assert "マイナンバーカード" in summary and "JPKI" not in summary
     assert "年" in summary and "月" in summary and "Z" not in summary  # a date as people read it
     assert "カードあり" in page.inner_text("#readers")  # presence in words
+    reader_name = wired.readers.get("0").name
+    expect(page.locator("[data-sim=where]")).to_contain_text(f"{reader_name}：yamada-taro のカード")
     screenshots(page, "counter-02-desk")
     # A wrong sign PIN: the message names it (four PINs on one form).
     fill_issuance(page, sign="WRONGPIN1")
