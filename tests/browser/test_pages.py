@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from jpki.constants import PinKind
 from terminal.service.context import ServiceContext
-from tests.browser.conftest import screenshot, screenshots
+from tests.browser.conftest import screenshots
 from tests.browser.kiosk_helpers import YAMADA, issue_over_http, sign_in
 
 pytestmark = pytest.mark.browser
@@ -67,7 +67,14 @@ def test_counter_issuance_and_which_pin(
     expect(page.locator("#error")).to_have_text(
         "券面事項入力補助用パスワードが違います。残り2回です"
     )
-    fill_issuance(page)
+    # Keyboard only: fields in order, Enter submits.
+    page.fill("#issuance-form input[name=resident_code]", "")
+    page.focus("#issuance-form input[name=resident_code]")
+    for value in (YAMADA.resident_code, YAMADA.pins.auth, YAMADA.pins.sign):
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.type(YAMADA.pins.cardinfo)
+    page.keyboard.press("Enter")
     page.wait_for_selector("#done", timeout=30000)
     outcome = page.inner_text("#outcome")
     assert YAMADA.my_number.masked in outcome and YAMADA.my_number.reveal() not in outcome
@@ -236,4 +243,4 @@ def test_counter_idle_lock_and_kiosk_account(
     expect(page.locator("#signin-note")).to_have_text(
         "サインインの有効期限が切れました。もう一度サインインしてください"
     )
-    screenshot(page, "counter-15-session-expired-ja")
+    screenshots(page, "counter-15-session-expired")

@@ -105,8 +105,10 @@
                    [{ key: "card.auth_valid_until" }, { date: auth.not_after }]);
     }
     for (const pin of card.pins) {
-      entries.push([pinName(pin.kind), pin.blocked ? { key: "pin.blocked" }
-        : { key: "pin.tries", vars: { remaining: pin.remaining === null ? "-" : pin.remaining, max: pin.max_tries } }]);
+      let value = { key: "pin.tries", vars: { remaining: pin.remaining, max: pin.max_tries } };
+      if (pin.blocked) value = { key: "pin.blocked" };
+      else if (pin.remaining === null) value = { key: "pin.verified" };  // the card hides the count
+      entries.push([pinName(pin.kind), value]);
     }
     target.replaceChildren(table(entries));
   }
