@@ -33,6 +33,7 @@
   const station = {
     readers: new Map(), readerId: null, state: "loading", gen: 0, source: null,
     leftoverSerial: null, lastSerial: null, timers: {}, idleLeft: 0, simRefresh: null,
+    boundReader: null,
   };
   // The current resident: everything that must vanish when they leave. Only ever
   // replaced as a whole (`resident = null`), never partly reset.
@@ -214,7 +215,10 @@
 
   function fillReaders() {
     const select = $("#reader");
-    const wanted = params.get("reader");
+    // A kiosk account bound to a reader (the session names it) uses that one.
+    const bound = station.boundReader
+      && [...station.readers.values()].find((r) => r.name === station.boundReader);
+    const wanted = bound ? bound.id : params.get("reader");
     select.replaceChildren(...[...station.readers.values()].map((reader) => {
       const option = document.createElement("option");
       option.value = reader.id;
@@ -335,6 +339,7 @@
     say($("#signin-error"), null);
     say($("#signin-note"), null);
     show($("#unavailable"), false);
+    station.boundReader = session.reader || null;
     station.lastSerial = undefined;
     station.leftoverSerial = null;
     toWaiting(null);
