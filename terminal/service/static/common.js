@@ -66,6 +66,9 @@ const MT = (() => {
     }
     spoken.set(el, spec);
     el.textContent = render(spec);
+    if (spoken.size > 500) {  // elements replaced since (e.g. re-rendered tables) go
+      for (const other of spoken.keys()) if (!other.isConnected) spoken.delete(other);
+    }
   }
 
   function applyLang() {

@@ -27,7 +27,8 @@
   };
 
   function readerId() { return state.readerId; }
-  function setError(spec) { say($("#error"), spec); }
+  // A spec (re-rendered on a language switch) or, from older callers, a plain text.
+  function setError(spec) { say($("#error"), typeof spec === "string" ? (spec ? { text: spec } : null) : spec); }
 
   function clearTimer(name) {
     if (state.timers[name]) {
@@ -520,6 +521,11 @@
     show($("#signin"), true);
     document.body.dataset.state = "signin";
   }
+
+  // What the counter's other panels (identity check, card surface, card life) use of
+  // this page.
+  window.MTCounter = { run, linkEntries, formValues, setError, readerId, showOutcome,
+                       busy: () => state.working };
 
   function rolesText(roles) {
     return roles.map((role) => MT.t("role." + role)).join("、");
