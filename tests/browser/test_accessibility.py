@@ -4,6 +4,7 @@ focus ring and disabled controls >= 3:1 (all from computed styles), named contro
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -146,9 +147,29 @@ def test_every_error_code_renders_in_both_languages(page, live_server: str) -> N
     assert ja[("PIN_INCORRECT", "")] == "暗証番号が違います。残り2回です"
 
 
+def check_names(page) -> None:  # type: ignore[no-untyped-def]
+    """Every visible input, select and button has an accessible name."""
+    checked = 0
+    for role in ("radio", "textbox", "combobox", "button"):
+        for element in page.get_by_role(role).all():
+            if element.is_visible():
+                expect(element).to_have_accessible_name(re.compile(r"\S"))
+                checked += 1
+    assert checked >= 3
+
+
+def with_simulator(ctx: ServiceContext, card_templates: Any) -> None:
+    """Cards in the dev wing's library: the simulator panel (and the kiosk's reader
+    choice) are shown, so their controls are checked too."""
+    from terminal.dev.wing import DevWing
+
+    DevWing.of(ctx).card_library["sato-hanako"] = card_templates["sato-hanako"].copy()
+
+
 def test_kiosk_contrast_focus_and_names(
-    page, live_server: str, wired: ServiceContext, insert_card: Any
+    page, live_server: str, wired: ServiceContext, insert_card: Any, card_templates: Any
 ) -> None:  # type: ignore[no-untyped-def]
+    with_simulator(wired, card_templates)
     page.goto(f"{live_server}/kiosk?reader=0")
     expect(page.locator("body")).to_have_attribute("data-state", "signin")
     check_contrast(page)
@@ -171,9 +192,16 @@ def test_kiosk_contrast_focus_and_names(
     stops = check_focus_ring(page, 4)
     assert stops and not any("data-key" in s or s.startswith("BUTTON# 1") for s in stops)
     assert page.locator("#keys button[tabindex='0'], #keys button:not([tabindex])").count() == 0
+    expect(page.locator("#simulator")).to_be_visible()
+    expect(page.locator("#reader")).to_have_accessible_name("カードリーダー")
+    expect(page.locator("#sim-card")).to_have_accessible_name("ソフトウェアカード")
+    check_names(page)
 
 
-def test_counter_contrast_focus_and_names(page, live_server: str, insert_card: Any) -> None:  # type: ignore[no-untyped-def]
+def test_counter_contrast_focus_and_names(
+    page, live_server: str, wired: ServiceContext, insert_card: Any, card_templates: Any
+) -> None:  # type: ignore[no-untyped-def]
+    with_simulator(wired, card_templates)
     insert_card("0")
     page.goto(f"{live_server}/counter")
     expect(page.locator("body")).to_have_attribute("data-state", "signin")
@@ -186,11 +214,8 @@ def test_counter_contrast_focus_and_names(page, live_server: str, insert_card: A
     tabs = page.locator("[role=tablist] [role=tab]")
     assert tabs.count() == 4
     assert page.locator("[role=tab][aria-selected=true]").count() == 1
-    # Named controls: every input, select and button has an accessible name.
-    for role in ("radio", "textbox", "combobox", "button"):
-        for element in page.get_by_role(role).all():
-            if element.is_visible():
-                expect(element).to_have_accessible_name(__import__("re").compile(r"\S"))
+    expect(page.locator("#simulator")).to_be_visible()
+    check_names(page)
     # The check itself can fail: grey text on white is caught.
     page.evaluate(
         """() => { const p = document.createElement('p'); p.textContent = '薄い文字';
