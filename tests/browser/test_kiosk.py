@@ -265,14 +265,17 @@ def test_idle_timeout_clears_the_result(
     expect(page.locator("#idle")).to_contain_text("秒で最初の画面に戻ります")
     expect_state(page, "waiting", timeout=8000)  # the countdown ran out, card still in
     no_resident_left(page, symbol)
-    expect(page.locator("#waiting-note")).to_have_text(
+    expect(page.locator("#waiting-title")).to_have_text(
         "カードが置かれたままです。カードをお取りください"
     )
+    assert page.locator("#waiting-hint").is_hidden()
     screenshots(page, "kiosk-09-idle-leftover")
     assert _heap_holds(page, symbol) is False
     # The card left in the reader is not read again until it is taken out.
     pull(live_server)
-    expect(page.locator("#waiting-note")).to_have_text("")
+    expect(page.locator("#waiting-title")).to_have_text(
+        "マイナンバーカードをカードリーダーに置いてください"
+    )
     insert_card("0")
     expect_state(page, "pin")
     # An idle PIN pad goes back too, with its digits.

@@ -88,16 +88,18 @@
     clearTimer("notice");
     say($("#waiting-note"), notice ? { key: notice } : null);
     if (notice) {
-      station.timers.notice = setTimeout(() => say($("#waiting-note"), leftoverNote()),
+      station.timers.notice = setTimeout(() => say($("#waiting-note"), null),
                                          config.noticeSeconds * 1000);
-    } else {
-      say($("#waiting-note"), leftoverNote());
     }
+    renderWaiting();
     enter("waiting");
   }
 
-  function leftoverNote() {
-    return station.leftoverSerial !== null ? { key: "kiosk.leftover" } : null;
+  // A card left in the reader (after an idle timeout) is asked out, not for.
+  function renderWaiting() {
+    const leftover = station.leftoverSerial !== null;
+    say($("#waiting-title"), { key: leftover ? "kiosk.leftover" : "kiosk.waiting" });
+    show($("#waiting-hint"), !leftover);
   }
 
   function refuse(spec) {
@@ -145,6 +147,7 @@
     forgetResident();
     station.leftoverSerial = null;
     say($("#waiting-note"), null);
+    renderWaiting();
     const gen = station.gen;
     resident = { gen, cardSerial: serial, pin: [], remaining: null, maxTries: null };
     enter("checking");
