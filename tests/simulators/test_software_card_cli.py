@@ -222,3 +222,31 @@ def test_info_on_a_bad_file_fails_cleanly(tmp_path: Path) -> None:
     result = runner.invoke(app, ["emulator", "info", str(path), "--json"])
     assert result.exit_code == exit_code("CARD_FILE")
     assert json.loads(result.stdout)["error"]["code"] == "CARD_FILE"
+
+
+def test_create_with_behaviours_of_other_cards(pki_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "other.card"
+    base = ["emulator", "create", "--persona", "yamada-taro", "--pki", str(pki_dir), "--json"]
+    result = runner.invoke(
+        app,
+        [
+            *base,
+            "--out",
+            str(out),
+            "--behave",
+            "warm-reset-clears-pins",
+            "--behave",
+            "blocked-status-answers-6984",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["behaviours"] == [
+        "blocked-status-answers-6984",
+        "warm-reset-clears-pins",
+    ]
+    card = SoftwareCard.load(out)
+    assert card.options.warm_reset_clears_pins and card.options.blocked_status_answers_6984
+    assert not card.options.reselect_clears_pins
+    refused = runner.invoke(app, [*base, "--out", str(tmp_path / "x"), "--behave", "nonsense"])
+    assert refused.exit_code == 2
+    assert not (tmp_path / "x").exists()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from simulators.personas import Persona
 
 from jpki.constants import PinKind
+from simulators.card.options import CardOptions
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.home import mynaterm_home
 
@@ -28,6 +29,8 @@ emulator_app = typer.Typer(
     no_args_is_help=True,
 )
 
+# --behave names (kebab case) for the CardOptions switches.
+CARD_BEHAVIOURS = {f.replace("_", "-"): f for f in CardOptions.__dataclass_fields__}
 SEX_TEXT = {"1": "male", "2": "female", "9": "not applicable"}
 PIN_VARIABLES = {
     PinKind.AUTH: "MYNATERM_AUTH_PIN",
@@ -68,6 +71,9 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
         "persona_id": card.persona_id,
         "t0": card.t0,
         "reselect_clears_pins": card.reselect_clears_pins,
+        "behaviours": sorted(
+            name for name, field in CARD_BEHAVIOURS.items() if getattr(card.options, field)
+        ),
         "atr": card.atr.hex(" ").upper(),
         "pin_tries_left": {kind.value: card.pin_remaining(kind) for kind in PinKind},
         "auth_certificate": _certificate_summary(card.auth_certificate),
@@ -129,6 +135,17 @@ def create(
             ),
         ),
     ] = False,
+    behaviours: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--behave",
+            help=(
+                "Switch on a behaviour other cards show (repeatable): "
+                + ", ".join(CARD_BEHAVIOURS)
+                + ". See simulators/card/options.py."
+            ),
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -137,6 +154,14 @@ def create(
     from simulators.personas import PersonaError, get_persona
     from simulators.pki import PkiError, TestPki
 
+    unknown = sorted(set(behaviours or ()) - set(CARD_BEHAVIOURS))
+    if unknown:
+        fail(
+            f"unknown --behave {', '.join(unknown)}; one of {', '.join(CARD_BEHAVIOURS)}",
+            code="USAGE",
+            as_json=as_json,
+            exit_code=2,
+        )
     if out.exists() and not force:
         fail(f"{out} exists; give --force to replace it", code="EXISTS", as_json=as_json)
     if not out.parent.is_dir():
@@ -149,11 +174,13 @@ def create(
     try:
         pki_dir.mkdir(parents=True, exist_ok=True)
         issuer = TestPki.open_or_create(pki_dir)
+        options = CardOptions(**{CARD_BEHAVIOURS[name]: True for name in behaviours or ()})
         card = SoftwareCard.create(
             persona,
             issuer,
-            reselect_clears_pins=clear_pins_on_reselect,
+            reselect_clears_pins=clear_pins_on_reselect or options.reselect_clears_pins,
             t0=t0,
+            options=options,
         )
         card.save(out)
     except PkiError as exc:
