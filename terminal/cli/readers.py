@@ -104,9 +104,11 @@ def watch(
 ) -> None:
     """Print reader and card events as they happen (first what is already there). With
     --json: one JSON object per line."""
-    from card.monitor import EventKind, ReaderMonitor
+    with cli_errors(as_json):
+        from card.monitor import EventKind, ReaderMonitor  # needs pyscard: inside
 
-    with cli_errors(as_json), ReaderMonitor() as monitor:
+        monitor = ReaderMonitor()
+    with cli_errors(as_json), monitor:
         try:
             for event in monitor.events(timeout):
                 payload = event.to_dict()

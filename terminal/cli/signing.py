@@ -21,7 +21,14 @@ if TYPE_CHECKING:
 from jpki.constants import CertKind, KeyKind, PinKind
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
-from terminal.cli.output import JsonOption, console, emit, fail, serial_text
+from terminal.cli.output import (
+    JsonOption,
+    console,
+    emit,
+    fail,
+    library_logs_at_debug,
+    serial_text,
+)
 from terminal.cli.pins import PinStdinOption, read_pin
 
 auth_app = typer.Typer(help="PIN-gated login with the auth certificate.", no_args_is_help=True)
@@ -35,6 +42,9 @@ PkiOption = Annotated[
 OriginOption = Annotated[
     str, typer.Option("--origin", help="The relying party's origin, e.g. https://portal.example")
 ]
+
+# pyHanko's loggers: their records go to DEBUG, never to the user's stderr.
+PYHANKO_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
 
 _PIN_LABELS = {PinKind.AUTH: "auth (4 digits)", PinKind.SIGN: "sign (6-16 A-Z 0-9)"}
 
@@ -283,7 +293,11 @@ def sign_pdf_command(
 
     state: CliState = ctx.obj
     pdf = source.read_bytes()
-    with cli_errors(as_json), state.channel(as_json=as_json) as channel:
+    with (
+        cli_errors(as_json),
+        library_logs_at_debug(*PYHANKO_LOGGERS),
+        state.channel(as_json=as_json) as channel,
+    ):
         session = JpkiSession(channel)
         _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
         ca = session.read_certificate(CertKind.SIGN_CA)
@@ -312,7 +326,7 @@ def verify_pdf_command(
     from jpki.pdf import verify_pdf
     from terminal.dev.local import crls_of, open_local_pki, validator_for
 
-    with cli_errors(as_json):
+    with cli_errors(as_json), library_logs_at_debug(*PYHANKO_LOGGERS) as pyhanko_messages:
         pki = open_local_pki(pki_dir)
         now = datetime.now(UTC)
         results = verify_pdf(
@@ -346,8 +360,16 @@ def verify_pdf_command(
             console.print(
                 f"{row['field']}: {mark} ({row['pyhanko_summary']}), serial {row['serial']}"
             )
+        if pyhanko_messages:
+            console.print(
+                f"pyHanko reported {len(pyhanko_messages)} problem(s), first: "
+                f"{pyhanko_messages[0]}",
+                highlight=False,
+                markup=False,
+            )
 
-    emit({"valid": all_ok, "signatures": rows}, as_json, human)
+    payload = {"valid": all_ok, "signatures": rows, "pyhanko_messages": pyhanko_messages}
+    emit(payload, as_json, human)
     if not all_ok:
         raise typer.Exit(1)
 
