@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "terminal.dev.cli.core",
     "terminal.cli.flows_cmds",
     "terminal.cli.service",
+    "terminal.cli.operators",
     "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",
 )
