@@ -470,25 +470,39 @@
 
   function activity() { state.lastActivity = Date.now(); }
 
-  function lock() {
-    if (state.locked || !state.session) return;
-    state.locked = true;
+  // Nothing of the last person stays on the desk: outcome, record, revealed number.
+  function wipeDesk() {
     hideReveal(false);
-    for (const form of document.querySelectorAll("#desk form")) clearSecrets(form);
+    state.people = {};
+    state.summary = null;
+    showOutcome(null);
+    setError(null);
+    for (const form of document.querySelectorAll("#desk form")) form.reset();
+    renderPerson();
+    for (const task of ["renewal", "revocation"]) renderChoices(task);
+  }
+
+  function endSession() {
+    state.session = null;
+    if (state.source) { state.source.close(); state.source = null; }
+    clearTimer("idle");
+  }
+
+  // An idle desk locks: the session is signed out (a locked desk holds no live
+  // session) and the desk wiped; the same clerk's password opens a new one.
+  function lock() {
+    if (state.locked || !state.session || state.working) return;
+    const username = state.session.username;
+    state.locked = true;
+    api("DELETE", "/api/session").catch(() => {});
+    endSession();
+    wipeDesk();
     show($("#desk"), false);
-    $("#lock-form").elements.username.value = state.session.username;
-    $("#lock-user").textContent = state.session.username;
+    $("#lock-form").elements.username.value = username;
+    $("#lock-user").textContent = username;
     say($("#lock-error"), null);
     show($("#lock"), true);
     document.body.dataset.state = "locked";
-  }
-
-  function unlocked() {
-    state.locked = false;
-    activity();
-    show($("#lock"), false);
-    show($("#desk"), true);
-    document.body.dataset.state = "desk";
   }
 
   function watchIdle() {
@@ -501,18 +515,9 @@
   // The session ended (expiry, idle timeout at the service, sign-out elsewhere): back to
   // the sign-in with a staff message; nothing of the desk stays.
   function lost() {
-    if (!state.session) return;
-    state.session = null;
-    if (state.source) { state.source.close(); state.source = null; }
-    clearTimer("idle");
-    hideReveal(false);
-    state.people = {};
-    state.summary = null;
-    showOutcome(null);
-    setError(null);
-    for (const form of document.querySelectorAll("#desk form")) form.reset();
-    renderPerson();
-    for (const task of ["renewal", "revocation"]) renderChoices(task);
+    if (!state.session || state.locked) return;
+    endSession();
+    wipeDesk();
     show($("#desk"), false);
     show($("#lock"), false);
     show($("#signout"), false);
@@ -542,6 +547,8 @@
       return;
     }
     state.session = session;
+    state.locked = false;
+    show($("#lock"), false);
     renderOperator();
     say($("#signin-error"), null);
     say($("#signin-note"), null);
@@ -593,7 +600,7 @@
       event.preventDefault();
       try {
         await MT.signIn(event.target);
-        unlocked();
+        start(await MT.currentSession());
       } catch (err) {
         say($("#lock-error"), MT.signInError(err));
       }
