@@ -80,9 +80,10 @@
       label.htmlFor = input.id;
       label.className = "inline";
       // Card presence in words, not by a symbol alone.
-      let words = `${reader.name}（${MT.t(reader.card_present ? "reader.card_present" : "reader.card_absent")}`;
-      if (reader.busy) words += `・${MT.t("reader.busy")}`;
-      label.textContent = words + "）";
+      label.textContent = MT.t(reader.busy ? "reader.label.busy" : "reader.label", {
+        name: reader.name,
+        state: { key: reader.card_present ? "reader.card_present" : "reader.card_absent" },
+      });
       li.append(input, label);
       return li;
     }));
@@ -239,10 +240,9 @@
   }
 
   function certLabel(cert) {
-    return { parts: [certKind(cert.kind), { text: " " }, { key: "serial" },
-             { text: " " + cert.serial + "（" }, certStatus(cert.status),
-             { text: "・" }, { key: "cert.valid_until" }, { text: " " }, { date: cert.not_after },
-             { text: "）" }] };
+    return { key: "cert.label", vars: { kind: certKind(cert.kind), serial: cert.serial,
+                                        status: certStatus(cert.status),
+                                        until: { date: cert.not_after } } };
   }
 
   // Radio buttons for the certificates a task may pick (renewal: active auth
@@ -294,9 +294,10 @@
   function renderPerson() {
     const person = state.people.person;
     if (!person) { $("#person").replaceChildren(); return; }
-    const symbols = Object.entries(person.symbols)
-      .map(([agency, symbol]) => `${MT.t("agency." + agency) === "agency." + agency ? agency : MT.t("agency." + agency)}: ${symbol}`)
-      .join("、");
+    const symbols = Object.entries(person.symbols).map(([agency, symbol]) => {
+      const name = MT.t("agency." + agency);
+      return MT.t("person.symbol", { agency: name === "agency." + agency ? agency : name, symbol });
+    }).join(MT.t("list.sep"));
     const head = table([[{ key: "outcome.person" }, text(person.person_id)],
                         [{ key: "person.symbols" }, text(symbols)]]);
     const certs = document.createElement("table");
@@ -390,8 +391,10 @@
         // Revoking again changes nothing: say so instead of "done" with an empty list.
         const fresh = answer.revoked.length > 0;
         const entries = [[{ key: "outcome.person" }, text(answer.person_id)]];
-        if (fresh) entries.push([{ key: "revocation.revoked_list" }, text(answer.revoked.join("、"))]);
-        if (answer.already.length) entries.push([{ key: "revocation.already_list" }, text(answer.already.join("、"))]);
+        const list = (serials) => ({ parts: serials.flatMap((serial, i) =>
+          (i ? [{ key: "list.sep" }, { text: serial }] : [{ text: serial }])) });
+        if (fresh) entries.push([{ key: "revocation.revoked_list" }, list(answer.revoked)]);
+        if (answer.already.length) entries.push([{ key: "revocation.already_list" }, list(answer.already)]);
         return { kind: fresh ? "revoked" : "already",
                  title: { key: fresh ? "revocation.done" : "revocation.already" }, entries };
       });
