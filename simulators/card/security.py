@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -153,11 +154,16 @@ class KeyStore:
         """RSASSA-PSS over a SHA-256 digest: MGF1-SHA-256, a fresh random salt of the
         digest's length (the salt length real cards use is not recorded; 32 is the
         usual choice and what verifiers with PSS.AUTO or DIGEST_LENGTH accept)."""
-        return self._keys[kind].sign(
-            digest,
-            padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH),
-            Prehashed(hashes.SHA256()),
-        )
+        scheme = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+        key = self._keys[kind]
+        signature = key.sign(digest, scheme, Prehashed(hashes.SHA256()))
+        # Keys from a state file are not consistency-checked at load (state.py): check
+        # the result instead, as raw_sign does.
+        try:
+            key.public_key().verify(signature, digest, scheme, Prehashed(hashes.SHA256()))
+        except InvalidSignature:
+            raise ValueError("RSA private operation failed its check") from None
+        return signature
 
     def private_key_for_state(self, kind: KeyKind) -> RSAPrivateKey:
         """Only for the state file writer (simulators.card.state)."""
