@@ -63,7 +63,13 @@ def create_app(
     ctx = context or ServiceContext(
         settings=settings,
         operators=OperatorDirectory(
-            settings.operators, secret.get_secret_value().encode(), settings.session_ttl_seconds
+            settings.operators,
+            secret.get_secret_value().encode(),
+            settings.session_ttl_seconds,
+            idle_seconds={
+                "counter": settings.session_idle_seconds,
+                "kiosk": settings.kiosk_session_idle_seconds,
+            },
         ),
         readers=ReaderManager(),
         metrics=ServiceMetrics(),

@@ -23,6 +23,7 @@ log = logging.getLogger("mynaterm.service")
 STATUS: dict[str, int] = {
     "VALIDATION_ERROR": 422,
     "UNAUTHENTICATED": 401,
+    "SESSION_EXPIRED": 401,
     "TOO_MANY_ATTEMPTS": 429,
     "FORBIDDEN": 403,
     "HOST_NOT_ALLOWED": 421,

@@ -38,6 +38,9 @@ class OperatorAccount(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password_hash: str = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
+    # A kiosk machine's own reader (its name as the service lists it): a kiosk-only
+    # account sees and uses that reader alone. Required for kiosk accounts outside dev.
+    reader: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 # Passwords that must never guard a real counter: the ones in docs and examples.
@@ -72,6 +75,10 @@ class Settings(BaseSettings):
     # Secret that keys session tokens; generated in dev mode when not given.
     session_secret: SecretStr | None = None
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # Idle timeouts: a counter session unused this long ends (SESSION_EXPIRED); the
+    # kiosk machine's session sits idle between residents, so 0 (none) by default.
+    session_idle_seconds: int = Field(default=15 * 60, ge=0)
+    kiosk_session_idle_seconds: int = Field(default=0, ge=0)
     operators: list[OperatorAccount] = Field(default_factory=list)
 
     # Readers: software readers are in process, each may start with a persona's card.

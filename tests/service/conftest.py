@@ -27,6 +27,8 @@ PASSWORDS = {
     "kiosk1": "kiosk-test-pass-1",
     "admin1": "admin-test-pass-1",
 }
+# A session secret as an operator would generate one (the settings refuse trivial ones).
+TEST_SECRET = "hM3vQ9tL0xR7cW2nB5yK8pJ4fD6gS1aZ"
 ROLES = {"clerk1": Role.CLERK, "officer1": Role.OFFICER, "kiosk1": Role.KIOSK, "admin1": Role.ADMIN}
 
 
