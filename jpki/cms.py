@@ -26,7 +26,7 @@ from jpki.constants import CertKind
 from jpki.errors import ASN1_PARSE_ERRORS
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.der import DerError, read_header
-from jpki.validation.errors import ValidationError
+from jpki.validation.errors import LIBRARY_PARSE_ERRORS, ValidationError
 from jpki.validation.validator import as_utc
 
 # Imported for its side effect too: it registers signing_certificate_v2 with cms.
@@ -190,7 +190,7 @@ def verify_cms(
         return _verify_cms(content, signature_der, checker, when)
     except CmsError:
         raise
-    except ASN1_PARSE_ERRORS as exc:
+    except (*ASN1_PARSE_ERRORS, *LIBRARY_PARSE_ERRORS) as exc:
         # asn1crypto parses lazily and, on crafted input, fails in `.native` and friends
         # with whatever the decoder met (AttributeError, IndexError, ...): all of that
         # is a malformed signature, never a crash of the caller.
@@ -279,8 +279,12 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
     expected = "v1" if signer["sid"].name == "issuer_and_serial_number" else "v3"
     if signer["version"].native != expected:  # RFC 5652 5.3
         raise CmsMalformedError("SignerInfo version does not match its signer identifier")
-    listed = [a["algorithm"].native for a in signed["digest_algorithms"]]
-    if signer["digest_algorithm"]["algorithm"].native not in listed:
+    for algorithm in (*signed["digest_algorithms"], signer["digest_algorithm"]):
+        _check_no_parameters(algorithm, "digest algorithm")
+    _check_no_parameters(signer["signature_algorithm"], "signature algorithm")
+    # Compared as encoded: the unsigned envelope must name exactly what the signer used.
+    listed = [a.dump() for a in signed["digest_algorithms"]]
+    if signer["digest_algorithm"].dump() not in listed:
         raise CmsMalformedError("the signer's digest algorithm is not in digestAlgorithms")
     return signer, certificates
 
@@ -304,6 +308,13 @@ _SIGNER_INFO_TAGS: dict[str, tuple[int, ...]] = {
     "unsigned_attrs": (0xA1,),
 }
 _MAX_DEPTH = 32
+
+
+def _check_no_parameters(algorithm: core.Sequence, what: str) -> None:
+    """SHA-2 and RSA PKCS#1 v1.5 take no parameters: absent, or exactly NULL."""
+    parameters = algorithm["parameters"]
+    if not isinstance(parameters, core.Void) and parameters.dump() != b"\x05\x00":
+        raise CmsMalformedError(f"{what} parameters must be absent or NULL")
 
 
 def _check_tags(value: core.Sequence, expected: dict[str, tuple[int, ...]]) -> None:
@@ -373,7 +384,9 @@ def _signer_certificate(
         if sid.name == "issuer_and_serial_number":
             wanted = sid.chosen
             if (
-                cert.issuer == wanted["issuer"]
+                # The DER of the issuer exactly, not RFC 5280 name matching: the
+                # identifier is unsigned, so it must be the certificate's very bytes.
+                cert.issuer.dump() == wanted["issuer"].dump()
                 and cert.serial_number == wanted["serial_number"].native
             ):
                 return cert
@@ -385,7 +398,7 @@ def _signer_certificate(
 def _verify_signature(cert_der: bytes, signer_info: cms.SignerInfo, hash_name: str) -> None:
     try:
         key = cx509.load_der_x509_certificate(cert_der).public_key()
-    except ValueError as exc:
+    except LIBRARY_PARSE_ERRORS as exc:
         raise CmsMalformedError(f"signer certificate does not parse: {exc}") from exc
     if not isinstance(key, rsa.RSAPublicKey):
         raise CmsMalformedError("signer certificate does not hold an RSA key")
