@@ -23,6 +23,9 @@ log = logging.getLogger("mynaterm.service")
 STATUS: dict[str, int] = {
     "VALIDATION_ERROR": 422,
     "UNAUTHENTICATED": 401,
+    "SECRET_IN_URL": 400,
+    "DUPLICATE_HEADER": 400,
+    "INVALID_INSTANT": 422,
     "SESSION_EXPIRED": 401,
     "TOO_MANY_ATTEMPTS": 429,
     "FORBIDDEN": 403,

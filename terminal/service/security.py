@@ -215,6 +215,47 @@ _COMMON_HEADERS = [
 ]
 
 
+# Headers the guard decides on: exactly one of each, or the request is refused.
+_SINGLE_HEADERS = frozenset({"host", "origin", "content-length", "sec-fetch-site"})
+# Query parameters that must never carry a secret (compared without case, "-" or "_").
+SECRET_PARAMETERS = frozenset(
+    {
+        "pin",
+        "newpin",
+        "oldpin",
+        "currentpin",
+        "authpin",
+        "signpin",
+        "cardinfopin",
+        "puk",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passcode",
+        "passphrase",
+        "secret",
+    }
+)
+
+
+def secret_in_query(query: bytes) -> str | None:
+    """The first PIN- or password-like parameter name in a query string, else None."""
+    if not query:
+        return None
+    from urllib.parse import parse_qsl
+
+    try:
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    except ValueError:
+        return None
+    for name, _ in pairs:
+        folded = name.lower().replace("-", "").replace("_", "").replace(".", "")
+        if folded in SECRET_PARAMETERS or folded.endswith("pin") or "password" in folded:
+            return name[:40]
+    return None
+
+
 def split_host(value: str) -> tuple[str, str | None]:
     """('example', '8700') from 'example:8700'; handles '[::1]:8700'."""
     value = value.strip().lower()
@@ -252,20 +293,42 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers: dict[str, str] = {}
+        for raw_key, raw_value in scope["headers"]:
+            key = raw_key.decode("latin-1").lower()
+            if key in _SINGLE_HEADERS and key in headers:
+                # The guard and the app must read the same value: with two, one reads
+                # the first and another the last. Refused outright.
+                await _refuse(send, 400, "DUPLICATE_HEADER", f"more than one {key} header")
+                return
+            headers[key] = raw_value.decode("latin-1")
         host_header = headers.get("host", "")
         host, _port = split_host(host_header)
         if host not in self.allowed_hosts:
             await _refuse(send, 421, "HOST_NOT_ALLOWED", "this Host is not served here")
+            return
+        secret = secret_in_query(scope.get("query_string", b""))
+        if secret is not None:
+            # Before any routing or card work: the URL is logged and cached by browsers
+            # and proxies; a PIN or password there is already half disclosed.
+            await _refuse(
+                send,
+                400,
+                "SECRET_IN_URL",
+                f"the URL carries a {secret!r} parameter; PINs and passwords go in the body",
+            )
             return
         method = scope["method"].upper()
         if method not in SAFE_METHODS and not self._origin_ok(headers, host_header):
             await _refuse(send, 403, "ORIGIN_NOT_ALLOWED", "cross-origin request refused")
             return
         api = scope["path"].startswith("/api/") or scope["path"] in ("/metrics", "/health")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 extra = list(_COMMON_HEADERS)
                 if api:
                     extra.append((b"cache-control", b"no-store"))
@@ -275,7 +338,22 @@ class GuardMiddleware:
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            # An error no route handler took: answer here, inside this guard, so that the
+            # response carries the security headers (the server's own error page, outside
+            # every middleware, would not). Unmapped ones go on to be logged.
+            if started:
+                raise
+            from terminal.service.errors import error_response, to_service_error
+
+            mapped = to_service_error(exc)
+            if mapped is not None:
+                await error_response(mapped)(scope, receive, send_with_headers)
+                return
+            await _refuse(send, 500, "INTERNAL_ERROR", "internal error")
+            raise
 
     def _origin_ok(self, headers: dict[str, str], host_header: str) -> bool:
         origin = headers.get("origin")

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     pcsc: bool = False
     # Dev/demo only: lets the pages insert and pull software cards.
     simulator_controls: bool = False
+    # Outside dev /metrics needs an admin session and /openapi.json is not served,
+    # unless these say otherwise.
+    metrics_public: bool = False
+    expose_openapi: bool = False
 
     # Lower layers. Dev mode fills what is not given with the embedded defaults under
     # mynaterm home (the dev wing, terminal.dev.local: test PKI, in-process dev core, SQLite).
