@@ -132,6 +132,7 @@ class Settings(BaseSettings):
                     )
             if len(self.session_secret.get_secret_value()) < 32:
                 raise InsecureSettingsError("the session secret needs at least 32 characters")
+            _refuse_outside_dev(self)
         if self.core_url is not None and self.core_token is None:
             raise InsecureSettingsError("core_url needs core_token")
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
@@ -169,6 +170,57 @@ class Settings(BaseSettings):
         return frozenset(
             f"{scheme}://{host}:{port}" for host in self.host_allowlist() if host != "::1"
         )
+
+
+# A session lasting longer than a working day is a session nobody watches.
+MAX_SESSION_TTL_SECONDS = 12 * 3600
+
+
+def _refuse_outside_dev(settings: Settings) -> None:
+    """What only a developer's machine may run with; each refusal says what to change."""
+    if settings.simulator_controls:
+        raise InsecureSettingsError(
+            "simulator_controls lets any page insert and pull simulated cards: dev mode only"
+        )
+    if settings.trust == "local-test-pki":
+        raise InsecureSettingsError(
+            "trust=local-test-pki trusts this machine's own test CA: outside dev mode set "
+            "trust=jpki-production (the real J-LIS anchors)"
+        )
+    for origin in settings.allowed_origins:
+        folded = origin.strip().rstrip("/").lower()
+        if folded in ("null", "*") or not folded.startswith(("https://", "http://")):
+            raise InsecureSettingsError(
+                f"allowed_origins entry {origin!r} is not an http(s) origin; "
+                "list the pages' origins, e.g. https://counter.example"
+            )
+    for host in settings.allowed_hosts:
+        if "*" in host or not host.strip():
+            raise InsecureSettingsError(
+                f"allowed_hosts entry {host!r}: wildcards are not supported; list the names"
+            )
+    if settings.session_ttl_seconds > MAX_SESSION_TTL_SECONDS:
+        raise InsecureSettingsError(
+            f"session_ttl_seconds {settings.session_ttl_seconds} is over the maximum of "
+            f"{MAX_SESSION_TTL_SECONDS} (12 h)"
+        )
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
+    if _low_entropy(secret):
+        raise InsecureSettingsError(
+            "the session secret is low-entropy (few distinct characters or a repeated "
+            "pattern); generate one, e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'"
+        )
+
+
+def _low_entropy(secret: str) -> bool:
+    """One repeated character, a few characters only, or a short pattern repeated."""
+    if len(set(secret)) < 10:
+        return True
+    return any(
+        secret == (secret[:period] * (len(secret) // period + 1))[: len(secret)]
+        for period in range(1, len(secret) // 2 + 1)
+    )
 
 
 @functools.lru_cache(maxsize=256)

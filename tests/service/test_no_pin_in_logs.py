@@ -115,7 +115,7 @@ def test_no_pin_in_any_log(server: str, wired: ServiceContext, test_pki, caplog)
         # a PIN in a malformed body must not be echoed by the validation error either
         bad = http.post("/api/readers/0/login", json={"pin": PINS.auth, "nonce": 5}, headers=kiosk)
         assert bad.status_code == 422 and PINS.auth not in bad.text
-        metrics = http.get("/metrics").text
+        metrics = http.get("/metrics", headers=token("admin1")).text
     records = caplog.records
     assert any(r.name == "uvicorn.access" for r in records), "the access log was not captured"
     texts = [caplog.text, metrics]

@@ -11,7 +11,7 @@ from simulators.card import SoftwareCard
 from simulators.personas import get_persona
 from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
-from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS
+from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS, TEST_SECRET
 
 
 @pytest.fixture
@@ -64,11 +64,17 @@ def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignor
 
 
 def test_production_without_parts_serves_readers_only(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    settings = Settings(
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
+        operators=operator_accounts,
+        software_readers=1,
+    )
     app = create_app(settings, extensions=[DevWing()])
     with TestClient(app, base_url=BASE_URL) as client:
         ctx = app.state.ctx
-        assert ctx.validator is None and ctx.registry is None
+        # production trust: the real J-LIS anchors' validator, and no store configured
+        assert ctx.validator is not None and ctx.registry is None
         assert client.get("/health").status_code == 200
     assert not (home / "terminal.db").exists()  # nothing created behind the operator's back
 

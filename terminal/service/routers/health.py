@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from terminal.service.deps import Ctx, current_operator, require
-from terminal.service.settings import Role
 from terminal.service.metrics import CONTENT_TYPE_LATEST
+from terminal.service.settings import Role
 
 router = APIRouter(tags=["health"])
 
