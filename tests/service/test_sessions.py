@@ -261,3 +261,18 @@ def test_a_bound_kiosk_account_reads_only_its_own_reader(tmp_path: Path) -> None
         assert other.status_code == 403 and other.json()["error"]["code"] == "FORBIDDEN"
         own = client.get("/api/readers/0/card", headers=bearer)
         assert own.status_code != 403  # no card inserted: NO_CARD, but not refused
+
+
+def test_a_deleted_database_makes_the_service_refuse(db_client: tuple[Path, TestClient]) -> None:
+    """Issue 14 #7: logins and audited lookups kept answering 200 into the unlinked file."""
+    tmp_path, client = db_client
+    body = {"username": "admin1", "password": PASSWORDS["admin1"]}
+    bearer = {"Authorization": "Bearer " + client.post("/api/session", json=body).json()["token"]}
+    client.cookies.clear()
+    assert client.get("/api/audit", headers=bearer).status_code == 200
+    (tmp_path / "terminal.db").unlink()
+    refused = client.get("/api/audit", headers=bearer)
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "STORE_UNAVAILABLE"
+    again = client.post("/api/session", json=body)
+    assert again.status_code == 503
