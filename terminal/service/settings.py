@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     trust: Literal["local-test-pki", "jpki-production"] = "local-test-pki"
     pki_dir: Path | None = None
     crl_dir: Path | None = None  # jpki-production: where verified CRLs are kept
+    # Keys the MAC of persisted CRL indexes (kept here, never in crl_dir): with it a
+    # restart uses them at once; without it each is rebuilt from its re-verified CRL.
+    crl_index_key: SecretStr | None = Field(default=None, min_length=16)
     database_url: str | None = None
     core_url: str | None = None
     core_token: SecretStr | None = None
