@@ -265,7 +265,26 @@ def build_targets(work: Path) -> list[Target]:
             "simulator_controls": False,
         }
     ).encode()
+    from terminal.service.security import OperatorDirectory, SessionRefused
+    from terminal.service.settings import OperatorAccount, Role
+
+    account = OperatorAccount(
+        username="op",
+        password_hash="scrypt$x",
+        roles=[Role.ADMIN],  # noqa: S106 - never checked
+    )
+    directory = OperatorDirectory([account], b"k" * 32, 3600)
+    issued_at = datetime(2026, 1, 1, tzinfo=UTC)
+    session_token, _ = directory.issue(account, now=issued_at)
+
+    def session_check(data: bytes) -> None:
+        token = data.decode("latin-1")
+        directory.resolve(token, now=issued_at + timedelta(seconds=1))
+        if token != session_token:
+            raise WrongVerdict
+
     return [
+        Target("session-tokens", session_check, (SessionRefused,), [session_token.encode()]),
         Target("apdu-responses", apdu_check, (CardError,), [bytes.fromhex("6110") + bytes(20)]),
         Target("tlv", tlv_check, (TlvError,), [bytes.fromhex("5F1F03414243")]),
         Target(

@@ -23,7 +23,7 @@ KIOSK_ROUTES = frozenset(
         ("GET", "/api/readers/{reader_id}"),
         ("GET", "/api/events"),
         ("GET", "/api/readers/{reader_id}/card"),
-        ("GET", "/api/readers/{reader_id}/card/check"),
+        ("GET", "/api/readers/{reader_id}/kiosk-check"),
         ("POST", "/api/auth/challenge"),
         ("POST", "/api/readers/{reader_id}/login"),
         ("POST", "/api/verify"),
