@@ -270,8 +270,8 @@ def build_targets(work: Path) -> list[Target]:
 
     account = OperatorAccount(
         username="op",
-        password_hash="scrypt$x",
-        roles=[Role.ADMIN],  # noqa: S106 - never checked
+        password_hash="scrypt$x",  # noqa: S106 - a hash never checked here
+        roles=[Role.ADMIN],
     )
     directory = OperatorDirectory([account], b"k" * 32, 3600)
     issued_at = datetime(2026, 1, 1, tzinfo=UTC)
