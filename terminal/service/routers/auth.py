@@ -27,7 +27,11 @@ CardSerial = Annotated[int, Field(ge=0, le=2**53)]
 
 class LoginIn(BaseModel):
     pin: Pin
-    nonce: str | None = Field(default=None, min_length=1, max_length=128)
+    # base64url as /api/auth/challenge hands it out: anything else is refused here,
+    # before the PIN is looked at or the card is touched.
+    nonce: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"
+    )
     card_serial: CardSerial | None = Field(
         default=None,
         description="The card insertion the kiosk checked (reader card_serial); another "
