@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass
@@ -12,6 +13,30 @@ from jpki.mynumber import MyNumber
 
 DEFAULT_PERSONAS_FILE = Path(__file__).with_name("personas.toml")
 IDEOGRAPHIC_SPACE = "\u3000"
+
+# Japanese eras (元号) by first day, newest first: the card-surface applet's birth-date
+# key and 照合番号B write the birth year as the two-digit year of the era.
+ERAS: tuple[tuple[str, dt.date], ...] = (
+    ("令和", dt.date(2019, 5, 1)),
+    ("平成", dt.date(1989, 1, 8)),
+    ("昭和", dt.date(1926, 12, 25)),
+    ("大正", dt.date(1912, 7, 30)),
+    ("明治", dt.date(1868, 1, 25)),
+)
+
+
+def era_of(date: dt.date) -> tuple[str, int]:
+    """(era name, year of the era) of a Gregorian date: 1980-02-17 -> (昭和, 55)."""
+    for name, start in ERAS:
+        if date >= start:
+            return name, date.year - start.year + 1
+    raise PersonaError(f"{date} is before the Meiji era")
+
+
+def era_yymmdd(date: dt.date) -> str:
+    """The 6-digit era date the card-surface applet takes: 1980-02-17 -> 550217."""
+    _, year = era_of(date)
+    return f"{year % 100:02d}{date.month:02d}{date.day:02d}"
 
 
 class PersonaError(ValueError):
@@ -42,6 +67,9 @@ class Persona:
     my_number: MyNumber
     resident_code: str
     pins: TestPins
+    card_expiry: dt.date
+    security_code: str
+    municipality_code: str
 
     @property
     def family_name(self) -> str:
@@ -50,6 +78,26 @@ class Persona:
     @property
     def given_name(self) -> str:
         return self.name.split(IDEOGRAPHIC_SPACE, 1)[-1]
+
+    @property
+    def era_birth_date(self) -> str:
+        """The card-surface birth-date key (Japanese era YYMMDD)."""
+        return era_yymmdd(self.birth_date)
+
+    @property
+    def code_b(self) -> str:
+        """照合番号B: era birth date YYMMDD + expiry year YYYY + security code (14 digits)."""
+        return f"{self.era_birth_date}{self.card_expiry.year:04d}{self.security_code}"
+
+    @property
+    def card_serial(self) -> str:
+        """The common card AP's 15-digit card serial, fixed per persona (derived from the
+        persona id: the personas file need not carry it)."""
+        digest = hashlib.sha256(f"card-serial:{self.id}".encode()).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10**15:015d}"
+
+    def __repr__(self) -> str:  # personal (if fictitious) data: keep reprs short
+        return f"Persona(id={self.id!r})"
 
     def pins_from_env(self) -> TestPins:
         """The persona's PINs, overridden by MYNATERM_*_PIN when set."""
@@ -73,10 +121,20 @@ def _parse(entry: dict[str, object]) -> Persona:
         resident_code = str(entry["resident_code"])
         if len(resident_code) != 11 or not resident_code.isdigit():
             raise PersonaError(f"persona {entry.get('id')}: resident_code is 11 digits")
+        birth_date = dt.date.fromisoformat(str(entry["birth_date"]))
+        # Older personas files lack the card-face fields: documented defaults (expiry
+        # 2035-01-01, security code 0000, Chiyoda-ku).
+        card_expiry = dt.date.fromisoformat(str(entry.get("card_expiry", "2035-01-01")))
+        security_code = str(entry.get("security_code", "0000"))
+        if len(security_code) != 4 or not security_code.isdigit():
+            raise PersonaError(f"persona {entry.get('id')}: security_code is 4 digits")
+        municipality_code = str(entry.get("municipality_code", "13101"))
+        if len(municipality_code) != 5 or not municipality_code.isdigit():
+            raise PersonaError(f"persona {entry.get('id')}: municipality_code is 5 digits")
         return Persona(
             id=str(entry["id"]),
             name=name,
-            birth_date=dt.date.fromisoformat(str(entry["birth_date"])),
+            birth_date=birth_date,
             sex=sex,
             address=str(entry["address"]),
             prefecture=str(entry["prefecture"]),
@@ -86,6 +144,9 @@ def _parse(entry: dict[str, object]) -> Persona:
             my_number=MyNumber(str(entry["my_number"])),
             resident_code=resident_code,
             pins=TestPins(str(pins["auth"]), str(pins["sign"]).upper(), str(pins["cardinfo"])),
+            card_expiry=card_expiry,
+            security_code=security_code,
+            municipality_code=municipality_code,
         )
     except (KeyError, TypeError, AssertionError, ValueError) as exc:
         if isinstance(exc, PersonaError):

@@ -22,7 +22,16 @@ Decisions where jpki-card.md leaves room (each a choice, documented here once):
   support it. No Le, or a data field -> 6700. No current EF -> 6986. Key and PIN EFs
   -> 6981 (not a transparent file). PIN not verified -> 6982, checked before the offset
   so the EF size does not leak. Offset at or past the end -> 6B00; otherwise up to Le
-  bytes, fewer at the end of the file, SW 9000.
+  bytes, fewer at the end of the file, SW 9000. An EF opened by several keys
+  (BinaryFile.also_by) reads when any one of them is verified.
+- READ RECORD (00 B2 <record> 04): the current EF must be a record EF (6981 otherwise,
+  6986 with none); records count from 1 and a missing one answers 6A83; Le is required.
+- INTERNAL AUTHENTICATE (00 88 00 <80|short EF id> data): names a key EF of the current
+  applet by short id (6A88 when absent). Only a key marked for it answers, with
+  sha256WithRSA (PKCS#1 v1.5) over the data as sent, 1-255 bytes; a key behind an
+  unverified PIN -> 6982, any other key -> 6985 (real-card-notes.md §1, §3, §4).
+- COMPUTE DIGITAL SIGNATURE with P2=00 signs with the current applet's default key
+  (the card-info and card-surface APs' own keys, which need no credential).
 - VERIFY (00 20 00 80): needs the current EF to be a PIN EF (else 6986). Blocked ->
   6984 with or without data. No data: 9000 if verified since the last selection, else
   63Cx. A PIN of the wrong format (length or characters) is compared like any other
@@ -39,6 +48,7 @@ Decisions where jpki-card.md leaves room (each a choice, documented here once):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from card.apdu import CommandApdu
@@ -47,6 +57,7 @@ from simulators.card.errors import (
     SW_BAD_P1P2,
     SW_BLOCKED,
     SW_CLA,
+    SW_CONDITIONS,
     SW_INCOMPATIBLE_FILE,
     SW_INS,
     SW_NO_CURRENT_EF,
@@ -66,6 +77,7 @@ from simulators.card.filesystem import (
     FileSystem,
     KeyFile,
     PinFile,
+    RecordFile,
 )
 from simulators.card.security import PinRecord, SecurityState, pin_format_ok
 
@@ -74,6 +86,12 @@ INS_CHANGE_REFERENCE_DATA = 0x24
 INS_COMPUTE_DIGITAL_SIGNATURE = 0x2A
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
+INS_READ_RECORD = 0xB2
+INS_INTERNAL_AUTHENTICATE = 0x88
+SW_RECORD_NOT_FOUND = 0x6A83
+SW_REFERENCE_NOT_FOUND = 0x6A88
+MAX_CHALLENGE = 255
+SHA256_DIGEST_INFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 INS_GET_RESPONSE = 0xC0
 
 CLA_ISO = 0x00
@@ -100,6 +118,8 @@ class CardOs:
         self._handlers: dict[int, tuple[int, Handler]] = {
             INS_SELECT: (CLA_ISO, self._select),
             INS_READ_BINARY: (CLA_ISO, self._read_binary),
+            INS_READ_RECORD: (CLA_ISO, self._read_record),
+            INS_INTERNAL_AUTHENTICATE: (CLA_ISO, self._internal_authenticate),
             INS_VERIFY: (CLA_ISO, self._verify),
             INS_CHANGE_REFERENCE_DATA: (CLA_ISO, self._change_reference_data),
             INS_COMPUTE_DIGITAL_SIGNATURE: (CLA_PROPRIETARY, self._compute_signature),
@@ -180,12 +200,59 @@ class CardOs:
             raise SwError(SW_NO_CURRENT_EF)
         if not isinstance(ef, BinaryFile):
             raise SwError(SW_INCOMPATIBLE_FILE)
-        if ef.read_pin is not None and not self.security.is_verified(ef.read_pin):
+        if not self._opens(ef.opened_by):
             raise SwError(SW_SECURITY_STATUS)
         offset = (command.p1 << 8) | command.p2
         if offset >= len(ef.data):
             raise SwError(SW_OFFSET)
         return ef.data[offset : offset + command.le]
+
+    def _opens(self, keys: frozenset[PinKind]) -> bool:
+        """Free (no keys), or any one of the keys verified."""
+        return not keys or any(self.security.is_verified(kind) for kind in keys)
+
+    # --- READ RECORD ----------------------------------------------------------------
+
+    def _read_record(self, command: CommandApdu) -> bytes:
+        if command.p2 != 0x04 or command.p1 == 0x00:
+            raise SwError(SW_BAD_P1P2)
+        if command.data or command.le is None:
+            raise SwError(SW_WRONG_LENGTH)
+        ef = self.current_ef
+        if ef is None:
+            raise SwError(SW_NO_CURRENT_EF)
+        if not isinstance(ef, RecordFile):
+            raise SwError(SW_INCOMPATIBLE_FILE)
+        if ef.read_pin is not None and not self.security.is_verified(ef.read_pin):
+            raise SwError(SW_SECURITY_STATUS)
+        if command.p1 > len(ef.records):
+            raise SwError(SW_RECORD_NOT_FOUND)
+        return ef.records[command.p1 - 1][: command.le]
+
+    # --- INTERNAL AUTHENTICATE ------------------------------------------------------
+
+    def _internal_authenticate(self, command: CommandApdu) -> bytes:
+        if command.p1 != 0x00 or not command.p2 & 0x80 or command.p2 & 0x60:
+            raise SwError(SW_BAD_P1P2)
+        if not 1 <= len(command.data) <= MAX_CHALLENGE:
+            raise SwError(SW_WRONG_LENGTH)
+        applet = self.current_applet
+        ef = applet.files.get(command.p2 & 0x1F) if applet is not None else None
+        if not isinstance(ef, KeyFile):
+            raise SwError(SW_REFERENCE_NOT_FOUND)
+        if ef.use_pin is not None and not self.security.is_verified(ef.use_pin):
+            raise SwError(SW_SECURITY_STATUS)
+        if not ef.internal_auth:
+            raise SwError(SW_CONDITIONS)
+        return self._pkcs1_sign(
+            ef, SHA256_DIGEST_INFO_PREFIX + hashlib.sha256(command.data).digest()
+        )
+
+    def _pkcs1_sign(self, ef: KeyFile, data: bytes) -> bytes:
+        """EMSA-PKCS1-v1_5 type 1 over `data` exactly as given, then the key's RSA."""
+        size = (self.security.keys.key_size(ef.key) + 7) // 8
+        encoded = b"\x00\x01" + b"\xff" * (size - 3 - len(data)) + b"\x00" + data
+        return self.security.keys.raw_sign(ef.key, encoded)
 
     # --- PINs -----------------------------------------------------------------------
 
@@ -234,12 +301,18 @@ class CardOs:
     # --- COMPUTE DIGITAL SIGNATURE --------------------------------------------------
 
     def _compute_signature(self, command: CommandApdu) -> bytes:
-        if command.p1 != 0x00 or command.p2 != 0x80:
+        if command.p1 != 0x00 or command.p2 not in (0x00, 0x80):
             raise SwError(SW_BAD_P1P2)
-        ef = self.current_ef
+        ef: ElementaryFile | None = self.current_ef
+        if command.p2 == 0x00:  # the applet's own default key, whatever EF is current
+            applet = self.current_applet
+            default = applet.default_key if applet is not None else None
+            ef = applet.files.get(default) if applet is not None and default is not None else None
+            if ef is None:
+                raise SwError(SW_REFERENCE_NOT_FOUND)
         if not isinstance(ef, KeyFile):
             raise SwError(SW_NO_CURRENT_EF)
-        if not self.security.is_verified(ef.use_pin):
+        if ef.use_pin is not None and not self.security.is_verified(ef.use_pin):
             raise SwError(SW_SECURITY_STATUS)
         size = (self.security.keys.key_size(ef.key) + 7) // 8
         data = command.data
