@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from card.protocol import CardChannel
 from card.tlv import Tlv, TlvError, find_child, read_tlv
 from jpki.applet import AppletSession
+from jpki.codes import check_code_a, check_code_b
 from jpki.constants import Aid, CardInfoFile, PinKind
 from jpki.cvc import (
     CvCertificate,
@@ -21,10 +22,10 @@ from jpki.cvc import (
     parse_cv_certificate,
     verify_sha256,
 )
-from jpki.errors import CardDataError, PinFormatError
+from jpki.errors import CardDataError
 from jpki.mynumber import InvalidMyNumberError, MyNumber
 from jpki.offsets import field_value, offset_fields
-from jpki.pin import PinStatus, encode_pin
+from jpki.pin import PinStatus
 
 TAG_MY_NUMBER = 0xFF10
 TAG_BASIC_FOUR = 0xFF20
@@ -42,27 +43,6 @@ MY_NUMBER_EF_SIZE = 17
 SEX_CODES = {"0": "unknown", "1": "male", "2": "female", "9": "not applicable"}
 BASIC_FOUR_FIELDS = (TAG_NAME, TAG_ADDRESS, TAG_BIRTH_DATE, TAG_SEX)
 CODES = {"A": PinKind.CARD_INFO_CODE_A, "B": PinKind.CARD_INFO_CODE_B}
-
-
-def check_code_a(code: str) -> str:
-    """照合番号A is the 12-digit My Number: its check digit is checked before the card
-    sees it, so a mistyped number costs no try."""
-    encode_pin(PinKind.CARD_INFO_CODE_A, code)
-    try:
-        MyNumber(code)
-    except InvalidMyNumberError:
-        raise PinFormatError("照合番号A is not a valid My Number (check digit)") from None
-    return code
-
-
-def check_code_b(code: str) -> str:
-    """照合番号B: era birth date YYMMDD + expiry year YYYY + 4-digit security code. The
-    month and day are checked before the card sees it."""
-    encode_pin(PinKind.CARD_INFO_CODE_B, code)
-    month, day = int(code[2:4]), int(code[4:6])
-    if not (1 <= month <= 12 and 1 <= day <= 31) or not 2014 <= int(code[6:10]) <= 2099:
-        raise PinFormatError("照合番号B is the era birth date YYMMDD, expiry year and code")
-    return code
 
 
 @dataclass(frozen=True, slots=True)

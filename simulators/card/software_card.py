@@ -266,7 +266,7 @@ class SoftwareCard:
     def sign_ca_certificate(self) -> bytes:
         return self._certificate(JpkiFile.SIGN_CA_CERT)
 
-    def public_key(self, kind: KeyKind) -> rsa.RSAPublicKey:
+    def public_key(self, kind: KeyName) -> rsa.RSAPublicKey:
         return self._state.security.keys.public_key(kind)
 
     @property
