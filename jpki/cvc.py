@@ -36,10 +36,14 @@ class SignatureMismatchError(CardDataError):
     """A signature on the card does not verify: the record was altered, or was not
     signed by the key the card's CV certificate names."""
 
+    code = "CARD_SIGNATURE_INVALID"
+
 
 class UnknownIssuerError(CardDataError):
     """The CV certificate names an issuer key the verifier does not hold: nothing
     could be checked."""
+
+    code = "CARD_ISSUER_UNTRUSTED"
 
 
 TrustedCvKeys = Mapping[bytes, rsa.RSAPublicKey]

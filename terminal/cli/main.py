@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "terminal.cli.service",
     "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",
+    "terminal.cli.surface",
 )
 
 

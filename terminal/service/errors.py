@@ -95,6 +95,8 @@ STATUS: dict[str, int] = {
     "CMS_SIGNATURE_INVALID": 422,
     "CMS_SIGNER_CERT_MISMATCH": 422,
     "INTERNAL_ERROR": 500,
+    "CARD_SIGNATURE_INVALID": 422,
+    "CARD_ISSUER_UNTRUSTED": 422,
 }
 
 
@@ -130,6 +132,14 @@ def _card_error(exc: Exception) -> ServiceError | None:
         return ServiceError("SECURITY_STATUS_NOT_SATISFIED", "the card wants a PIN first")
     if isinstance(exc, card_errors.NotFoundError):
         return ServiceError("NOT_A_MYNUMBER_CARD", "this card is not an Individual Number Card")
+    signed_data_code = getattr(exc, "code", None)
+    if isinstance(exc, card_errors.MalformedResponseError) and signed_data_code in (
+        "CARD_SIGNATURE_INVALID",
+        "CARD_ISSUER_UNTRUSTED",
+    ):  # the card's signed records (jpki.cvc): a refusal, not a transport fault
+        return ServiceError(
+            str(signed_data_code), _safe_message(exc, "the card data is not signed")
+        )
     table: list[tuple[type[Exception], str, str]] = [
         (card_errors.CardRemovedError, "CARD_REMOVED", "the card was removed during the operation"),
         (card_errors.NoCardError, "NO_CARD", "no card in the reader"),
