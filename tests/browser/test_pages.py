@@ -176,3 +176,28 @@ def test_counter_person_reveal_and_revocation(
     screenshot(page, "counter-revocation-done")
     view = wired.registry.person(person_id)  # type: ignore[union-attr]
     assert {c.status for c in view.certificates} == {"revoked"}
+
+
+def test_counter_shows_the_card_face_photo(
+    page, live_server: str, wired: ServiceContext, insert_card
+) -> None:  # type: ignore[no-untyped-def]
+    """A clerk reads the card face with 照合番号B: the photo is shown (decoded by the
+    browser from the service's PNG) with the signature verdict."""
+    card = insert_card("0")
+    page.goto(f"{live_server}/counter")
+    sign_in(page, "clerk1")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.wait_for_selector("#card-summary table")
+    page.select_option("#surface-form select[name=credential]", "B")
+    page.fill("#surface-form input[name=code]", YAMADA.code_b)
+    page.click("#surface-form button[type=submit]")
+    page.wait_for_selector("#surface-face:not([hidden])", timeout=30000)
+    expect(page.locator("#surface-face")).to_have_attribute("data-signature", "valid")
+    page.wait_for_function("document.querySelector('#surface-photo').complete")
+    width = page.evaluate("document.querySelector('#surface-photo').naturalWidth")
+    assert width > 100
+    assert page.evaluate("document.querySelector('#surface-name').naturalWidth") > 0
+    assert page.input_value("#surface-form input[name=code]") == ""  # not kept
+    assert YAMADA.code_b not in page.content()
+    screenshot(page, "counter-surface-photo")
+    assert card.pin_remaining(PinKind.SURFACE_CODE_B) == 10
