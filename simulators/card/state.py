@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +31,14 @@ from simulators.card.filesystem import (
     CardKey,
     ElementaryFile,
     FileSystem,
+    InternalFile,
     KeyFile,
     KeyName,
     PinFile,
+    ReadAccess,
     RecordFile,
 )
+from simulators.card.options import CardOptions
 from simulators.card.security import KeyStore, PinRecord, SecurityState
 
 STATE_FORMAT = "mynaterm-software-card"
@@ -59,9 +62,14 @@ class CardState:
     persona_id: str
     filesystem: FileSystem
     security: SecurityState
-    reselect_clears_pins: bool
+    options: CardOptions
     t0: bool
     integrity_public_key: bytes  # SubjectPublicKeyInfo DER
+    mf_objects: dict[int, bytes] = field(default_factory=dict)  # GET DATA at the MF
+
+    @property
+    def reselect_clears_pins(self) -> bool:
+        return self.options.reselect_clears_pins
 
     def __repr__(self) -> str:
         return f"CardState(persona_id={self.persona_id!r}, <memory not shown>)"
@@ -89,15 +97,14 @@ def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
         return {
             "fid": ef.fid,
             "type": "binary",
-            "read_pin": ef.read_pin.value if ef.read_pin else None,
-            "also_by": sorted(kind.value for kind in ef.also_by),
+            "access": ef.access.to_state(),
             "data": _b64(ef.data),
         }
     if isinstance(ef, RecordFile):
         return {
             "fid": ef.fid,
             "type": "records",
-            "read_pin": ef.read_pin.value if ef.read_pin else None,
+            "access": ef.access.to_state(),
             "records": [_b64(record) for record in ef.records],
         }
     if isinstance(ef, KeyFile):
@@ -108,6 +115,8 @@ def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
             "use_pin": ef.use_pin.value if ef.use_pin else None,
             "internal_auth": ef.internal_auth,
         }
+    if isinstance(ef, InternalFile):
+        return {"fid": ef.fid, "type": "internal"}
     return {"fid": ef.fid, "type": "pin", "pin": ef.pin.value}
 
 
@@ -118,17 +127,18 @@ def _file_from_state(entry: dict[str, Any]) -> ElementaryFile:
     kind = entry["type"]
     read_pin = entry.get("read_pin")
     if kind == "binary":
-        return BinaryFile(
-            fid,
-            _unb64(entry["data"]),
-            PinKind(read_pin) if read_pin else None,
-            frozenset(PinKind(k) for k in entry.get("also_by", [])),
-        )
+        if "access" in entry:
+            rule = entry["access"]
+            access = ReadAccess.from_state(rule["any_of"], rule["never"])
+        else:  # files written before ReadAccess: one optional PIN
+            access = ReadAccess.after(PinKind(read_pin)) if read_pin else ReadAccess.free()
+        return BinaryFile(fid, _unb64(entry["data"]), access)
     if kind == "records":
+        rule = entry["access"]
         return RecordFile(
             fid,
             tuple(_unb64(record) for record in entry["records"]),
-            PinKind(read_pin) if read_pin else None,
+            ReadAccess.from_state(rule["any_of"], rule["never"]),
         )
     if kind == "key":
         use_pin = entry.get("use_pin")
@@ -140,6 +150,8 @@ def _file_from_state(entry: dict[str, Any]) -> ElementaryFile:
         )
     if kind == "pin":
         return PinFile(fid, PinKind(entry["pin"]))
+    if kind == "internal":
+        return InternalFile(fid)
     raise CardStateError(f"unknown file type {kind!r}")
 
 
@@ -157,7 +169,8 @@ def encode_state(state: CardState) -> bytes:
         "version": STATE_VERSION,
         "warning": WARNING,
         "persona_id": state.persona_id,
-        "options": {"reselect_clears_pins": state.reselect_clears_pins, "t0": state.t0},
+        "options": {**state.options.to_state(), "t0": state.t0},
+        "mf_objects": {f"{tag:04X}": _b64(value) for tag, value in state.mf_objects.items()},
         "applets": [
             {
                 "aid": applet.aid.hex().upper(),
@@ -214,9 +227,12 @@ def decode_state(raw: bytes) -> CardState:
             persona_id=str(document["persona_id"]),
             filesystem=filesystem,
             security=SecurityState(pins, KeyStore(keys)),
-            reselect_clears_pins=bool(options["reselect_clears_pins"]),
+            options=CardOptions.from_state({k: v for k, v in options.items() if k != "t0"}),
             t0=bool(options["t0"]),
             integrity_public_key=_unb64(document["integrity_public_key"]),
+            mf_objects={
+                int(tag, 16): _unb64(value) for tag, value in document.get("mf_objects", {}).items()
+            },
         )
     except CardStateError:
         raise

@@ -16,7 +16,7 @@ from card.tlv import encode_tlv
 from jpki.constants import Aid, PinKind, SurfaceFile
 from jpki.cvc import key_id
 from simulators.card import imaging
-from simulators.card.filesystem import Applet, BinaryFile, CardKey, KeyFile, PinFile
+from simulators.card.filesystem import Applet, BinaryFile, CardKey, KeyFile, PinFile, ReadAccess
 from simulators.card.issuer import ApIssuer
 from simulators.card.textap import offset_record, padded_size, with_filler
 from simulators.personas import Persona
@@ -127,7 +127,7 @@ def surface_applet(persona: Persona, signer: ApIssuer, card_key: bytes) -> Apple
         BinaryFile(
             SurfaceFile.AGE_RECORD,
             age_record(persona, card_key, signer),
-            PinKind.SURFACE_BIRTH_DATE,
+            ReadAccess.after(PinKind.SURFACE_BIRTH_DATE),
         )
     )
     face = face_record(persona, card_key, signer)
@@ -135,18 +135,19 @@ def surface_applet(persona: Persona, signer: ApIssuer, card_key: bytes) -> Apple
         BinaryFile(
             SurfaceFile.CARD_FACE,
             with_filler(face, padded_size(len(face))),
-            code_a,
-            frozenset({code_b}),
+            ReadAccess.after(code_a, code_b),
         )
     )
     applet.add(BinaryFile(SurfaceFile.KEY_INFO, key_info_record(persona)))
     applet.add(BinaryFile(SurfaceFile.CV_CERTIFICATE, signer.certificate))
     applet.add(
         BinaryFile(
-            SurfaceFile.MY_NUMBER_IMAGE, my_number_image_record(persona, card_key, signer), code_a
+            SurfaceFile.MY_NUMBER_IMAGE,
+            my_number_image_record(persona, card_key, signer),
+            ReadAccess.after(code_a),
         )
     )
-    applet.add(BinaryFile(SurfaceFile.UNKNOWN_0006, UNKNOWN_0006, code_a, frozenset({code_b})))
+    applet.add(BinaryFile(SurfaceFile.UNKNOWN_0006, UNKNOWN_0006, ReadAccess.after(code_a, code_b)))
     applet.add(PinFile(SurfaceFile.BIRTH_DATE_KEY, PinKind.SURFACE_BIRTH_DATE))
     applet.add(PinFile(SurfaceFile.CODE_B, code_b))
     applet.add(PinFile(SurfaceFile.CODE_A, code_a))

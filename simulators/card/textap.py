@@ -13,7 +13,7 @@ import hashlib
 from card.tlv import encode_length, encode_tlv
 from jpki.constants import Aid, CardInfoFile, PinKind
 from jpki.cvc import key_id
-from simulators.card.filesystem import Applet, BinaryFile, CardKey, KeyFile, PinFile
+from simulators.card.filesystem import Applet, BinaryFile, CardKey, KeyFile, PinFile, ReadAccess
 from simulators.card.issuer import ApIssuer, rsa_key_object
 from simulators.personas import Persona
 
@@ -152,21 +152,19 @@ def card_info_applet(
     pin, code_a, code_b = PinKind.CARD_INFO, PinKind.CARD_INFO_CODE_A, PinKind.CARD_INFO_CODE_B
     applet = Applet(Aid.CARD_INFO.value, "card-info input helper", default_key=CardInfoFile.AP_KEY)
     # EF 0001 is exactly the 17-byte record: its two trailing FF are its filler.
-    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, pin, frozenset({code_a})))
+    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, ReadAccess.after(pin, code_a)))
     applet.add(
         BinaryFile(
             CardInfoFile.BASIC_FOUR,
             with_filler(basic_four, padded_size(len(basic_four))),
-            pin,
-            frozenset({code_b}),
+            ReadAccess.after(pin, code_b),
         )
     )
     applet.add(
         BinaryFile(
             CardInfoFile.INTEGRITY,
             with_filler(integrity, padded_size(len(integrity))),
-            pin,
-            frozenset({code_a, code_b}),
+            ReadAccess.after(pin, code_a, code_b),
         )
     )
     applet.add(BinaryFile(CardInfoFile.CV_CERTIFICATE, signer.certificate))
@@ -175,16 +173,14 @@ def card_info_applet(
         BinaryFile(
             CardInfoFile.SESSION_KEY_PUBLIC,
             encode_tlv(TAG_SESSION_KEY, session_key_object),
-            pin,
-            frozenset({code_a, code_b}),
+            ReadAccess.after(pin, code_a, code_b),
         )
     )
     applet.add(
         BinaryFile(
             CardInfoFile.AP_KEY_CERTIFICATE,
             ap_key_record(ap_key_object, signer),
-            pin,
-            frozenset({code_a, code_b}),
+            ReadAccess.after(pin, code_a, code_b),
         )
     )
     applet.add(BinaryFile(CardInfoFile.UNKNOWN_0008, UNKNOWN_0008))
