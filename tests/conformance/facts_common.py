@@ -41,4 +41,19 @@ FACTS: list[Fact] = [
         "The common AP has its own PIN 001C; the status query answers 63Cx.",
         (SELECT_COMMON, select(0x001C), Step("00200080", "63Cx")),
     ),
+    Fact(
+        "§5 Common: SET SESSION KEY gives 66F1 [obs]",
+        "The common AP has no secure messaging: SET SESSION KEY answers 66F1.",
+        (SELECT_COMMON, Step("80AE0000000100" + "00" * 256, "66F1")),
+    ),
+    Fact(
+        "§4 Common EF 0019 takes 1 to 255 bytes [obs]",
+        "INTERNAL AUTHENTICATE on EF 0019 answers a 256-byte signature for a 1-byte and "
+        "for a 255-byte challenge.",
+        (
+            SELECT_COMMON,
+            Step("00880099" + "01" + "AA" + "00", "9000", length=256),
+            Step("00880099" + "FF" + "BB" * 255 + "00", "9000", length=256),
+        ),
+    ),
 ]

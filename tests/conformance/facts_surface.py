@@ -152,4 +152,9 @@ FACTS: list[Fact] = [
         "Key 0012's status query shows 10 tries (63CA).",
         (SELECT_SURFACE, select(0x0012), Step("00200080", "63CA")),
     ),
+    Fact(
+        "§3 / §5 Surface: SET SESSION KEY gives 66F1 [obs]",
+        "The surface AP has no secure messaging: SET SESSION KEY answers 66F1.",
+        (SELECT_SURFACE, Step("80AE0000000100" + "00" * 256, "66F1")),
+    ),
 ]
