@@ -79,7 +79,7 @@ FACTS: list[Fact] = [
         ),
     ),
     Fact(
-        "§3 Surface EF 0001: FF10 82021E age record, 546 bytes [obs]",
+        "§3 Surface EF 0001: FF10 82021E age record [obs]",
         "EF 0001 is FF10 82021E { DF11 08 YYYYMMDD, DF12 820109 {90 03 010001, 91 820100}, "
         "DF13 820100 }.",
         (
