@@ -18,9 +18,18 @@
   const text = (key) => (TEXT[document.documentElement.lang] || TEXT.ja)[key] || key;
   const $ = (selector) => document.querySelector(selector);
 
+  let lastFace = null;
+
+  function renderFacts() {
+    if (!lastFace) return;
+    $("#surface-facts").textContent =
+      `${lastFace.birth_date} · ${lastFace.sex_text} · ${lastFace.expiry} · ${text(lastFace.signature)}`;
+  }
+
   function applyLang() {
     for (const el of document.querySelectorAll("[data-surface]")) el.textContent = text(el.dataset.surface);
     $("#surface-photo").alt = text("photo");
+    renderFacts();
   }
 
   async function readFace(event) {
@@ -29,6 +38,7 @@
     const reader = document.querySelector("input[name=reader]:checked");
     $("#surface-error").textContent = "";
     $("#surface-face").hidden = true;
+    lastFace = null;
     if (!reader) { $("#surface-error").textContent = text("noreader"); return; }
     const body = { credential: form.credential.value, code: form.code.value };
     form.code.value = ""; // the code is used once and not kept on the page
@@ -37,8 +47,9 @@
       $("#surface-photo").src = face.photo_png;
       $("#surface-name").src = face.name_png;
       $("#surface-address").src = face.address_png;
-      $("#surface-facts").textContent =
-        `${face.birth_date} · ${face.sex_text} · ${face.expiry} · ${text(face.signature)}`;
+      lastFace = { birth_date: face.birth_date, sex_text: face.sex_text, expiry: face.expiry,
+                   signature: face.signature };
+      renderFacts();
       $("#surface-face").dataset.signature = face.signature;
       $("#surface-face").hidden = false;
     } catch (err) {
