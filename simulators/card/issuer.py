@@ -186,12 +186,13 @@ class CardIssuerKeys:
         trust = directory / "trust"
         trust.mkdir(exist_ok=True)
         anchor = trust / f"{root_name.split('/')[0]}.pem"
-        if not anchor.exists():
-            anchor.write_bytes(
-                root_key.public_key().public_bytes(
-                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
+        public = root_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # Rewritten when it differs (a root key replaced by hand): a stale anchor would
+        # make every card of this issuer fail its check.
+        if not anchor.exists() or anchor.read_bytes() != public:
+            anchor.write_bytes(public)
         certificate = cv_certificate(root_key, root_id, signer_id, signer_key.public_key())
         return ApIssuer(root_id, root_key, signer_id, signer_key, certificate)
 

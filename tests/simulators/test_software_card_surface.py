@@ -128,3 +128,19 @@ def test_images_are_deterministic_and_differ_per_persona() -> None:
     assert imaging.security_code_png("2285") != imaging.security_code_png("2286")
     with pytest.raises(ValueError):
         imaging.security_code_png("22a5")
+
+
+def test_the_card_issuer_is_kept_and_its_trust_files_follow_its_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = CardIssuerKeys.open_or_create(tmp_path)
+    again = CardIssuerKeys.open_or_create(tmp_path)
+    assert first.surface.certificate[:-256] == again.surface.certificate[:-256]
+    assert first.trusted_roots().keys() == again.trusted_roots().keys()
+    assert {p.name for p in (tmp_path / "trust").iterdir()} == {"6000023.pem", "6000033.pem"}
+    assert oct((tmp_path / "surface-root.key.pem").stat().st_mode & 0o777) == "0o600"
+    (tmp_path / "surface-root.key.pem").unlink()  # a new root: the anchor must follow
+    renewed = CardIssuerKeys.open_or_create(tmp_path)
+    from jpki.cvc import key_id, load_trusted_cv_keys
+
+    held = load_trusted_cv_keys(tmp_path / "trust")[key_id("6000023")]
+    assert held.public_numbers() == renewed.surface.root_public_key.public_numbers()
+    assert "PRIVATE" not in repr(renewed) + repr(renewed.surface)
