@@ -157,4 +157,10 @@ FACTS: list[Fact] = [
         "The surface AP has no secure messaging: SET SESSION KEY answers 66F1.",
         (SELECT_SURFACE, Step("80AE0000000100" + "00" * 256, "66F1")),
     ),
+    Fact(
+        "§3 Surface: the 券面 signing key refuses INTERNAL AUTHENTICATE [obs]",
+        "INTERNAL AUTHENTICATE on the surface AP's card key answers 6985 (the card key's "
+        "EF id, 0014, is this card's choice: real cards reach it by P2=00 only).",
+        (SELECT_SURFACE, Step("00880094" + "08" + "0102030405060708" + "00", "6985")),
+    ),
 ]
