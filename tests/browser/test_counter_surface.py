@@ -36,6 +36,7 @@ def test_counter_shows_the_card_face_photo(
     assert page.input_value("#surface-form input[name=code]") == ""  # not kept
     assert YAMADA.code_b not in page.content()
     expect(page.locator("#surface-facts")).to_contain_text("署名を確認しました")
+    expect(page.locator("#surface-facts")).to_contain_text("1985年4月12日")
     screenshots(page, "counter-surface-photo")  # the verdict re-renders in English too
     assert card.pin_remaining(PinKind.SURFACE_CODE_B) == 10
 

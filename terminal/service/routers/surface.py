@@ -72,7 +72,7 @@ def card_surface(
         check_code_b(body.code, PinKind.SURFACE_CODE_B)
     try:
         with ctx.readers.session(reader_id, "read-surface") as card:
-            card.progress("reading the card face")
+            card.progress("read-surface")
             reading = read_surface(card.channel, body.credential, body.code, ctx.card_issuer_keys)
     except Exception as exc:
         mapped = to_service_error(exc)
