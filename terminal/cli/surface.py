@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,9 @@ from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
+
+if TYPE_CHECKING:
+    from terminal.cardface import SurfaceReading
 
 surface_app = typer.Typer(help="The card-surface applet (券面事項確認 AP).", no_args_is_help=True)
 
@@ -53,7 +56,9 @@ def _write_images(out: Path, images: dict[str, bytes]) -> list[str]:
     return [str(out / name) for name in images]
 
 
-def _read(ctx: typer.Context, code: Code, trust: Path | None, pin_stdin: bool, as_json: bool):  # type: ignore[no-untyped-def]
+def _read(
+    ctx: typer.Context, code: Code, trust: Path | None, pin_stdin: bool, as_json: bool
+) -> SurfaceReading:
     from terminal.cardface import read_surface, trust_directory, trusted_keys
 
     state: CliState = ctx.obj

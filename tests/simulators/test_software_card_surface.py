@@ -144,3 +144,29 @@ def test_the_card_issuer_is_kept_and_its_trust_files_follow_its_keys(tmp_path) -
     held = load_trusted_cv_keys(tmp_path / "trust")[key_id("6000023")]
     assert held.public_numbers() == renewed.surface.root_public_key.public_numbers()
     assert "PRIVATE" not in repr(renewed) + repr(renewed.surface)
+
+
+def test_codes_and_card_face_never_reach_the_apdu_trace(
+    card: SoftwareCard, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from card.trace import TRACE
+
+    caplog.set_level(1)
+    logging.getLogger("simulators.card.apdu").setLevel(TRACE)
+    try:
+        assert sw(card, SURFACE) == 0x9000
+        assert sw(card, select_ef(0x0012)) == 0x9000
+        assert sw(card, verify(YAMADA.code_b)) == 0x9000
+        face = read(card, 0x0002)
+        assert sw(card, TEXT) == 0x9000
+        assert sw(card, select_ef(0x0014)) == 0x9000
+        assert sw(card, verify(YAMADA.my_number.reveal())) == 0x9000
+    finally:
+        logging.getLogger("simulators.card.apdu").setLevel(logging.NOTSET)
+    assert "redacted" in caplog.text  # the trace really ran
+    for secret in (YAMADA.code_b, YAMADA.my_number.reveal(), "19850412"):
+        assert secret not in caplog.text
+        assert secret.encode().hex(" ").upper() not in caplog.text
+    assert face[-300:].hex(" ").upper() not in caplog.text
