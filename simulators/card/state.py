@@ -215,23 +215,15 @@ def decode_state(raw: bytes) -> CardState:
         }
         if set(pins) != set(PinKind):
             raise CardStateError("state file lacks a PIN record")
-<<<<<<< HEAD
-        keys: dict[KeyKind, RSAPrivateKey] = {}
-        for kind in KeyKind:
+        keys: dict[KeyName, RSAPrivateKey] = {}
+        for name, pem in document["keys"].items():
+            kind = _key_name(name)
             # The full RSA consistency check costs ~70 ms per key and would dominate every
             # CLI command on a card file; it is not needed for safety: KeyStore.raw_sign
             # verifies each result with the public key, so an inconsistent key fails.
             key = serialization.load_pem_private_key(
-                document["keys"][kind.value].encode("ascii"),
-                password=None,
-                unsafe_skip_rsa_key_validation=True,
+                pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
             )
-=======
-        keys: dict[KeyName, RSAPrivateKey] = {}
-        for name, pem in document["keys"].items():
-            kind = _key_name(name)
-            key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
->>>>>>> card-surface
             if not isinstance(key, RSAPrivateKey):
                 raise CardStateError(f"{kind.value} key is not RSA")
             keys[kind] = key
