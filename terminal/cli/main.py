@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "terminal.cli.operators",
     "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",
+    "terminal.cli.surface",
 )
 
 

@@ -11,7 +11,7 @@ from simulators.card import SoftwareCard
 from simulators.personas import get_persona
 from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
-from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS
+from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS, TEST_SECRET
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_production_defaults_trust_the_real_jlis_cas_and_no_test_pki(
     the operator did not configure."""
     from jpki.validation import TrustStore
 
-    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    settings = Settings(session_secret=TEST_SECRET, operators=operator_accounts, software_readers=1)
     assert settings.trust == "jpki-production"
     app = create_app(settings)
     with TestClient(app, base_url=BASE_URL) as client:
@@ -97,3 +97,22 @@ def test_core_url_needs_a_token() -> None:
 
     with pytest.raises(ValidationError, match="core_token"):
         Settings(dev=True, core_url="http://127.0.0.1:8800")
+
+
+def test_production_crl_store_takes_its_index_key_from_the_settings(
+    home, operator_accounts, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 #6: the key of the persisted CRL indexes comes from the configuration,
+    and the store can re-verify a persisted CRL against the production anchors."""
+    settings = Settings(
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
+        operators=operator_accounts,
+        crl_dir=tmp_path / "crl",
+        crl_index_key="a-configured-crl-index-key-0123",
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL):
+        store = app.state.ctx.validator.revocation.crl_store
+        assert store._index_key == b"a-configured-crl-index-key-0123"
+        assert store._anchors  # the J-LIS anchors, for rebuilding an untrusted index
