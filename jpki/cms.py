@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from jpki.certinfo import BasicFourFromCert, basic_four_if_present
+from jpki.basic_facts import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.errors import ASN1_PARSE_ERRORS
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner

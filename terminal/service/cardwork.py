@@ -29,7 +29,7 @@ from jpki.signer import JpkiCardSigner
 from terminal.service.context import ServiceContext, not_configured
 from terminal.service.errors import ServiceError, to_service_error
 from terminal.service.readers import CardSession
-from terminal.service.security import Operator
+from terminal.service.security import SignedInOperator
 
 if TYPE_CHECKING:
     from jpki.auth import Challenge
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from terminal.linkage import IssueResult, RenewResult
 
 
-def audit_operator(ctx: ServiceContext, operator: Operator) -> AuditOperator:
+def audit_operator(ctx: ServiceContext, operator: SignedInOperator) -> AuditOperator:
     from terminal.audit.trail import Operator as AuditOperator
 
     return AuditOperator(operator.username, ctx.settings.terminal_id)
@@ -88,18 +88,20 @@ def _same_card(card: CardSession, card_serial: int | None) -> None:
 
 
 @dataclass(frozen=True)
-class LoginOutcome:
+class LoginAnswer:
+    """What the kiosk route answers (terminal.flows.LoginOutcome is the flow's result)."""
+
     serial: int
     integrated_number: str
     portal_symbol: str
 
 
-def issue_challenge(ctx: ServiceContext, operator: Operator) -> Challenge:
+def issue_challenge(ctx: ServiceContext, operator: SignedInOperator) -> Challenge:
     challenges = ctx.need_challenges("login (challenge store)")
     return challenges.issue(operator.session_id, ctx.settings.portal_origin, now=ctx.clock())
 
 
-def kiosk_context(ctx: ServiceContext, operator: Operator) -> KioskContext:
+def kiosk_context(ctx: ServiceContext, operator: SignedInOperator) -> KioskContext:
     """The kiosk's parts; NOT_AVAILABLE (in this order) for the first one missing."""
     from terminal.flows import KioskContext
 
@@ -118,9 +120,9 @@ def login(
     reader_id: str,
     pin: str,
     nonce: str | None,
-    operator: Operator,
+    operator: SignedInOperator,
     card_serial: int | None = None,
-) -> LoginOutcome:
+) -> LoginAnswer:
     """The kiosk login (terminal.flows.login): VERIFY the auth PIN once, the card signs
     (origin, nonce), the token is validated (chain, revocation, signature, single-use
     challenge bound to this operator session) and the serial resolved to the portal
@@ -139,7 +141,7 @@ def login(
             outcome = flows.login(
                 card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
             )
-    return LoginOutcome(
+    return LoginAnswer(
         outcome.auth.serial,
         outcome.resolution.integrated_number,
         outcome.resolution.portal_symbol,
@@ -188,7 +190,7 @@ def kiosk_check(ctx: ServiceContext, reader_id: str, card_serial: int | None) ->
 
 
 def prove_auth_key(
-    ctx: ServiceContext, card: CardSession, operator: Operator, auth_pin: str
+    ctx: ServiceContext, card: CardSession, operator: SignedInOperator, auth_pin: str
 ) -> None:
     """The holder's auth PIN unlocks the auth key once and the card signs a fresh
     challenge, which is validated like a login token: the card in the reader holds the
@@ -221,7 +223,7 @@ class _NoSymbolCore:
         raise not_configured("the symbol core")
 
 
-def counter_context(ctx: ServiceContext, operator: Operator) -> CounterContext:
+def counter_context(ctx: ServiceContext, operator: SignedInOperator) -> CounterContext:
     from terminal.flows import CounterContext
 
     return CounterContext(
@@ -249,7 +251,9 @@ def _check_pins(auth_pin: str, sign_pin: str, cardinfo_pin: str | None) -> None:
 
 
 @dataclass(frozen=True)
-class IssuanceOutcome:
+class IssuanceAnswer:
+    """What the counter route answers (terminal.flows.IssuanceOutcome is the flow's)."""
+
     result: IssueResult
     my_number: MyNumber | None
     portal_symbol: str | None
@@ -258,14 +262,14 @@ class IssuanceOutcome:
 def issuance(
     ctx: ServiceContext,
     reader_id: str,
-    operator: Operator,
+    operator: SignedInOperator,
     *,
     resident_code: str,
     auth_pin: str,
     sign_pin: str,
     cardinfo_pin: str | None,
     request_id: str | None,
-) -> IssuanceOutcome:
+) -> IssuanceAnswer:
     """Issuance: proof of the auth key (auth PIN), the My Number when the card-info PIN
     is given, then terminal.flows.issue_card (sign PIN, both certificates read and
     validated, symbols from the core, links written in one transaction)."""
@@ -295,13 +299,13 @@ def issuance(
                 request_id=request_id or secrets.token_hex(12),
             )
     person = ctx.need_registry().person(outcome.result.integrated_number)
-    return IssuanceOutcome(outcome.result, my_number, person.symbols.get("portal"))
+    return IssuanceAnswer(outcome.result, my_number, person.symbols.get("portal"))
 
 
 def renewal(
     ctx: ServiceContext,
     reader_id: str,
-    operator: Operator,
+    operator: SignedInOperator,
     *,
     old_auth_serial: str,
     auth_pin: str,

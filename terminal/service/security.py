@@ -1,4 +1,4 @@
-"""Operator authentication (職員認証), roles, and the HTTP-level guards: Host allowlist
+"""SignedInOperator authentication (職員認証), roles, and the HTTP-level guards: Host allowlist
 (DNS rebinding), Origin allowlist (cross-site requests), security headers.
 
 Passwords are stored as scrypt hashes. Sessions are stateless tokens signed with the
@@ -41,7 +41,7 @@ _TOUCH_EVERY = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
-class Operator:
+class SignedInOperator:
     """The authenticated caller of a request."""
 
     username: str
@@ -78,7 +78,7 @@ class SessionRefused(Exception):
 
 
 class OperatorDirectory:
-    """Operator accounts, the sign-in lockout and the server-side sessions."""
+    """SignedInOperator accounts, the sign-in lockout and the server-side sessions."""
 
     def __init__(
         self,
@@ -146,7 +146,7 @@ class OperatorDirectory:
         )
         return token, self._ttl
 
-    def resolve(self, token: str, now: dt.datetime | None = None) -> Operator:
+    def resolve(self, token: str, now: dt.datetime | None = None) -> SignedInOperator:
         """The operator a token stands for. Raises SessionRefused."""
         now = now or self.clock()
         if not token or len(token) > 256:
@@ -172,7 +172,7 @@ class OperatorDirectory:
             raise SessionRefused("UNAUTHENTICATED", "sign in first")
         if now - record.last_seen_at >= _TOUCH_EVERY:
             self.store.touch(digest, now)
-        return Operator(
+        return SignedInOperator(
             record.username,
             roles,
             digest[:32],
@@ -181,7 +181,7 @@ class OperatorDirectory:
             session_digest=digest,
         )
 
-    def revoke(self, operator: Operator) -> None:
+    def revoke(self, operator: SignedInOperator) -> None:
         """Sign this session out (held in the store: it stays out after a restart)."""
         if operator.session_digest:
             self.store.revoke(operator.session_digest, self.clock())
