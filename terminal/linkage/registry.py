@@ -23,6 +23,7 @@ from typing import TypeVar
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from jpki.clock import utc_now
 from jpki.mynumber import MyNumber
 from terminal.audit.trail import AuditTrail, Operation, Operator, Subject
 from terminal.db.engine import Store
@@ -69,8 +70,7 @@ Clock = Callable[[], dt.datetime]
 CommitHook = Callable[[str], None]
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+_utcnow = utc_now
 
 
 def _new_integrated_number() -> str:

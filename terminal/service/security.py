@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jpki.clock import utc_now
 from terminal.service.passwords import hash_password, verify_password
 from terminal.service.sessions import (
     MemorySessionStore,
@@ -96,7 +97,7 @@ class OperatorDirectory:
         default_idle: dict[Page, int] = {"counter": 900, "kiosk": 0}
         self._idle: dict[Page, int] = dict(idle_seconds or default_idle)
         self.store: SessionStore = store or MemorySessionStore()
-        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.clock = clock or utc_now
         self.lockout = SignInLockout(frozenset(self._accounts))
 
     def use_store(self, store: SessionStore) -> None:
