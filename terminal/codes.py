@@ -109,6 +109,9 @@ CODES = _table(
     ("MALFORMED_CARD_RESPONSE",      502,  23, "the card's answer was malformed"),
     ("NOT_A_MYNUMBER_CARD",          422,  24, "this card is not an Individual Number Card"),
     ("SECURITY_STATUS_NOT_SATISFIED", 409, 25, "the card wants a PIN first"),
+    ("PCSC_NOT_INSTALLED",           501,  26, "pyscard is not installed: pip install 'mynaterm[pcsc]'"),  # noqa: E501
+    ("CARD_SIGNATURE_INVALID",       422,  27, "the card's signed data does not verify"),
+    ("CARD_ISSUER_UNTRUSTED",        422,  28, "the card's CV certificate issuer is not trusted"),
     # -- 30-39: login tokens and challenges ----------------------------------------------
     ("AUTH_FAILED",                  422,  30, "the authentication token was refused"),
     ("TOKEN_MALFORMED",              422,  31, "the authentication token is malformed"),

@@ -32,6 +32,7 @@ from terminal.service.routers import (
     readers,
     session,
     signing,
+    surface,
 )
 from terminal.service.security import GuardMiddleware, OperatorDirectory
 from terminal.service.settings import Settings
@@ -113,6 +114,7 @@ def create_app(
         readers,
         events,
         card,
+        surface,
         auth,
         counter,
         persons,
