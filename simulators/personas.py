@@ -42,6 +42,8 @@ class Persona:
     my_number: MyNumber
     resident_code: str
     pins: TestPins
+    # False for a card issued without a signature certificate (holders under 15).
+    sign_certificate: bool = True
 
     @property
     def family_name(self) -> str:
@@ -73,6 +75,9 @@ def _parse(entry: dict[str, object]) -> Persona:
         resident_code = str(entry["resident_code"])
         if len(resident_code) != 11 or not resident_code.isdigit():
             raise PersonaError(f"persona {entry.get('id')}: resident_code is 11 digits")
+        sign_certificate = entry.get("sign_certificate", True)
+        if not isinstance(sign_certificate, bool):
+            raise PersonaError(f"persona {entry.get('id')}: sign_certificate is true or false")
         return Persona(
             id=str(entry["id"]),
             name=name,
@@ -86,6 +91,7 @@ def _parse(entry: dict[str, object]) -> Persona:
             my_number=MyNumber(str(entry["my_number"])),
             resident_code=resident_code,
             pins=TestPins(str(pins["auth"]), str(pins["sign"]).upper(), str(pins["cardinfo"])),
+            sign_certificate=sign_certificate,
         )
     except (KeyError, TypeError, AssertionError, ValueError) as exc:
         if isinstance(exc, PersonaError):

@@ -147,16 +147,21 @@ def integrity_key() -> IntegrityKey:
 
 
 def jpki_applet(certs: IssuedCertificates) -> Applet:
+    """The JPKI applet. A card without a signature certificate (holder under 15) has
+    the sign CA certificate but no sign certificate, sign key or sign PIN EF: SELECT of
+    those answers 6A82 and VERIFY of the sign PIN 6A88, as for any absent file."""
     applet = Applet(Aid.JPKI.value, "JPKI")
-    applet.add(BinaryFile(JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), PinKind.SIGN))
+    if certs.sign_cert is not None:
+        applet.add(BinaryFile(JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), PinKind.SIGN))
     applet.add(BinaryFile(JpkiFile.SIGN_CA_CERT, certificate_ef(certs.sign_ca_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CERT, certificate_ef(certs.auth_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CA_CERT, certificate_ef(certs.auth_ca_cert)))
     applet.add(BinaryFile(JpkiFile.TOKEN_INFO, token_info()))
     applet.add(KeyFile(JpkiFile.AUTH_KEY, KeyKind.AUTH, PinKind.AUTH))
     applet.add(PinFile(JpkiFile.AUTH_PIN, PinKind.AUTH))
-    applet.add(KeyFile(JpkiFile.SIGN_KEY, KeyKind.SIGN, PinKind.SIGN))
-    applet.add(PinFile(JpkiFile.SIGN_PIN, PinKind.SIGN))
+    if certs.sign_cert is not None:
+        applet.add(KeyFile(JpkiFile.SIGN_KEY, KeyKind.SIGN, PinKind.SIGN))
+        applet.add(PinFile(JpkiFile.SIGN_PIN, PinKind.SIGN))
     return applet
 
 

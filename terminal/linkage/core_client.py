@@ -1,10 +1,14 @@
 """Clients of the symbol core: over HTTP (`CoreClient`) and in process
 (`InProcessCoreClient`, for tests and the demo). Both speak as one agency (the terminal's
-own, e.g. the issuing municipality) and raise the same typed errors."""
+own, e.g. the issuing municipality) and raise the same typed errors.
+
+Identity facts go to the core as a mapping {name, birth_date, sex, address, my_number}
+(values as read from the card, or None) and come back as a verdict per field
+("match" / "mismatch" / "not_given"), never as facts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -46,7 +50,29 @@ class SymbolSource(Protocol):
         self, resident_code: str, agencies: Iterable[str] = ()
     ) -> dict[str, str]: ...
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str: ...
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]: ...
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+IDENTITY_FIELDS = ("name", "birth_date", "sex", "address", "my_number")
+VERDICTS = frozenset({"match", "mismatch", "not_given"})
+
+
+def _check_verdicts(fields: object) -> dict[str, str]:
+    if (
+        not isinstance(fields, dict)
+        or set(fields) != set(IDENTITY_FIELDS)
+        or not all(v in VERDICTS for v in fields.values())
+    ):
+        raise CoreProtocolError("the core's identity verdict is malformed")
+    return {str(k): str(v) for k, v in fields.items()}
 
 
 def symbols_for_issuance(
@@ -118,14 +144,31 @@ class CoreClient:
             raise CoreProtocolError("agency_symbols missing or malformed")
         return dict(symbols)
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]:
         payload = self._post(
-            "/v1/translate", {"from_agency": from_agency, "symbol": symbol, "to_agency": to_agency}
+            "/v1/identity/match",
+            {
+                "identity": {k: facts.get(k) for k in IDENTITY_FIELDS},
+                "resident_code": resident_code,
+                "agency_symbol": agency_symbol,
+            },
         )
-        translated = payload.get("symbol")
-        if not isinstance(translated, str):
-            raise CoreProtocolError("symbol missing from the translation")
-        return translated
+        return _check_verdicts(payload.get("fields"))
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._post(
+            "/v1/relay", {"symbol": symbol, "to_agency": to_agency, "request": dict(request)}
+        )
+        answer = payload.get("answer")
+        if not isinstance(answer, dict):
+            raise CoreProtocolError("answer missing from the relay")
+        return answer
 
 
 class InProcessCoreClient:
@@ -150,8 +193,27 @@ class InProcessCoreClient:
         )
         return result
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
-        result: str = self._call(
-            self._core.translate, from_agency, symbol, to_agency, caller=self.agency
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]:
+        from simulators.core.register import IdentityClaim
+
+        claim = IdentityClaim(**{k: facts.get(k) for k in IDENTITY_FIELDS})
+        fields = self._call(
+            self._core.match_identity,
+            claim,
+            caller=self.agency,
+            resident_code=resident_code,
+            agency_symbol=agency_symbol,
+        )
+        return _check_verdicts({k: str(v) for k, v in fields.items()})
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            self._core.relay, symbol, to_agency, request, caller=self.agency
         )
         return result

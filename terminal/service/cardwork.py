@@ -10,9 +10,9 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jpki.auth import create_auth_token
 from jpki.cardinfo_ap import CardInfoSession
@@ -131,7 +131,16 @@ class _NoSymbolCore:
     def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
         raise not_configured("the symbol core")
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]:
+        raise not_configured("the symbol core")
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
         raise not_configured("the symbol core")
 
 
