@@ -79,6 +79,13 @@ STATUS: dict[str, int] = {
     "INVALID_CERT_INFO": 422,
     "INVALID_REQUEST": 422,
     "INVALID_RESIDENT_CODE": 422,
+    # identity binding (issue 10)
+    "RESIDENT_CODE_CHECK_DIGIT": 422,
+    "UNKNOWN_RESIDENT": 404,
+    "IDENTITY_MISMATCH": 422,
+    "IDENTITY_FACTS_REQUIRED": 422,
+    "FACE_TO_FACE_REQUIRED": 422,
+    "CARD_MISMATCH": 422,
     "MYNUMBER_INDEX_NOT_CONFIGURED": 501,
     "MYNUMBER_MISMATCH": 409,
     "CORE_ERROR": 502,
@@ -163,8 +170,15 @@ def _jpki_error(exc: Exception) -> ServiceError | None:
     if any(cls.__name__ == "CoreClientError" for cls in type(exc).__mro__):
         # The core's own codes (UNAUTHENTICATED, FORBIDDEN) concern the terminal's
         # credentials at the core, not the operator: never show them as 401/403 here.
-        if getattr(exc, "code", None) == "INVALID_RESIDENT_CODE":
-            return ServiceError("INVALID_RESIDENT_CODE", "the resident-record code is not valid")
+        resident_refusals = {
+            "INVALID_RESIDENT_CODE": "the resident-record code is not 11 digits",
+            "RESIDENT_CODE_CHECK_DIGIT": "the resident-record code's check digit is wrong "
+            "(mistyped?)",
+            "UNKNOWN_RESIDENT": "no resident with that code is on the resident register",
+        }
+        code = getattr(exc, "code", None)
+        if code in resident_refusals:
+            return ServiceError(code, resident_refusals[code])
         unavailable = getattr(exc, "code", None) == "CORE_UNAVAILABLE"
         return ServiceError(
             "CORE_UNAVAILABLE" if unavailable else "CORE_ERROR",
