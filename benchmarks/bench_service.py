@@ -31,18 +31,26 @@ import uvicorn
 
 from jpki.constants import CertKind
 from jpki.jpki_ap import JpkiSession
+from jpki.mynumber import MyNumber
+from jpki.mynumber import complete as complete_my_number
 from simulators.card import SoftwareCard
 from simulators.core.config import Agency, CoreConfig, token_sha256
 from simulators.core.core import SymbolCore
+from simulators.core.register import ResidentRecord, ResidentRegister
+from simulators.core.resident_code import complete as complete_resident_code
 from simulators.personas import Persona, load_personas
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
 from terminal.db.engine import open_store
+from terminal.dev.core_client import InProcessCoreClient
+from terminal.dev.local import attach_local_validation
+from terminal.dev.slots import add_software_reader
+from terminal.dev.wing import DevWing
 from terminal.linkage import CertInfo, PersonRef
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
-from terminal.service.parts import attach_registry, attach_validation
+from terminal.service.parts import attach_registry
 from terminal.service.security import hash_password
 from terminal.service.settings import OperatorAccount, Role
 
@@ -52,9 +60,26 @@ AGENCY = "city-bench"
 DEADLINE_SECONDS = 300
 
 
-def persona_variant(base: Persona, index: int) -> Persona:
-    """A distinct resident (own resident code, so own symbols) from a persona template."""
-    return dataclasses.replace(base, id=f"bench-{index}", resident_code=f"{20000000000 + index}")
+def persona_variant(base: Persona, index: int, register: ResidentRegister) -> Persona:
+    """A distinct resident (own resident code and My Number, so own symbols) from a
+    persona template, entered on the core's resident register."""
+    variant = dataclasses.replace(
+        base,
+        id=f"bench-{index}",
+        resident_code=complete_resident_code(f"{2000000000 + index}"),
+        my_number=MyNumber(complete_my_number(f"{80000000000 + index}")),
+    )
+    register.add(
+        ResidentRecord(
+            variant.resident_code,
+            variant.name,
+            variant.birth_date,
+            variant.sex,
+            variant.address,
+            variant.my_number,
+        )
+    )
+    return variant
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -76,28 +101,29 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
             ),
         ],
     )
-    app = create_app(settings)
+    app = create_app(settings, extensions=[DevWing()])
     ctx: ServiceContext = app.state.ctx
-    attach_validation(ctx, pki)
+    attach_local_validation(ctx, pki)
     token = secrets.token_urlsafe(16)
     core = SymbolCore(
         CoreConfig(
             secrets.token_bytes(32),
             (Agency("portal", "portal"), Agency(AGENCY, AGENCY, resident_lookup=True)),
             {token_sha256(token): AGENCY},
-        )
+        ),
+        register=ResidentRegister(),
     )
     store = open_store(f"sqlite:///{workdir / 'terminal.db'}")
     attach_registry(ctx, store, InProcessCoreClient(core, token))
     ctx.closers.extend([store.close, core.close])
 
-    templates = load_personas()
+    templates = [p for p in load_personas() if p.sign_certificate]  # the counter gives a sign PIN
     expected: dict[str, Any] = {"kiosk": {}, "counter": {}}
     started = time.perf_counter()
     for index in range(KIOSK_READERS):
-        persona = persona_variant(templates[index % len(templates)], index)
+        persona = persona_variant(templates[index % len(templates)], index, core.register)
         card = SoftwareCard.create(persona, pki)
-        reader = ctx.readers.add_software_reader(f"Kiosk Reader {index}")
+        reader = add_software_reader(ctx.readers, f"Kiosk Reader {index}")
         ctx.readers.insert_software_card(reader.id, card)
         with ctx.readers.session(reader.id, "bench-setup") as session:
             auth = JpkiSession(session.channel).read_certificate(CertKind.AUTH)
@@ -107,11 +133,11 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
         )
         expected["kiosk"][reader.id] = (persona, symbols["portal"])
     for counter in range(COUNTERS):
-        reader = ctx.readers.add_software_reader(f"Counter Reader {counter}")
+        reader = add_software_reader(ctx.readers, f"Counter Reader {counter}")
         cards = []
         for number in range(issuances):
             persona = persona_variant(
-                templates[number % len(templates)], 100 + counter * 50 + number
+                templates[number % len(templates)], 100 + counter * 50 + number, core.register
             )
             cards.append((persona, SoftwareCard.create(persona, pki)))
         expected["counter"][reader.id] = cards
@@ -181,6 +207,7 @@ def counter_issuances(
                     "resident_code": persona.resident_code,
                     "auth_pin": persona.pins.auth,
                     "sign_pin": persona.pins.sign,
+                    "face_to_face_confirmed": True,
                 },
             )
             results.append(

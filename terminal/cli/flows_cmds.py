@@ -30,9 +30,9 @@ from terminal.counter import issuance as counter_issuance
 from terminal.counter import renewal as counter_renewal
 from terminal.counter.issuance import require_face_to_face
 from terminal.db import open_store
+from terminal.dev.local import local_core_client, open_local_pki, validator_for
 from terminal.flows import CheckedCard, KioskContext, login
 from terminal.linkage import LinkageRegistry
-from terminal.local import local_core_client, open_local_pki, validator_for
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -47,9 +47,9 @@ def _resident_code(resident_code: str | None, persona: str | None, as_json: bool
     if resident_code:
         return resident_code
     if persona:
-        from simulators.personas import get_persona
+        from terminal.dev.local import persona_resident_code
 
-        return get_persona(persona).resident_code
+        return persona_resident_code(persona)
     fail(
         "give --resident-code (or --persona for a test persona)",
         code="USAGE",

@@ -1,6 +1,7 @@
-"""Clients of the symbol core: over HTTP (`CoreClient`) and in process
-(`InProcessCoreClient`, for tests and the demo). Both speak as one agency (the terminal's
-own, e.g. the issuing municipality) and raise the same typed errors.
+"""The HTTP client of the symbol core (`CoreClient`) and what callers need of any core
+client (`SymbolSource`). It speaks as one agency (the terminal's own, e.g. the issuing
+municipality) and raises typed errors. The in-process client over the simulated core
+lives in the dev wing (terminal.dev.core_client) and raises the same errors.
 
 Identity facts go to the core as a mapping {name, birth_date, sex, address, my_number}
 (values as read from the card, or None) and come back as a verdict per field
@@ -9,15 +10,12 @@ Identity facts go to the core as a mapping {name, birth_date, sex, address, my_n
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from terminal.linkage.errors import LinkageError
 from terminal.linkage.types import PORTAL_AGENCY
-
-if TYPE_CHECKING:
-    from simulators.core.core import SymbolCore
 
 
 class CoreClientError(LinkageError):
@@ -65,7 +63,7 @@ IDENTITY_FIELDS = ("name", "birth_date", "sex", "address", "my_number")
 VERDICTS = frozenset({"match", "mismatch", "not_given"})
 
 
-def _check_verdicts(fields: object) -> dict[str, str]:
+def check_verdicts(fields: object) -> dict[str, str]:
     if (
         not isinstance(fields, dict)
         or set(fields) != set(IDENTITY_FIELDS)
@@ -159,7 +157,7 @@ class CoreClient:
                 "agency_symbol": agency_symbol,
             },
         )
-        return _check_verdicts(payload.get("fields"))
+        return check_verdicts(payload.get("fields"))
 
     def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
         payload = self._post(
@@ -169,51 +167,3 @@ class CoreClient:
         if not isinstance(answer, dict):
             raise CoreProtocolError("answer missing from the relay")
         return answer
-
-
-class InProcessCoreClient:
-    """The same interface on a `SymbolCore` object in this process."""
-
-    def __init__(self, core: SymbolCore, token: str) -> None:
-        from simulators.core.errors import CoreError
-
-        self._core = core
-        self._core_error = CoreError
-        self.agency = self._call(core.authenticate, token)
-
-    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except self._core_error as exc:  # same codes as over HTTP
-            raise CoreClientError(str(exc), code=exc.code) from exc
-
-    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
-        result: dict[str, str] = self._call(
-            self._core.person_symbols, resident_code, list(agencies), caller=self.agency
-        )
-        return result
-
-    def match_identity(
-        self,
-        facts: Mapping[str, str | None],
-        *,
-        resident_code: str | None = None,
-        agency_symbol: str | None = None,
-    ) -> dict[str, str]:
-        from simulators.core.register import IdentityClaim
-
-        claim = IdentityClaim(**{k: facts.get(k) for k in IDENTITY_FIELDS})
-        fields = self._call(
-            self._core.match_identity,
-            claim,
-            caller=self.agency,
-            resident_code=resident_code,
-            agency_symbol=agency_symbol,
-        )
-        return _check_verdicts({k: str(v) for k, v in fields.items()})
-
-    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self._call(
-            self._core.relay, symbol, to_agency, request, caller=self.agency
-        )
-        return result

@@ -9,9 +9,9 @@ from simulators.personas import Persona
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
 from terminal.counter import CardPins, CounterContext, IssuanceRequest, RenewalRequest
+from terminal.dev.local import local_core_client, validator_for
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.core_client import SymbolSource
-from terminal.local import local_core_client, validator_for
 
 ORIGIN = "https://portal.example.jp"
 CLERK = Operator("clerk-1", "counter-1")

@@ -24,10 +24,10 @@ from simulators.pki import TestPki
 from terminal.audit.trail import Operator
 from terminal.counter import CounterContext, IdentityMismatch, issuance, renewal
 from terminal.db import open_store
+from terminal.dev.local import validator_for
 from terminal.flows import KioskContext, login
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.errors import LinkageError, UnknownSerial
-from terminal.local import validator_for
 from tests.flows.counter_world import (
     ORIGIN,
     counter_context,
