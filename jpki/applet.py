@@ -53,7 +53,8 @@ class AppletSession:
 
     # -- selection -------------------------------------------------------------------
     def select_applet(self) -> None:
-        """SELECT by DF name. Also logs out every PIN verified in this applet."""
+        """SELECT by DF name. Re-selecting the current applet keeps verified PINs on
+        real cards; selecting another applet ends them (see `logout`)."""
         response = self.channel.transmit(_select_applet_command(self.aid.value))
         if response.sw != 0x9000:
             if response.sw == 0x6A82:
@@ -61,6 +62,18 @@ class AppletSession:
                     f"the card has no {self.aid.name} applet: not an Individual Number Card"
                 )
             raise error_for_sw(response.data, response.sw, f"SELECT {self.aid.name} applet")
+
+    def logout(self) -> None:
+        """End every verified PIN, then select this applet again. Selecting the
+        GlobalPlatform ISD restores the card's power-on state on real cards; a card
+        without it is logged out by selecting another applet instead."""
+        response = self.channel.transmit(_select_applet_command(Aid.ISSUER_SECURITY_DOMAIN.value))
+        if response.sw != 0x9000:
+            other = Aid.CARD_INFO if self.aid is not Aid.CARD_INFO else Aid.JPKI
+            self._check(
+                self.channel.transmit(_select_applet_command(other.value)), "SELECT for logout"
+            )
+        self.select_applet()
 
     def select_file(self, file_id: int) -> None:
         response = self.channel.transmit(_select_file_command(file_id))

@@ -10,13 +10,17 @@ be right spends no try. Validation (chain, revocation) runs on what was read."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from card.errors import InvalidPinError, PinBlockedError
 from card.protocol import CardChannel
 from jpki.auth import create_auth_token
 from jpki.cardinfo_ap import BasicFour, CardInfoSession
 from jpki.certinfo import BasicFourFromCert, basic_four_from_certificate
 from jpki.constants import CertKind, KeyKind, PinKind
+from jpki.errors import PinFormatError
 from jpki.jpki_ap import JpkiSession
 from jpki.mynumber import MyNumber
 from jpki.pin import encode_pin
@@ -25,6 +29,18 @@ from jpki.validation import ValidationResult
 from terminal.counter.context import CounterContext, Progress, no_progress
 from terminal.counter.errors import CardMismatch, IdentityFactsRequired
 from terminal.linkage.types import CertInfo
+
+
+@contextmanager
+def naming_pin(kind: PinKind) -> Iterator[None]:
+    """A PIN error raised inside carries `pin` (auth, sign, cardinfo), so a caller with
+    several PINs can say which one was wrong, blocked or badly formed."""
+    try:
+        yield
+    except (InvalidPinError, PinBlockedError, PinFormatError) as exc:
+        if getattr(exc, "pin", None) is None:
+            setattr(exc, "pin", kind.value)  # noqa: B010 - a field for the error body
+        raise
 
 
 @dataclass(frozen=True)
@@ -43,11 +59,14 @@ class CardPins:
     def check_formats(self) -> None:
         """PinFormatError before any card command; IDENTITY_FACTS_REQUIRED when neither
         the sign nor the card-info PIN is given."""
-        encode_pin(PinKind.AUTH, self.auth)
+        with naming_pin(PinKind.AUTH):
+            encode_pin(PinKind.AUTH, self.auth)
         if self.sign is not None:
-            encode_pin(PinKind.SIGN, self.sign)
+            with naming_pin(PinKind.SIGN):
+                encode_pin(PinKind.SIGN, self.sign)
         if self.cardinfo is not None:
-            encode_pin(PinKind.CARD_INFO, self.cardinfo)
+            with naming_pin(PinKind.CARD_INFO):
+                encode_pin(PinKind.CARD_INFO, self.cardinfo)
         if self.sign is None and self.cardinfo is None:
             raise IdentityFactsRequired(
                 "give the sign PIN (signature certificate) or, for a card without one, "
@@ -138,19 +157,22 @@ def read_card(
     # session, validated like a login token (chain, revocation, signature).
     challenge = ctx.challenges.issue(ctx.session_id, ctx.origin, now=ctx.clock())
     progress("verify-pin")
-    jpki.verify_pin(PinKind.AUTH, pins.auth)
+    with naming_pin(PinKind.AUTH):
+        jpki.verify_pin(PinKind.AUTH, pins.auth)
     progress("sign")
     token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), ctx.origin, challenge.nonce)
     sign_der: bytes | None = None
     if pins.sign is not None:
         progress("read-sign-certificate")
-        jpki.verify_pin(PinKind.SIGN, pins.sign)
+        with naming_pin(PinKind.SIGN):
+            jpki.verify_pin(PinKind.SIGN, pins.sign)
         sign_der = jpki.read_certificate(CertKind.SIGN)
     facts: list[CardFacts] = []
     if pins.cardinfo is not None:
         progress("read-card-info")
         info = CardInfoSession(channel)
-        info.verify_pin(pins.cardinfo)
+        with naming_pin(PinKind.CARD_INFO):
+            info.verify_pin(pins.cardinfo)
         my_number = info.read_my_number()
         basic_four = info.read_basic_four()
         info.check_integrity()  # the facts are the ones the card was personalised with

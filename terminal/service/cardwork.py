@@ -11,16 +11,22 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from card import errors as card_errors
 from jpki.cardinfo_ap import CardInfoSession
-from jpki.constants import CertKind, KeyKind, PinKind
+from jpki.constants import TOKEN_INFO_MYNUMBER_CARD, CertKind, KeyKind, PinKind
+from jpki.errors import PinFormatError
 from jpki.jpki_ap import JpkiSession
 from jpki.mynumber import MyNumber
 from jpki.pin import encode_pin
 from jpki.signer import JpkiCardSigner
 from terminal.service.context import ServiceContext
+from terminal.service.errors import ServiceError, to_service_error
+from terminal.service.readers import CardSession
 from terminal.service.security import Operator
 
 if TYPE_CHECKING:
@@ -50,8 +56,42 @@ def mask_symbol(symbol: str) -> str:
     return "*" * 8 + symbol[-4:] if len(symbol) > 8 else "*" * len(symbol)
 
 
+PIN_CODES = frozenset({"PIN_INCORRECT", "PIN_BLOCKED", "PIN_FORMAT"})
+
+
+@contextmanager
+def naming_pin(kind: PinKind | str) -> Iterator[None]:
+    """PIN errors raised inside name the PIN concerned (a `pin` field in the error
+    body: auth, sign, cardinfo), so a form with several PINs can say which one was
+    wrong, blocked or badly formed."""
+    name = kind.value if isinstance(kind, PinKind) else kind
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.code in PIN_CODES:
+            # The reader session maps card errors; the card error it came from may
+            # already name its PIN (terminal.counter.cardread does).
+            exc.fields.setdefault("pin", getattr(exc.__cause__, "pin", None) or name)
+        raise
+    except (card_errors.InvalidPinError, card_errors.PinBlockedError, PinFormatError) as exc:
+        mapped = to_service_error(exc)
+        if mapped is None:  # pragma: no cover - every PIN error has a code
+            raise
+        # The counter's use cases name the PIN themselves (terminal.counter.cardread).
+        mapped.fields.setdefault("pin", getattr(exc, "pin", None) or name)
+        raise mapped from exc
+
+
 def check_pin(kind: PinKind, pin: str) -> None:
-    encode_pin(kind, pin)  # PinFormatError -> PIN_FORMAT, before the card is touched
+    with naming_pin(kind):
+        encode_pin(kind, pin)  # PinFormatError -> PIN_FORMAT, before the card is touched
+
+
+def _same_card(card: CardSession, card_serial: int | None) -> None:
+    """The kiosk names the card insertion it checked; another card in the reader now
+    (pulled and replaced meanwhile) is refused before any PIN reaches it."""
+    if card_serial is not None and card.reader.card_serial != card_serial:
+        raise ServiceError("CARD_REMOVED", "the card in the reader is not the one that was checked")
 
 
 # ---- login ---------------------------------------------------------------------------
@@ -84,7 +124,12 @@ def kiosk_context(ctx: ServiceContext, operator: Operator) -> KioskContext:
 
 
 def login(
-    ctx: ServiceContext, reader_id: str, pin: str, nonce: str | None, operator: Operator
+    ctx: ServiceContext,
+    reader_id: str,
+    pin: str,
+    nonce: str | None,
+    operator: Operator,
+    card_serial: int | None = None,
 ) -> LoginOutcome:
     """The kiosk login (terminal.flows.login): VERIFY the auth PIN once, the card signs
     (origin, nonce), the token is validated (chain, revocation, signature, single-use
@@ -95,15 +140,55 @@ def login(
     kiosk = kiosk_context(ctx, operator)  # missing parts answer before the PIN is looked at
     check_pin(PinKind.AUTH, pin)
     with ctx.readers.session(reader_id, "login") as card:
+        _same_card(card, card_serial)
         card.progress("verify-pin")
-        outcome = flows.login(
-            card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
-        )
+        with naming_pin(PinKind.AUTH):
+            outcome = flows.login(
+                card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
+            )
     return LoginOutcome(
         outcome.auth.serial,
         outcome.resolution.integrated_number,
         outcome.resolution.portal_symbol,
     )
+
+
+# ---- the kiosk's card check: everything that refuses a card without a PIN try -------
+
+
+@dataclass(frozen=True)
+class KioskCheck:
+    card_serial: int
+    remaining: int | None
+    max_tries: int
+
+
+def kiosk_check(ctx: ServiceContext, reader_id: str, card_serial: int | None) -> KioskCheck:
+    """Whether the card in the reader can log in, found out before the PIN pad opens and
+    without spending a PIN try: SELECT of the JPKI applet (NOT_A_MYNUMBER_CARD), the
+    auth PIN's status (PIN_BLOCKED), the auth certificate (no PIN needed), its link in
+    the registry (NOT_LINKED, CERT_REVOKED, CERT_EXPIRED) and its chain and revocation
+    status (CERT_REVOKED, CERT_UNTRUSTED, REVOCATION_UNKNOWN: fail-closed). Nothing of
+    the holder is returned; the lookup is not an audited login."""
+    from terminal.linkage import CertInfo
+
+    validator = ctx.need_validator("the kiosk's card check (certificate validator)")
+    registry = ctx.need_registry("the kiosk's card check (linkage registry)")
+    with ctx.readers.session(reader_id, "kiosk-check") as card:
+        _same_card(card, card_serial)
+        card.progress("check")
+        jpki = JpkiSession(card.channel)  # SELECT: NOT_A_MYNUMBER_CARD when absent
+        if jpki.token_info() != TOKEN_INFO_MYNUMBER_CARD:
+            raise ServiceError("NOT_A_MYNUMBER_CARD", "the card's token is not a JPKI token")
+        status = jpki.pin_status(PinKind.AUTH)
+        if status.blocked:
+            raise ServiceError("PIN_BLOCKED", "the auth PIN is blocked", remaining=0, pin="auth")
+        certificate = jpki.read_certificate(CertKind.AUTH)
+        inserted = card.reader.card_serial
+    info = CertInfo.from_der(certificate)
+    registry.resolve_login(info.serial, info.issuer_key_id)  # not audited: no login yet
+    validator.validate(certificate, CertKind.AUTH)
+    return KioskCheck(inserted, status.remaining, status.max_tries)
 
 
 # ---- the counter: issuance, renewal, lookups (terminal.counter) ------------------------
@@ -141,8 +226,10 @@ def identity_preview(
     from terminal.counter import issuance
 
     counter = counter_context(ctx, operator)
-    pins.check_formats()
-    with ctx.readers.session(reader_id, "identity-check") as card:
+    with naming_pin("auth"):
+        pins.check_formats()
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "identity-check") as card:
         return issuance.preview(card.channel, counter, resident_code, pins, card.progress)
 
 
@@ -155,10 +242,12 @@ def issuance(
 
     counter = counter_context(ctx, operator)
     require_face_to_face(request.face_to_face_confirmed)
-    request.pins.check_formats()
+    with naming_pin("auth"):
+        request.pins.check_formats()
     if request.request_id is None:
         request = replace(request, request_id=secrets.token_hex(12))
-    with ctx.readers.session(reader_id, "issuance") as card:
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "issuance") as card:
         return counter_issuance.issue(card.channel, counter, request, card.progress)
 
 
@@ -171,10 +260,12 @@ def renewal(
 
     counter = counter_context(ctx, operator)
     require_face_to_face(request.face_to_face_confirmed)
-    request.pins.check_formats()
+    with naming_pin("auth"):
+        request.pins.check_formats()
     if request.request_id is None:
         request = replace(request, request_id=secrets.token_hex(12))
-    with ctx.readers.session(reader_id, "renewal") as card:
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "renewal") as card:
         return counter_renewal.renew(card.channel, counter, request, card.progress)
 
 
@@ -186,7 +277,8 @@ def read_my_number(ctx: ServiceContext, reader_id: str, cardinfo_pin: str) -> My
     with ctx.readers.session(reader_id, "read-mynumber") as card:
         info = CardInfoSession(card.channel)
         card.progress("verify-pin")
-        info.verify_pin(cardinfo_pin)
+        with naming_pin(PinKind.CARD_INFO):
+            info.verify_pin(cardinfo_pin)
         card.progress("read-mynumber")
         return info.read_my_number()
 
@@ -200,7 +292,8 @@ def sign_document(ctx: ServiceContext, reader_id: str, sign_pin: str, content: b
     with ctx.readers.session(reader_id, "sign") as card:
         jpki = JpkiSession(card.channel)
         card.progress("verify-pin")
-        jpki.verify_pin(PinKind.SIGN, sign_pin)
+        with naming_pin(PinKind.SIGN):
+            jpki.verify_pin(PinKind.SIGN, sign_pin)
         card.progress("sign")
         sign_ca = jpki.read_certificate(CertKind.SIGN_CA)
         signer = JpkiCardSigner(jpki, KeyKind.SIGN)
