@@ -9,14 +9,15 @@ be right spends no try. Validation (chain, revocation) runs on what was read."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from card.errors import InvalidPinError, PinBlockedError
+from card.errors import CardError, InvalidPinError, PinBlockedError
 from card.protocol import CardChannel
-from jpki.auth import create_auth_token
+from jpki.auth import AuthToken, Challenge, create_auth_token
 from jpki.cardinfo_ap import BasicFour, CardInfoSession
 from jpki.certinfo import BasicFourFromCert, basic_four_from_certificate
 from jpki.constants import CertKind, KeyKind, PinKind
@@ -152,6 +153,33 @@ def read_card(
     `CardPins.check_formats`)."""
     pins.check_formats()
     jpki = JpkiSession(channel)
+    try:
+        auth_der, sign_der, token, challenge, facts = _read(channel, jpki, ctx, pins, progress)
+    finally:
+        # The card leaves the counter with no PIN verified, whatever happened.
+        with contextlib.suppress(CardError):
+            jpki.logout()
+    progress("validate")
+    proof = ctx.token_validator.validate(
+        token.to_json(), ctx.session_id, challenge.nonce, now=ctx.clock()
+    )
+    if proof.certificate != auth_der:
+        raise CardMismatch("the card proved another auth key than its auth certificate's")
+    at = ctx.clock()
+    auth = ctx.validator.validate(auth_der, CertKind.AUTH, at=at)
+    sign = ctx.validator.validate(sign_der, CertKind.SIGN, at=at) if sign_der else None
+    if sign_der is not None:
+        facts.insert(0, CardFacts.from_certificate(basic_four_from_certificate(sign_der)))
+    return CardReading(auth_der, sign_der, auth, sign, tuple(facts))
+
+
+def _read(
+    channel: CardChannel,
+    jpki: JpkiSession,
+    ctx: CounterContext,
+    pins: CardPins,
+    progress: Progress,
+) -> tuple[bytes, bytes | None, AuthToken, Challenge, list[CardFacts]]:
     auth_der = jpki.read_certificate(CertKind.AUTH)
     # The proof of the auth key: the card signs a fresh challenge bound to this counter
     # session, validated like a login token (chain, revocation, signature).
@@ -177,15 +205,4 @@ def read_card(
         basic_four = info.read_basic_four()
         info.check_integrity()  # the facts are the ones the card was personalised with
         facts.append(CardFacts.from_card_info(basic_four, my_number))
-    progress("validate")
-    proof = ctx.token_validator.validate(
-        token.to_json(), ctx.session_id, challenge.nonce, now=ctx.clock()
-    )
-    if proof.certificate != auth_der:
-        raise CardMismatch("the card proved another auth key than its auth certificate's")
-    at = ctx.clock()
-    auth = ctx.validator.validate(auth_der, CertKind.AUTH, at=at)
-    sign = ctx.validator.validate(sign_der, CertKind.SIGN, at=at) if sign_der else None
-    if sign_der is not None:
-        facts.insert(0, CardFacts.from_certificate(basic_four_from_certificate(sign_der)))
-    return CardReading(auth_der, sign_der, auth, sign, tuple(facts))
+    return auth_der, sign_der, token, challenge, facts

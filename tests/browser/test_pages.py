@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from jpki.constants import PinKind
 from simulators.personas import get_persona
 from terminal.service.context import ServiceContext
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, screenshots
 from tests.service.conftest import PASSWORDS
 
 pytestmark = pytest.mark.browser
@@ -35,10 +35,19 @@ def issue_over_http(base: str, reader: str) -> None:
                 "resident_code": YAMADA.resident_code,
                 "auth_pin": YAMADA.pins.auth,
                 "sign_pin": YAMADA.pins.sign,
+                "face_to_face_confirmed": True,
             },
             headers={"Authorization": f"Bearer {token}"},
         )
         assert response.status_code == 200, response.text
+
+
+def confirm_identity(page) -> None:  # type: ignore[no-untyped-def]
+    """The identity check is on screen and matches: tick 本人確認 and link."""
+    page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
+    assert page.is_disabled("#identity-link")  # not before the clerk confirms
+    page.check("#face-to-face")
+    page.click("#identity-link")
 
 
 def test_counter_issuance(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
@@ -54,12 +63,56 @@ def test_counter_issuance(page, live_server: str, wired: ServiceContext, insert_
     page.fill(f"{form} input[name=sign_pin]", YAMADA.pins.sign)
     page.fill(f"{form} input[name=cardinfo_pin]", YAMADA.pins.cardinfo)
     page.click(f"{form} button[type=submit]")
+    confirm_identity(page)
     page.wait_for_selector("#done", timeout=30000)
     outcome = page.inner_text("#outcome")
     assert YAMADA.my_number.masked in outcome and YAMADA.my_number.reveal() not in outcome
     assert page.input_value(f"{form} input[name=auth_pin]") == ""  # PINs cleared
     screenshot(page, "counter-issuance-done")
     assert card.pin_remaining(PinKind.AUTH) == 3
+
+
+def test_counter_shows_the_holder_and_refuses_a_mismatching_card(
+    page, live_server: str, wired: ServiceContext, insert_card
+) -> None:  # type: ignore[no-untyped-def]
+    """Sato Hanako's card with Yamada Taro's resident code: the panel shows the name and
+    birth date the card states and the register's "does not match"; the link cannot be
+    made, not even by forcing the button, and nothing is linked."""
+    from cryptography import x509
+
+    hanako = get_persona("sato-hanako")
+    card = insert_card("0", hanako.id)
+    page.goto(f"{live_server}/counter")
+    sign_in(page, "clerk1")
+    page.wait_for_selector("#card-summary table")
+    form = "#issuance-form"
+    page.fill(f"{form} input[name=resident_code]", YAMADA.resident_code)
+    page.fill(f"{form} input[name=auth_pin]", hanako.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", hanako.pins.sign)
+    page.fill(f"{form} input[name=cardinfo_pin]", hanako.pins.cardinfo)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
+    holder = page.inner_text("#identity-holder")
+    assert hanako.name in holder and hanako.birth_date.isoformat() in holder
+    assert hanako.address not in page.inner_text("#identity-check")  # name and birth only
+    assert hanako.my_number.reveal() not in page.content()
+    verdict = page.inner_text("#identity-verdict")
+    assert verdict.count("不一致") >= 4  # name, birth date, address, My Number
+    expect(page.locator("#identity-result")).to_have_class("error")
+    screenshots(page, "counter-identity-mismatch")
+    page.check("#face-to-face")
+    assert page.is_disabled("#identity-link")  # a mismatching card cannot be linked
+    # Even a forced click (the button enabled by hand) is refused by the service.
+    page.eval_on_selector("#identity-link", "b => { b.disabled = false; }")
+    page.click("#identity-link")
+    expect(page.locator("#error")).to_contain_text("住民記録と一致しません", timeout=30000)
+    auth_serial = x509.load_der_x509_certificate(card.auth_certificate).serial_number
+    from terminal.linkage.errors import UnknownSerial
+
+    with pytest.raises(UnknownSerial):
+        wired.registry.certificate(auth_serial)  # type: ignore[union-attr]
+    results = [e.result for e in wired.audit.list(limit=100)]  # type: ignore[union-attr]
+    assert "refused:IDENTITY_MISMATCH" in results
 
 
 def test_counter_person_reveal_and_revocation(
@@ -76,6 +129,7 @@ def test_counter_person_reveal_and_revocation(
     page.fill(f"{form} input[name=sign_pin]", YAMADA.pins.sign)
     page.fill(f"{form} input[name=cardinfo_pin]", YAMADA.pins.cardinfo)
     page.click(f"{form} button[type=submit]")
+    confirm_identity(page)
     page.wait_for_selector("#done", timeout=30000)
     rows = page.locator("#outcome tr")
     values = {

@@ -97,6 +97,12 @@ def test_issue_renew_move_login(world: World, caplog: pytest.LogCaptureFixture) 
         world.channel(first), world.counter, issuance_request(persona.resident_code, persona)
     )
     assert issued.reading.auth.revocation.status == "good"
+    # The card leaves the counter locked: no PIN stays verified after the reads.
+    from jpki.constants import PinKind
+    from jpki.jpki_ap import JpkiSession
+
+    after = JpkiSession(world.channel(first))
+    assert not any(after.pin_status(kind).verified for kind in (PinKind.AUTH, PinKind.SIGN))
     symbol = login(world.channel(first), world.kiosk, pin=persona.pins.auth).resolution
     assert symbol.integrated_number == issued.result.integrated_number
 

@@ -159,20 +159,16 @@
   }
 
   function wireForms() {
-    $("#issuance-form").onsubmit = (event) => {
-      event.preventDefault();
-      const v = formValues(event.target);
-      const body = { reader_id: state.readerId, resident_code: v.resident_code,
-                     auth_pin: v.auth_pin, sign_pin: v.sign_pin };
-      if (v.cardinfo_pin) body.cardinfo_pin = v.cardinfo_pin;
-      run(event.target, "/api/issuance", body, linkEntries);
-    };
+    // The issuance form belongs to the identity check (identity-check.js): the card's
+    // holder and the register's verdict come first, the link after the clerk confirms.
     $("#renewal-form").onsubmit = (event) => {
       event.preventDefault();
       const v = formValues(event.target);
-      run(event.target, "/api/renewal",
-          { reader_id: state.readerId, old_auth_serial: v.old_auth_serial,
-            auth_pin: v.auth_pin, sign_pin: v.sign_pin }, linkEntries);
+      const body = { reader_id: state.readerId, old_auth_serial: v.old_auth_serial,
+                     auth_pin: v.auth_pin, face_to_face_confirmed: v.face_to_face === "on" };
+      if (v.sign_pin) body.sign_pin = v.sign_pin;
+      if (v.cardinfo_pin) body.cardinfo_pin = v.cardinfo_pin;
+      run(event.target, "/api/renewal", body, linkEntries);
     };
     $("#revocation-form").onsubmit = (event) => {
       event.preventDefault();
@@ -203,6 +199,10 @@
       };
     }
   }
+
+  // What the identity check (identity-check.js) uses of this page.
+  window.MTCounter = { run, linkEntries, formValues, setError, readerId,
+                       busy: () => state.working };
 
   async function start(session) {
     state.session = session;
