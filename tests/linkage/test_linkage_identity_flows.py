@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from jpki.constants import PinKind
@@ -376,3 +376,82 @@ def test_http_binds_a_card_without_sign_certificate(service: Service) -> None:
     assert body["identity"]["holder"]["source"] == "card_info"
     assert body["my_number"] == MINOR.my_number.masked
     assert service.login("0", MINOR).status_code == 200
+
+
+def _needles(holder: Persona) -> list[str]:
+    birth = holder.birth_date
+    return [
+        holder.my_number.reveal(),
+        holder.resident_code,
+        holder.name,
+        holder.family_name,
+        holder.given_name,
+        holder.address,
+        birth.isoformat(),
+        birth.strftime("%Y%m%d"),
+        holder.pins.sign,
+    ]
+
+
+def test_identity_flows_leave_no_personal_data(
+    service: Service, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The scan of test_flows.py and test_linkage_privacy.py, over the new flows: the
+    identity check, refusals (facts and My Numbers sent to the core's match), card-info
+    binding and renewal refusal leave no My Number, resident code, basic-4 fact or sign
+    PIN in the linkage store, the logs (APDU traces included) or the audit records."""
+    import logging
+
+    from sqlalchemy import inspect
+
+    from card.trace import TRACE
+
+    caplog.set_level(TRACE)
+    logging.getLogger("card.apdu").setLevel(TRACE)
+    service.insert("0", HANAKO)
+    with_cardinfo = _pins(HANAKO, "0", cardinfo_pin=HANAKO.pins.cardinfo)
+    service.post("/api/issuance/identity", {**with_cardinfo, "resident_code": TARO.resident_code})
+    service.post(
+        "/api/issuance",
+        {**with_cardinfo, "resident_code": TARO.resident_code, "face_to_face_confirmed": True},
+    )
+    issued = service.post(
+        "/api/issuance",
+        {**with_cardinfo, "resident_code": HANAKO.resident_code, "face_to_face_confirmed": True},
+    ).json()
+    service.insert("1", MINOR)
+    service.post(
+        "/api/issuance",
+        _pins(MINOR, "1", resident_code=MINOR.resident_code, face_to_face_confirmed=True),
+    )
+    service.insert("1", TARO)
+    service.post(
+        "/api/renewal",
+        _pins(
+            TARO,
+            "1",
+            old_auth_serial=issued["certificates"][0]["serial"],
+            cardinfo_pin=TARO.pins.cardinfo,
+            face_to_face_confirmed=True,
+        ),
+    )
+    store = open_store(db_url)
+    try:
+        chunks: list[str] = []
+        with store.engine.connect() as conn:
+            for table in inspect(store.engine).get_table_names():
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
+                    chunks.extend(str(v) for v in row)
+    finally:
+        store.close()
+    rows = "\n".join(chunks)
+    assert "counter.identity_check" in rows and "refused:IDENTITY_MISMATCH" in rows
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    assert "> 00 20 00 80" in logs  # the trace was on and is scanned
+    audit = "\n".join(str(r.as_dict()) for r in service.ctx.registry.audit.list(limit=1000))
+    for holder in (TARO, HANAKO, MINOR):
+        for needle in _needles(holder):
+            assert needle not in rows, (holder.id, "linkage store")
+            assert needle not in logs, (holder.id, "logs")
+            assert needle.encode().hex(" ").upper() not in logs, (holder.id, "APDU trace")
+            assert needle not in audit, (holder.id, "audit records")
