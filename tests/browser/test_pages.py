@@ -140,8 +140,11 @@ def test_counter_person_reveal_and_revocation(
     auth_serial = values["auth Serial number"]
 
     page.click("[data-tab=person]")
-    page.fill("#person-form input[name=person_id]", person_id)
+    # The counter finds the person by resident code (through the core), not by a bare ID.
+    page.select_option("#person-form select[name=by]", "resident_code")
+    page.fill("#person-form input[name=value]", YAMADA.resident_code)
     page.click("#person-form button[type=submit]")
+    expect(page.locator("#person")).to_contain_text(person_id, timeout=30000)
     page.wait_for_selector("#reveal-form:not([hidden])")
     assert YAMADA.my_number.reveal() not in page.inner_text("#person")
     page.fill("#reveal-form input[name=cardinfo_pin]", YAMADA.pins.cardinfo)

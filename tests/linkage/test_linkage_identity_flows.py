@@ -455,3 +455,49 @@ def test_identity_flows_leave_no_personal_data(
             assert needle not in logs, (holder.id, "logs")
             assert needle.encode().hex(" ").upper() not in logs, (holder.id, "APDU trace")
             assert needle not in audit, (holder.id, "audit records")
+
+
+def test_http_person_lookup_by_resident_code_serial_and_number(service: Service) -> None:
+    service.insert("0", TARO)
+    issued = service.post(
+        "/api/issuance",
+        _pins(TARO, "0", resident_code=TARO.resident_code, face_to_face_confirmed=True),
+    ).json()
+    person = issued["person_id"]
+    serial = issued["certificates"][0]["serial"]
+    for query in ({"resident_code": TARO.resident_code}, {"serial": serial}, {"person_id": person}):
+        found = service.post("/api/persons/lookup", query)
+        assert found.status_code == 200, found.text
+        assert found.json()["person_id"] == person
+        assert TARO.resident_code not in found.text
+    for query, expected in (
+        ({"resident_code": NOBODY}, "UNKNOWN_RESIDENT"),
+        ({"resident_code": MISTYPED}, "RESIDENT_CODE_CHECK_DIGIT"),
+        ({"resident_code": HANAKO.resident_code}, "UNKNOWN_PERSON"),  # no card linked here
+        ({}, "VALIDATION_ERROR"),
+        ({"serial": serial, "person_id": person}, "VALIDATION_ERROR"),
+    ):
+        assert service.post("/api/persons/lookup", query).json()["error"]["code"] == expected
+    lookups = [
+        r
+        for r in service.ctx.registry.audit.list(limit=100)
+        if r.operation == "linkage.person_lookup"
+    ]
+    assert len(lookups) >= 4  # three found, the unlinked resident's not_found
+    assert "not_found" in {r.result for r in lookups}
+
+
+def test_cli_person_lookup_by_resident_code(home: Path, db_url: str) -> None:
+    card = card_file(home, "taro", TARO)
+    code, issued = counter_cli(card, db_url, "issue", "--persona", TARO.id, holder=TARO)
+    assert code == 0, issued
+    shown = runner.invoke(
+        cli_app,
+        ["link", "show", "--resident-code", TARO.resident_code, "--db", db_url, "--json"],
+    )
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["integrated_number"] == issued["integrated_number"]
+    unknown = runner.invoke(
+        cli_app, ["link", "show", "--resident-code", NOBODY, "--db", db_url, "--json"]
+    )
+    assert json.loads(unknown.stdout)["error"]["code"] == "UNKNOWN_RESIDENT"

@@ -137,9 +137,11 @@
     return Object.fromEntries(new FormData(form).entries());
   }
 
-  async function showPerson(personId) {
-    const person = await api("GET", `/api/persons/${encodeURIComponent(personId)}`);
-    state.personId = personId;
+  // Lookup by resident code (through the symbol core), certificate serial or integrated
+  // number; each one is audited by the service.
+  async function showPerson(by, value) {
+    const person = await api("POST", "/api/persons/lookup", { [by]: value });
+    state.personId = person.person_id;
     const symbols = Object.entries(person.symbols).map(([k, v]) => `${k}: ${v}`).join(", ");
     $("#person").replaceChildren(table([
       ["ID", person.person_id], ["symbols", symbols],
@@ -181,7 +183,8 @@
     $("#person-form").onsubmit = async (event) => {
       event.preventDefault();
       setError("");
-      try { await showPerson(formValues(event.target).person_id); }
+      const v = formValues(event.target);
+      try { await showPerson(v.by, v.value); }
       catch (err) { setError(MT.errorText(err)); }
     };
     $("#reveal-form").onsubmit = async (event) => {
