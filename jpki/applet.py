@@ -182,3 +182,17 @@ def _status_from_sw(kind: PinKind, response: Response) -> PinStatus:
     if response.sw == 0x6A82:
         raise NotFoundError(response.data, response.sw, f"no {kind.value} PIN on this card")
     raise ApduError(response.data, response.sw, f"PIN status of {kind.value}")
+
+
+def end_verified_state(channel: CardChannel) -> None:
+    """End every verified PIN on the card, whichever applet is selected: real cards keep
+    a successful VERIFY until power-down, across reconnects and warm resets, so a
+    terminal that leaves the card in the reader must log it out itself after each
+    operation. Selecting the GlobalPlatform ISD restores the power-on state; a card
+    without one is logged out by selecting two other applets in turn (selecting another
+    applet clears the verified state of the one left)."""
+    response = channel.transmit(_select_applet_command(Aid.ISSUER_SECURITY_DOMAIN.value))
+    if response.sw == 0x9000:
+        return
+    for aid in (Aid.CARD_INFO, Aid.JPKI):
+        channel.transmit(_select_applet_command(aid.value))
