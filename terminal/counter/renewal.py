@@ -33,6 +33,39 @@ class RenewalOutcome:
     result: RenewResult
 
 
+def _own_symbol(ctx: CounterContext, old_auth_serial: int | str, issuer: str | None) -> str:
+    """The municipality's own symbol of the person the old serial is linked to, before
+    the card is touched (UNKNOWN_SERIAL otherwise)."""
+    person = ctx.registry.person_by_serial(
+        old_auth_serial, issuer_key_id=issuer, operator=ctx.operator
+    )
+    own_symbol = person.symbols.get(ctx.core.agency)
+    if own_symbol is None:
+        raise NotLinked(f"person {person.integrated_number} has no {ctx.core.agency} symbol")
+    return own_symbol
+
+
+def preview(
+    channel: CardChannel,
+    ctx: CounterContext,
+    old_auth_serial: int | str,
+    pins: CardPins,
+    progress: Progress = no_progress,
+    *,
+    old_issuer_key_id: str | None = None,
+) -> tuple[CardReading, IdentityVerdict]:
+    """The renewal's identity check before the clerk confirms: is the new card the
+    person's of the old serial? Links nothing; audited as an unconfirmed check."""
+    from terminal.counter.identity import audit_identity_check
+
+    pins.check_formats()
+    own_symbol = _own_symbol(ctx, old_auth_serial, old_issuer_key_id)
+    reading = read_card(channel, ctx, pins, progress)
+    verdict = check_identity(ctx, reading, agency_symbol=own_symbol)
+    audit_identity_check(ctx, reading, verdict, confirmed=False)
+    return reading, verdict
+
+
 def renew(
     channel: CardChannel,
     ctx: CounterContext,
@@ -41,13 +74,7 @@ def renew(
 ) -> RenewalOutcome:
     require_face_to_face(request.face_to_face_confirmed)
     request.pins.check_formats()
-    # The old serial's person, before the card is touched (UNKNOWN_SERIAL otherwise).
-    person = ctx.registry.person_by_serial(
-        request.old_auth_serial, issuer_key_id=request.old_issuer_key_id, operator=ctx.operator
-    )
-    own_symbol = person.symbols.get(ctx.core.agency)
-    if own_symbol is None:
-        raise NotLinked(f"person {person.integrated_number} has no {ctx.core.agency} symbol")
+    own_symbol = _own_symbol(ctx, request.old_auth_serial, request.old_issuer_key_id)
     reading = read_card(channel, ctx, request.pins, progress)
     progress("identity")
     verdict = check_identity(ctx, reading, agency_symbol=own_symbol)

@@ -233,6 +233,25 @@ def identity_preview(
         return issuance.preview(card.channel, counter, resident_code, pins, card.progress)
 
 
+def renewal_preview(
+    ctx: ServiceContext,
+    reader_id: str,
+    operator: Operator,
+    *,
+    old_auth_serial: str,
+    pins: CardPins,
+) -> tuple[CardReading, IdentityVerdict]:
+    """terminal.counter.renewal.preview: is the new card the old serial's person's?"""
+    from terminal.counter import renewal as counter_renewal
+
+    counter = counter_context(ctx, operator)
+    with naming_pin("auth"):
+        pins.check_formats()
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "identity-check") as card:
+        return counter_renewal.preview(card.channel, counter, old_auth_serial, pins, card.progress)
+
+
 def issuance(
     ctx: ServiceContext, reader_id: str, operator: Operator, request: IssuanceRequest
 ) -> IssuanceOutcome:

@@ -98,7 +98,7 @@ def test_counter_shows_the_holder_and_refuses_a_mismatching_card(
     assert hanako.my_number.reveal() not in page.content()
     verdict = page.inner_text("#identity-verdict")
     assert verdict.count("不一致") >= 4  # name, birth date, address, My Number
-    expect(page.locator("#identity-result")).to_have_class("error")
+    expect(page.locator("#identity-result")).to_have_class("identity-result error")
     screenshots(page, "counter-identity-mismatch")
     page.check("#face-to-face")
     assert page.is_disabled("#identity-link")  # a mismatching card cannot be linked
@@ -113,6 +113,50 @@ def test_counter_shows_the_holder_and_refuses_a_mismatching_card(
         wired.registry.certificate(auth_serial)  # type: ignore[union-attr]
     results = [e.result for e in wired.audit.list(limit=100)]  # type: ignore[union-attr]
     assert "refused:IDENTITY_MISMATCH" in results
+
+
+def test_counter_renewal_checks_the_new_card_first(
+    page, live_server: str, wired: ServiceContext, insert_card, test_pki
+) -> None:  # type: ignore[no-untyped-def]
+    """Renewal: another person's new card is shown as not matching and cannot be
+    chained; the holder's own new card matches, and renews after 本人確認."""
+    from cryptography import x509
+
+    from simulators.card import SoftwareCard
+
+    old_card = insert_card("0")
+    issue_over_http(live_server, "0")
+    old_serial = str(x509.load_der_x509_certificate(old_card.auth_certificate).serial_number)
+    hanako = get_persona("sato-hanako")
+    insert_card("1", hanako.id)
+    page.goto(f"{live_server}/counter")
+    sign_in(page, "clerk1")
+    page.wait_for_selector("#desk:not([hidden])")
+    page.click("#reader-1")
+    page.click("[data-tab=renewal]")
+    form = "#renewal-form"
+    page.fill(f"{form} input[name=old_auth_serial]", old_serial)
+    page.fill(f"{form} input[name=auth_pin]", hanako.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", hanako.pins.sign)
+    page.click(f"{form} button[type=submit]")
+    panel = "#renewal-identity-check"
+    page.wait_for_selector(f"{panel}:not([hidden])", timeout=30000)
+    assert hanako.name in page.inner_text("#renewal-identity-holder")
+    expect(page.locator("#renewal-identity-result")).to_have_class("identity-result error")
+    page.check("#renewal-face-to-face")
+    assert page.is_disabled("#renewal-identity-link")
+    # The holder's own new card.
+    wired.readers.insert_software_card("1", SoftwareCard.create(YAMADA, test_pki))
+    page.fill(f"{form} input[name=auth_pin]", YAMADA.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", YAMADA.pins.sign)
+    page.click(f"{form} button[type=submit]")
+    expect(page.locator("#renewal-identity-result")).to_have_class(
+        "identity-result ok", timeout=30000
+    )
+    page.check("#renewal-face-to-face")
+    page.click("#renewal-identity-link")
+    page.wait_for_selector("#done", timeout=30000)
+    assert old_serial in page.inner_text("#outcome")  # "replaces auth <old serial>"
 
 
 def test_counter_person_reveal_and_revocation(

@@ -345,6 +345,9 @@ def test_http_renewal_with_another_persons_card_is_refused(service: Service, db_
     old_serial = issued["certificates"][0]["serial"]
     before = store_rows(db_url)
     service.insert("1", HANAKO)
+    preview = service.post("/api/renewal/identity", _pins(HANAKO, "1", old_auth_serial=old_serial))
+    assert preview.status_code == 200 and preview.json()["match"] is False
+    assert preview.json()["fields"]["name"] == "mismatch"
     refused = service.post(
         "/api/renewal", _pins(HANAKO, "1", old_auth_serial=old_serial, face_to_face_confirmed=True)
     )

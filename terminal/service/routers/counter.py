@@ -199,6 +199,20 @@ def issuance(body: IssuanceIn, ctx: Ctx, operator: Clerk) -> IssuanceOut:
     )
 
 
+class RenewalCheckIn(CardPinsIn):
+    old_auth_serial: Serial
+
+
+@router.post("/api/renewal/identity", response_model=IdentityOut)
+def renewal_identity_check(body: RenewalCheckIn, ctx: Ctx, operator: Clerk) -> IdentityOut:
+    """Before renewing: read the new card and ask the register whether it is the same
+    person's as the old serial's, per field. Links nothing; the check is audited."""
+    reading, verdict = cardwork.renewal_preview(
+        ctx, body.reader_id, operator, old_auth_serial=body.old_auth_serial, pins=body.pins()
+    )
+    return _identity_out(reading, verdict)
+
+
 @router.post("/api/renewal", response_model=RenewalOut)
 def renewal(body: RenewalIn, ctx: Ctx, operator: Clerk) -> RenewalOut:
     """Chain a renewed card's certificates to the old ones (新旧シリアル番号紐付け), once

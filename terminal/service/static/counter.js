@@ -161,17 +161,9 @@
   }
 
   function wireForms() {
-    // The issuance form belongs to the identity check (identity-check.js): the card's
-    // holder and the register's verdict come first, the link after the clerk confirms.
-    $("#renewal-form").onsubmit = (event) => {
-      event.preventDefault();
-      const v = formValues(event.target);
-      const body = { reader_id: state.readerId, old_auth_serial: v.old_auth_serial,
-                     auth_pin: v.auth_pin, face_to_face_confirmed: v.face_to_face === "on" };
-      if (v.sign_pin) body.sign_pin = v.sign_pin;
-      if (v.cardinfo_pin) body.cardinfo_pin = v.cardinfo_pin;
-      run(event.target, "/api/renewal", body, linkEntries);
-    };
+    // The issuance and renewal forms belong to the identity check (identity-check.js):
+    // the card's holder and the register's verdict come first, the link after the
+    // clerk confirms the face-to-face verification.
     $("#revocation-form").onsubmit = (event) => {
       event.preventDefault();
       const v = formValues(event.target);
