@@ -13,7 +13,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -308,3 +310,65 @@ def test_cli_core_serve(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_relay_over_http_end_to_end(personas: list[Persona]) -> None:
+    """The portal asks the tax agency, over the core's HTTP API, about a person it knows
+    by its own symbol; the core reaches the tax office over HTTP (its relay_url) with
+    the tax symbol; the answer comes back to the portal, no symbol in it."""
+    from fastapi import FastAPI
+
+    from simulators.core.config import Agency, CoreConfig, token_sha256
+
+    received: list[dict[str, Any]] = []
+    office = FastAPI()
+
+    @office.post("/relay")
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        received.append(body)
+        return {"filed": True, "year": body["request"].get("year")}
+
+    with _serve(office) as office_url:
+        config = CoreConfig(
+            b"\x09" * 32,
+            (
+                Agency("portal", "portal"),
+                Agency(TERMINAL_AGENCY, "city", resident_lookup=True),
+                Agency("tax", "tax", relay_url=f"{office_url}/relay"),
+            ),
+            {token_sha256(TOKENS[a]): a for a in ("portal", TERMINAL_AGENCY, "tax")},
+        )
+        core = SymbolCore(config)
+        taro = personas[0]
+        symbols = core.person_symbols(taro.resident_code, ["portal"], caller=TERMINAL_AGENCY)
+        with (
+            _serve(create_core_app(core)) as url,
+            CoreClient(url, TOKENS["portal"], agency="portal") as portal,
+        ):
+            answer_ = portal.relay(symbols["portal"], "tax", {"year": 2025})
+            assert answer_ == {"filed": True, "year": 2025}
+            with pytest.raises(CoreClientError) as refused:  # pension takes no requests
+                portal.relay(symbols["portal"], "pension", {})
+            assert refused.value.code in ("UNKNOWN_AGENCY", "RELAY_REFUSED")
+        tax_symbol = core._deriver.agency_symbol(
+            core._deriver.linkage_symbol(taro.resident_code), "tax"
+        )
+        assert received == [{"symbol": tax_symbol, "request": {"year": 2025}}]
+        core.close()
