@@ -26,7 +26,6 @@ class CliState:
                 "give either --card or --reader, not both",
                 code="USAGE",
                 as_json=as_json,
-                exit_code=2,
             )
         if self.card_path is not None:
             from terminal.dev.cli.card_file import card_file_channel  # the software card
@@ -51,7 +50,6 @@ class CliState:
             return
         fail(
             "no card selected: give --card FILE (software card) or --reader NAME",
-            code="NO_CARD",
+            code="USAGE",
             as_json=as_json,
-            exit_code=2,
         )

@@ -34,6 +34,7 @@ from simulators.core import (
 from simulators.core.app import create_core_app
 from simulators.core.config import dev_token
 from simulators.personas import Persona
+from terminal.codes import exit_code
 from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage.core_client import CoreClient, CoreClientError, CoreUnavailable
 
@@ -181,10 +182,10 @@ def test_http_client_matches_in_process_client(
         assert over_http == local.person_symbols(taro.resident_code, ["portal"])
         with pytest.raises(CoreClientError) as unknown:
             remote.person_symbols(taro.resident_code, ["police"])
-        assert unknown.value.code == "UNKNOWN_AGENCY"
+        assert unknown.value.core_code == "UNKNOWN_AGENCY" and unknown.value.code == "CORE_ERROR"
         with pytest.raises(CoreClientError) as forbidden:
             remote.person_symbols(taro.resident_code, ["tax"])
-        assert forbidden.value.code == "FORBIDDEN"
+        assert forbidden.value.core_code == "FORBIDDEN"
         with pytest.raises(CoreClientError) as bad_code:
             remote.person_symbols("123", [])
         assert bad_code.value.code == "INVALID_RESIDENT_CODE"
@@ -209,13 +210,13 @@ def test_http_client_matches_in_process_client(
         pytest.raises(CoreClientError) as not_a_municipality,
     ):
         portal.person_symbols(taro.resident_code, [])
-    assert not_a_municipality.value.code == "FORBIDDEN"
+    assert not_a_municipality.value.core_code == "FORBIDDEN"
     with (
         CoreClient(core_url, "wrong-token", agency=TERMINAL_AGENCY) as stranger,
         pytest.raises(CoreClientError) as refused,
     ):
         stranger.person_symbols(taro.resident_code, [])
-    assert refused.value.code == "UNAUTHENTICATED"
+    assert refused.value.core_code == "UNAUTHENTICATED" and refused.value.code == "CORE_ERROR"
 
 
 def test_http_responses_never_carry_the_resident_code(
@@ -282,7 +283,7 @@ def test_cli_core_serve(
         text=True,
         timeout=60,
     )
-    assert no_key.returncode == 7
+    assert no_key.returncode == exit_code("CORE_CONFIG")
     assert json.loads(no_key.stdout)["error"]["code"] == "CORE_CONFIG"
     proc = subprocess.Popen(
         [mynaterm, "core", "serve", "--dev", "--port", str(port), "--json"],
@@ -366,7 +367,7 @@ def test_relay_over_http_end_to_end(personas: list[Persona]) -> None:
             assert answer_ == {"filed": True, "year": 2025}
             with pytest.raises(CoreClientError) as refused:  # pension takes no requests
                 portal.relay(symbols["portal"], "pension", {})
-            assert refused.value.code in ("UNKNOWN_AGENCY", "RELAY_REFUSED")
+            assert refused.value.core_code in ("UNKNOWN_AGENCY", "RELAY_REFUSED")
         tax_symbol = core._deriver.agency_symbol(
             core._deriver.linkage_symbol(taro.resident_code), "tax"
         )

@@ -24,6 +24,7 @@ from simulators.core.resident_code import complete
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.cli.main import app as cli_app
+from terminal.codes import exit_code
 from terminal.db.engine import open_store
 from terminal.db.models import Card, Certificate, Person, PersonSymbol
 
@@ -94,7 +95,7 @@ def test_cli_refuses_cards_that_are_not_the_residents(home: Path, db_url: str) -
     code, out = counter_cli(
         hanako_card, db_url, "issue", "--resident-code", TARO.resident_code, holder=HANAKO
     )
-    assert code == 14 and out["error"]["code"] == "IDENTITY_MISMATCH"
+    assert code == exit_code("IDENTITY_MISMATCH") and out["error"]["code"] == "IDENTITY_MISMATCH"
     assert set(out["error"]["fields"]) >= {"name", "birth_date", "address"}
     assert HANAKO.name not in json.dumps(out, ensure_ascii=False)  # names, not values
     for resident, expected in (
@@ -130,7 +131,7 @@ def test_cli_renewal_with_another_persons_card_is_refused(home: Path, db_url: st
     code, out = counter_cli(
         hanako_card, db_url, "renew", "--old-serial", issued["auth_serial"], holder=HANAKO
     )
-    assert code == 14 and out["error"]["code"] == "IDENTITY_MISMATCH"
+    assert code == exit_code("IDENTITY_MISMATCH") and out["error"]["code"] == "IDENTITY_MISMATCH"
     assert store_rows(db_url) == before
     assert login_cli(hanako_card, db_url, HANAKO)[1]["error"]["code"] == "NOT_LINKED"
     code, taro_login = login_cli(taro_card, db_url, TARO)  # the old card still logs in
@@ -150,7 +151,10 @@ def test_cli_binds_a_card_without_sign_certificate_through_card_info(
     code, out = counter_cli(
         minor_card, db_url, "issue", "--persona", TARO.id, "--no-sign", holder=MINOR
     )
-    assert code == 14 and set(out["error"]["fields"]) >= {"name", "my_number"}
+    assert code == exit_code("IDENTITY_MISMATCH") and set(out["error"]["fields"]) >= {
+        "name",
+        "my_number",
+    }
     code, issued = counter_cli(
         minor_card, db_url, "issue", "--persona", MINOR.id, "--no-sign", holder=MINOR
     )

@@ -14,6 +14,7 @@ from simulators.card import SoftwareCard
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.cli.main import app
+from terminal.codes import exit_code
 
 runner = CliRunner()
 
@@ -121,6 +122,6 @@ def test_missing_test_pki_is_a_clear_error(
     card = tmp_path / "card.card"
     software_card.save(card)
     result = counter(card, "issue", "--persona", "yamada-taro", holder=get_persona("yamada-taro"))
-    assert result.exit_code == 1
+    assert result.exit_code == exit_code("PKI_STATE")
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "PKI_STATE" and "mynaterm pki init" in error["message"]

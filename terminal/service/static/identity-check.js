@@ -9,11 +9,13 @@
 (() => {
   const { t, api, $, show } = MT;
   const FIELDS = ["name", "birth_date", "sex", "address", "my_number"];
+  // `field`: the form's input naming the subject; `param`: its name in the request.
   const FLOWS = [
-    { form: "#issuance-form", panel: "#identity-check", key: "resident_code",
-      check: "/api/issuance/identity", link: "/api/issuance" },
-    { form: "#renewal-form", panel: "#renewal-identity-check", key: "old_auth_serial",
-      check: "/api/renewal/identity", link: "/api/renewal" },
+    { form: "#issuance-form", panel: "#identity-check", field: "resident_code",
+      param: "resident_code", check: "/api/issuance/identity", link: "/api/issuance" },
+    { form: "#renewal-form", panel: "#renewal-identity-check", field: "serial",
+      param: "old_auth_serial", check: "/api/renewal/identity", link: "/api/renewal",
+      missing: "renewal.pick_first" },
   ];
 
   function rows(target, entries) {
@@ -37,7 +39,7 @@
 
     function body() {
       const v = MTCounter.formValues(form);
-      const request = { reader_id: MTCounter.readerId(), [flow.key]: v[flow.key],
+      const request = { reader_id: MTCounter.readerId(), [flow.param]: v[flow.field],
                         auth_pin: v.auth_pin };
       if (v.sign_pin) request.sign_pin = v.sign_pin;
       if (v.cardinfo_pin) request.cardinfo_pin = v.cardinfo_pin;
@@ -75,18 +77,19 @@
 
     async function check() {
       if (MTCounter.busy()) return;
-      MTCounter.setError("");
+      MTCounter.setError(null);
       reset();
       const request = body();
+      if (!request[flow.param]) { MTCounter.setError({ key: flow.missing }); return; }
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {
         const result = await api("POST", flow.check, request);
-        checked = { subject: request[flow.key], reader_id: request.reader_id,
+        checked = { subject: request[flow.param], reader_id: request.reader_id,
                     match: result.match };
         render(result);
       } catch (err) {
-        MTCounter.setError(MT.errorText(err));
+        MTCounter.setError(MT.describeError(err));
       } finally {
         button.disabled = false;
         updateLink();
@@ -95,7 +98,7 @@
 
     function link() {
       const request = body();
-      if (!checked || checked.subject !== request[flow.key]
+      if (!checked || checked.subject !== request[flow.param]
           || checked.reader_id !== request.reader_id) {
         reset();  // the form or the reader changed since the check: check again
         return;
