@@ -44,6 +44,10 @@ def confirm_identity(page, prefix: str = "") -> None:  # type: ignore[no-untyped
     page.click(f"#{prefix}identity-link")
 
 
+def japanese_date(day: Any) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def look_up(page, by: str, value: str) -> None:  # type: ignore[no-untyped-def]
     page.select_option("#person-form select[name=by]", by)
     page.fill("#person-form input[name=value]", value)
@@ -92,7 +96,7 @@ def test_counter_issuance_and_which_pin(
     page.keyboard.press("Enter")
     page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
     holder = page.inner_text("#identity-holder")
-    assert YAMADA.name in holder and YAMADA.birth_date.isoformat() in holder
+    assert YAMADA.name in holder and japanese_date(YAMADA.birth_date) in holder
     screenshots(page, "counter-04-identity-check")
     confirm_identity(page)
     page.wait_for_selector("#done", timeout=30000)
@@ -288,7 +292,7 @@ def test_counter_shows_the_holder_and_refuses_a_mismatching_card(
     page.click(f"{form} button[type=submit]")
     page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
     holder = page.inner_text("#identity-holder")
-    assert hanako.name in holder and hanako.birth_date.isoformat() in holder
+    assert hanako.name in holder and japanese_date(hanako.birth_date) in holder
     assert hanako.address not in page.inner_text("#identity-check")  # name and birth only
     assert hanako.my_number.reveal() not in page.content()
     assert page.inner_text("#identity-verdict").count("不一致") >= 4

@@ -61,7 +61,7 @@
       const holder = result.holder;
       rows(part("identity-holder"), [
         [t("identity.holder.name"), holder.name],
-        [t("identity.holder.birth_date"), holder.birth_date],
+        [t("identity.holder.birth_date"), MT.formatDate(holder.birth_date)],
         [t("identity.holder.source"), t("identity.source." + holder.source)],
       ]);
       rows(part("identity-verdict"), FIELDS.map((field) => {
