@@ -109,6 +109,9 @@ CODES = _table(
     ("MALFORMED_CARD_RESPONSE",      502,  23, "the card's answer was malformed"),
     ("NOT_A_MYNUMBER_CARD",          422,  24, "this card is not an Individual Number Card"),
     ("SECURITY_STATUS_NOT_SATISFIED", 409, 25, "the card wants a PIN first"),
+    ("PCSC_NOT_INSTALLED",           501,  26, "pyscard is not installed: pip install 'mynaterm[pcsc]'"),  # noqa: E501
+    ("CARD_SIGNATURE_INVALID",       422,  27, "the card's signed data does not verify"),
+    ("CARD_ISSUER_UNTRUSTED",        422,  28, "the card's CV certificate issuer is not trusted"),
     # -- 30-39: login tokens and challenges ----------------------------------------------
     ("AUTH_FAILED",                  422,  30, "the authentication token was refused"),
     ("TOKEN_MALFORMED",              422,  31, "the authentication token is malformed"),
@@ -173,6 +176,7 @@ CODES = _table(
     ("UNAUTHENTICATED",              401,  95, "sign in first"),
     ("FORBIDDEN",                    403,  96, "this role may not do that"),
     ("TOO_MANY_ATTEMPTS",            429,  97, "too many attempts; wait and try again"),
+    ("SESSION_EXPIRED",              401, 101, "the session has ended; staff must sign in again"),
     ("NOT_FOUND",                    404,  98, "not found"),
     ("NOT_AVAILABLE",                501,  99, "not available in this service"),
     # 100: the HTTP request itself was refused (service only).
@@ -182,16 +186,18 @@ CODES = _table(
     ("NOT_ACCEPTABLE",               406, 100, "not acceptable"),
     ("PAYLOAD_TOO_LARGE",            413, 100, "the request is too large"),
     ("UNSUPPORTED_MEDIA_TYPE",       415, 100, "unsupported media type"),
-    # -- 101-109: identity binding at the counter (issue 10) -------------------------------
-    ("IDENTITY_MISMATCH",            422, 101, "the card does not belong to this resident"),
-    ("UNKNOWN_RESIDENT",             404, 102, "no resident with this code is on the register"),
-    ("CARD_MISMATCH",                422, 103, "the card's key does not belong to its certificate"),
-    ("COUNTER_REFUSED",              422, 104, "the counter refused the operation"),
-    ("RELAY_REFUSED",                502, 105, "the other agency could not be reached"),
+    ("SECRET_IN_URL",                400, 100, "PINs and passwords go in the request body, never in the URL"),  # noqa: E501
+    ("DUPLICATE_HEADER",             400, 100, "a header the service decides on was sent twice"),
+    # -- 110-119: identity binding at the counter (issue 10) -------------------------------
+    ("IDENTITY_MISMATCH",            422, 110, "the card does not belong to this resident"),
+    ("UNKNOWN_RESIDENT",             404, 111, "no resident with this code is on the register"),
+    ("CARD_MISMATCH",                422, 112, "the card's key does not belong to its certificate"),
+    ("COUNTER_REFUSED",              422, 113, "the counter refused the operation"),
+    ("RELAY_REFUSED",                502, 114, "the other agency could not be reached"),
     ("RESIDENT_CODE_CHECK_DIGIT",    422,   2, "the resident-record code's check digit is wrong"),
     ("FACE_TO_FACE_REQUIRED",        422,   2, "confirm the face-to-face verification first"),
     ("IDENTITY_FACTS_REQUIRED",      422,   2, "give the sign PIN or the card-info PIN"),
-    # -- 110-125: free (sessions, ...) -----------------------------------------------------
+    # -- 102-109, 120-125: free -------------------------------------------------------------
 )
 # fmt: on
 

@@ -1,38 +1,26 @@
 """`mynaterm issue`, `renew` and `login`: the counter's and the kiosk's flows on a card
 (`--card` software card or `--reader`), the local test PKI, the symbol core and the
 linkage registry. The counter's use cases are terminal.counter's (shared with the
-service); the kiosk's is terminal.flows.login."""
+service); the kiosk's is terminal.flows.login. Heavy imports happen inside the commands
+(start-up time of the CLI)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
-from terminal.counter import (
-    CardPins,
-    CardReading,
-    CounterContext,
-    IdentityVerdict,
-    IssuanceRequest,
-    RenewalRequest,
-)
-from terminal.counter import issuance as counter_issuance
-from terminal.counter import renewal as counter_renewal
-from terminal.counter.issuance import require_face_to_face
-from terminal.db import open_store
-from terminal.dev.local import local_core_client, open_local_pki, validator_for
-from terminal.flows import CheckedCard, KioskContext, login
-from terminal.linkage import LinkageRegistry
+
+if TYPE_CHECKING:
+    from terminal.counter import CardPins, CardReading, CounterContext, IdentityVerdict
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -62,6 +50,12 @@ def _counter(
     db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
 ) -> Iterator[CounterContext]:
     """The counter's parts on the embedded defaults; the store is closed afterwards."""
+    from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+    from terminal.counter import CounterContext
+    from terminal.db import open_store
+    from terminal.dev.local import local_core_client, open_local_pki, validator_for
+    from terminal.linkage import LinkageRegistry
+
     store = open_store(db)
     try:
         validator = validator_for(open_local_pki(pki_dir))
@@ -106,6 +100,8 @@ def _card_pins(no_sign: bool, card_info: bool, pin_stdin: bool) -> CardPins:
     """The holder's PINs, in this order on --pin-stdin: auth, sign (unless --no-sign),
     card-info (with --card-info or --no-sign); else MYNATERM_AUTH_PIN, MYNATERM_SIGN_PIN,
     MYNATERM_CARDINFO_PIN, else a prompt for each."""
+    from terminal.counter import CardPins
+
     auth = read_pin("auth (4 digits)", pin_stdin=pin_stdin, variable="MYNATERM_AUTH_PIN")
     sign = None if no_sign else read_pin("sign", pin_stdin=pin_stdin, variable="MYNATERM_SIGN_PIN")
     cardinfo = (
@@ -154,6 +150,10 @@ def issue(
     validated, its holder's facts (sign certificate after the sign PIN; card-info applet
     after its PIN) must match the register for the resident code, then the person's
     symbols are linked (terminal.counter.issuance)."""
+    from terminal.counter import IssuanceRequest
+    from terminal.counter import issuance as counter_issuance
+    from terminal.counter.issuance import require_face_to_face
+
     state: CliState = ctx.obj
     code = _resident_code(resident_code, persona, as_json)
     with cli_errors(as_json):
@@ -186,6 +186,8 @@ def issue(
 
 
 def _summary(reading: CardReading) -> dict[str, Any]:
+    from terminal.flows import CheckedCard
+
     return CheckedCard(
         reading.auth_certificate, reading.sign_certificate, reading.auth, reading.sign
     ).summary()
@@ -208,6 +210,10 @@ def renew(
     """Renewal (更新): the new card must be the same person's (its facts match the
     register for the person of the old serial), then the old serials are chained to the
     new ones (terminal.counter.renewal)."""
+    from terminal.counter import RenewalRequest
+    from terminal.counter import renewal as counter_renewal
+    from terminal.counter.issuance import require_face_to_face
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         require_face_to_face(face_to_face)
@@ -248,6 +254,12 @@ def login_command(
 ) -> None:
     """A full portal login: challenge, auth PIN, card signature, token validation (chain,
     revocation, signature, origin, single-use challenge), portal symbol."""
+    from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+    from terminal.db import open_store
+    from terminal.dev.local import open_local_pki, validator_for
+    from terminal.flows import KioskContext, login
+    from terminal.linkage import LinkageRegistry
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         pin = read_pin("auth (4 digits)", pin_stdin=pin_stdin)

@@ -178,3 +178,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class OperatorSession(Base):
+    """A signed-in operator session, kept server-side so that signing out (or an idle
+    timeout) holds across restarts. Only a SHA-256 of the session token is stored: the
+    table does not hand out usable tokens to whoever reads it."""
+
+    __tablename__ = "operator_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
+    page: Mapped[str] = mapped_column(String(16))  # "counter" or "kiosk"
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

@@ -7,6 +7,7 @@ symbol row added) and the refused card does not log in at the kiosk."""
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -224,10 +225,10 @@ def service(home: Path, db_url: str, accounts: list[Any]) -> Iterator[Service]:
 
     settings = Settings(
         dev=False,
-        session_secret="i" * 40,
+        trust="jpki-production",  # validation is attached below, on the local test PKI
+        session_secret=secrets.token_urlsafe(32),
         operators=accounts,
         software_readers=2,
-        simulator_controls=True,
     )
     app = create_app(settings, extensions=[DevWing()])
     ctx = app.state.ctx
