@@ -188,7 +188,16 @@ CODES = _table(
     ("UNSUPPORTED_MEDIA_TYPE",       415, 100, "unsupported media type"),
     ("SECRET_IN_URL",                400, 100, "PINs and passwords go in the request body, never in the URL"),  # noqa: E501
     ("DUPLICATE_HEADER",             400, 100, "a header the service decides on was sent twice"),
-    # -- 101-125: free (identity, sessions, ...) -------------------------------------------
+    # -- 110-119: identity binding at the counter (issue 10) -------------------------------
+    ("IDENTITY_MISMATCH",            422, 110, "the card does not belong to this resident"),
+    ("UNKNOWN_RESIDENT",             404, 111, "no resident with this code is on the register"),
+    ("CARD_MISMATCH",                422, 112, "the card's key does not belong to its certificate"),
+    ("COUNTER_REFUSED",              422, 113, "the counter refused the operation"),
+    ("RELAY_REFUSED",                502, 114, "the other agency could not be reached"),
+    ("RESIDENT_CODE_CHECK_DIGIT",    422,   2, "the resident-record code's check digit is wrong"),
+    ("FACE_TO_FACE_REQUIRED",        422,   2, "confirm the face-to-face verification first"),
+    ("IDENTITY_FACTS_REQUIRED",      422,   2, "give the sign PIN or the card-info PIN"),
+    # -- 102-109, 120-125: free -------------------------------------------------------------
 )
 # fmt: on
 

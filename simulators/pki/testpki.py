@@ -415,10 +415,9 @@ class TestPki:
         with self._lock:
             records: list[CertificateRecord] = []
             ca_ders: dict[Kind, bytes] = {}
-            keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (
-                ("auth", auth_public_key),
-                ("sign", sign_public_key),
-            )
+            keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (("auth", auth_public_key),)
+            if persona.sign_certificate:  # holders under 15 get no signature certificate
+                keys += (("sign", sign_public_key),)
             for kind, public_key in keys:
                 gen = self.generation(kind, generation)
                 if not gen.certificate.not_valid_before_utc <= now:
@@ -468,12 +467,12 @@ class TestPki:
                 )
                 ca_ders[kind] = gen.der
             self._store.insert(records)
-        auth, sign = records
+            sign_ca = ca_ders.get("sign") or self.generation("sign", generation).der
         return IssuedCertificates(
-            auth_cert=auth.der,
-            sign_cert=sign.der,
+            auth_cert=records[0].der,
+            sign_cert=records[1].der if len(records) > 1 else None,
             auth_ca_cert=ca_ders["auth"],
-            sign_ca_cert=ca_ders["sign"],
+            sign_ca_cert=sign_ca,
         )
 
     # -- the index ------------------------------------------------------------------------
