@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -44,8 +43,10 @@ def medians(rows: list[tuple[str, list[str]]], runs: int, env: dict[str, str]) -
 
 
 def mynaterm_command() -> list[str]:
-    script = shutil.which("mynaterm") or str(Path(sys.executable).with_name("mynaterm"))
-    return [script] if Path(script).exists() else [sys.executable, "-m", "terminal.cli.main"]
+    """`python -m terminal.cli`: the code path of the `mynaterm` script
+    (terminal.cli.toplevel_help:entry) for whichever checkout is on the path; an
+    installed script may point at an older entry point until it is reinstalled."""
+    return [sys.executable, "-m", "terminal.cli"]
 
 
 def make_card(directory: Path) -> Path:

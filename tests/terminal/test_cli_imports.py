@@ -45,3 +45,29 @@ def test_help_and_a_card_read_import_no_heavy_library(
         "    assert 'Usage' in out.getvalue() or 'BEGIN CERTIFICATE' in out.getvalue()\n"
     )
     assert _imported_after(run) == []
+
+
+def test_the_prerendered_toplevel_help_is_what_the_cli_renders() -> None:
+    from terminal.cli.toplevel_help import HELP_FILE, render
+
+    assert HELP_FILE.read_text(encoding="utf-8") == render(), (
+        "regenerate it: python -m terminal.cli.toplevel_help"
+    )
+
+
+def test_toplevel_help_imports_no_command_module() -> None:
+    probe = (
+        "import sys, io, contextlib\n"
+        "sys.argv = ['mynaterm', '--help']\n"
+        "from terminal.cli.toplevel_help import entry\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    entry()\n"
+        "assert 'Commands:' in out.getvalue()\n"
+        "print([m for m in sys.modules if m.startswith('terminal.cli.') and m != 'terminal.cli.toplevel_help'])\n"  # noqa: E501
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -57,8 +57,8 @@ def _error_classes() -> list[type[BaseException]]:
     for package in PACKAGES:
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, package + "."):
-            if ".migrations" in info.name:
-                continue  # Alembic scripts run only inside Alembic
+            if ".migrations" in info.name or info.name.endswith(".__main__"):
+                continue  # Alembic scripts run only inside Alembic; __main__ runs the CLI
             importlib.import_module(info.name)
     seen: list[type[BaseException]] = []
     stack: list[type[BaseException]] = [BaseException]
