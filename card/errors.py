@@ -82,6 +82,11 @@ class PinBlockedError(ApduError):
     counter can reset it."""
 
 
+class PinNotSetError(ApduError):
+    """6A88 in a PIN context: the PIN has no reference data yet (a new card before the
+    holder set the PINs at the counter). Nothing was spent."""
+
+
 def error_for_sw(data: bytes, sw: int, message: str | None = None) -> ApduError:
     """The most specific ApduError for a status word outside a PIN context."""
     if sw == 0x6982:

@@ -43,6 +43,7 @@ from collections.abc import Callable
 
 from card.apdu import CommandApdu
 from jpki.constants import PinKind
+from simulators.card.admin import IssuerAdmin
 from simulators.card.errors import (
     SW_BAD_P1P2,
     SW_BLOCKED,
@@ -90,7 +91,12 @@ class CardOs:
     passed in; the OS owns only what a reset clears."""
 
     def __init__(
-        self, filesystem: FileSystem, security: SecurityState, *, reselect_clears_pins: bool
+        self,
+        filesystem: FileSystem,
+        security: SecurityState,
+        *,
+        reselect_clears_pins: bool,
+        issuer_key: bytes | None = None,
     ) -> None:
         self.filesystem = filesystem
         self.security = security
@@ -104,6 +110,9 @@ class CardOs:
             INS_CHANGE_REFERENCE_DATA: (CLA_ISO, self._change_reference_data),
             INS_COMPUTE_DIGITAL_SIGNATURE: (CLA_PROPRIETARY, self._compute_signature),
         }
+        # The issuer's commands (a model, see admin.py) join the dispatch table.
+        self.admin = IssuerAdmin(self, issuer_key)
+        self.admin.install(self._handlers)
 
     def __repr__(self) -> str:
         applet = self.current_applet.label if self.current_applet else None
@@ -114,6 +123,7 @@ class CardOs:
         self.current_applet = None
         self.current_ef = None
         self.security.clear_verified()
+        self.admin.end()
 
     def execute(self, command: CommandApdu) -> tuple[bytes, int]:
         try:
@@ -155,6 +165,7 @@ class CardOs:
             raise SwError(SW_BAD_P1P2)
         if applet is not self.current_applet or self.reselect_clears_pins:
             self.security.clear_verified()
+        self.admin.end()  # any SELECT by DF name ends the issuer's admin state
         self.current_applet = applet
         self.current_ef = None
 

@@ -50,7 +50,10 @@ class SoftwareCard:
         self.persona_id = state.persona_id
         self._state = state
         self._os = CardOs(
-            state.filesystem, state.security, reselect_clears_pins=state.reselect_clears_pins
+            state.filesystem,
+            state.security,
+            reselect_clears_pins=state.reselect_clears_pins,
+            issuer_key=state.issuer_key,
         )
         self._framer: T0Framer | T1Framer = T0Framer(self._os) if state.t0 else T1Framer(self._os)
         self._lock = threading.RLock()
@@ -73,17 +76,23 @@ class SoftwareCard:
         *,
         reselect_clears_pins: bool = True,
         t0: bool = False,
+        unset_pins: bool = False,
     ) -> SoftwareCard:
         """Personalise a new card: two fresh RSA-2048 keys certified by `issuer`, the
         card-info records signed by the manufacturer key, PINs from `pins` (default:
-        the persona's test PINs or MYNATERM_*_PIN). Raises ValueError for a PIN of the
-        wrong format or certificates that do not match the keys."""
-        pins = pins or persona.pins_from_env()
-        pin_records = {
-            PinKind.AUTH: PinRecord.create(PinKind.AUTH, pins.auth),
-            PinKind.SIGN: PinRecord.create(PinKind.SIGN, pins.sign),
-            PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
-        }
+        the persona's test PINs or MYNATERM_*_PIN). `unset_pins`: a card as it reaches
+        the issuance counter, with no PIN set yet (the holder sets them there through
+        the issuer's commands; VERIFY answers 6A88 until then). Raises ValueError for a
+        PIN of the wrong format or certificates that do not match the keys."""
+        if unset_pins:
+            pin_records = {kind: PinRecord.unset(kind) for kind in PinKind}
+        else:
+            pins = pins or persona.pins_from_env()
+            pin_records = {
+                PinKind.AUTH: PinRecord.create(PinKind.AUTH, pins.auth),
+                PinKind.SIGN: PinRecord.create(PinKind.SIGN, pins.sign),
+                PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
+            }
         keys = {kind: rsa.generate_private_key(RSA_EXPONENT, RSA_BITS) for kind in KeyKind}
         certs = issuer.issue_card(
             persona, keys[KeyKind.AUTH].public_key(), keys[KeyKind.SIGN].public_key()
@@ -104,6 +113,7 @@ class SoftwareCard:
             reselect_clears_pins=reselect_clears_pins,
             t0=t0,
             integrity_public_key=spki,
+            issuer_key=certs.issuer_key,
         )
         logger.info("personalised a software card for persona %s", persona.id)
         return cls(state)
@@ -117,6 +127,7 @@ class SoftwareCard:
         *,
         reselect_clears_pins: bool = True,
         t0: bool = False,
+        unset_pins: bool = False,
     ) -> SoftwareCard:
         """create() for the persona with this id in personas.toml."""
         return cls.create(
@@ -125,6 +136,7 @@ class SoftwareCard:
             pins,
             reselect_clears_pins=reselect_clears_pins,
             t0=t0,
+            unset_pins=unset_pins,
         )
 
     # --- power ----------------------------------------------------------------------
@@ -195,6 +207,13 @@ class SoftwareCard:
 
     def pin_remaining(self, kind: PinKind) -> int:
         return self._state.security.pins[kind].tries_left
+
+    def pin_is_set(self, kind: PinKind) -> bool:
+        return self._state.security.pins[kind].is_set
+
+    @property
+    def has_issuer_key(self) -> bool:
+        return self._state.issuer_key is not None
 
     def _certificate(self, fid: int) -> bytes:
         applet = self._state.filesystem.applet(Aid.JPKI.value)
@@ -281,7 +300,8 @@ class SoftwareCard:
             state = CardState(
                 persona_id=source.persona_id,
                 filesystem=filesystem,
-                security=SecurityState(pins, source.security.keys),
+                # Its own key store: an ACTIVATE on the copy must not change this card.
+                security=SecurityState(pins, source.security.keys.copy()),
                 reselect_clears_pins=(
                     source.reselect_clears_pins
                     if reselect_clears_pins is None
@@ -289,5 +309,6 @@ class SoftwareCard:
                 ),
                 t0=source.t0 if t0 is None else t0,
                 integrity_public_key=source.integrity_public_key,
+                issuer_key=source.issuer_key,
             )
         return type(self)(state)

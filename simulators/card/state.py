@@ -59,6 +59,9 @@ class CardState:
     reselect_clears_pins: bool
     t0: bool
     integrity_public_key: bytes  # SubjectPublicKeyInfo DER
+    # The issuer's administration key (EC P-256 SubjectPublicKeyInfo DER) that EXTERNAL
+    # AUTHENTICATE checks (simulators.card.admin); None on cards made without one.
+    issuer_key: bytes | None = None
 
     def __repr__(self) -> str:
         return f"CardState(persona_id={self.persona_id!r}, <memory not shown>)"
@@ -131,6 +134,7 @@ def encode_state(state: CardState) -> bytes:
             for kind in KeyKind
         },
         "integrity_public_key": _b64(state.integrity_public_key),
+        "issuer_key": None if state.issuer_key is None else _b64(state.issuer_key),
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -169,6 +173,10 @@ def decode_state(raw: bytes) -> CardState:
             reselect_clears_pins=bool(options["reselect_clears_pins"]),
             t0=bool(options["t0"]),
             integrity_public_key=_unb64(document["integrity_public_key"]),
+            # Absent in files written before the issuer's commands existed.
+            issuer_key=(
+                None if document.get("issuer_key") is None else _unb64(document["issuer_key"])
+            ),
         )
     except CardStateError:
         raise
