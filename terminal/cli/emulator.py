@@ -68,6 +68,8 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
         "reselect_clears_pins": card.reselect_clears_pins,
         "atr": card.atr.hex(" ").upper(),
         "pin_tries_left": {kind.value: card.pin_remaining(kind) for kind in PinKind},
+        "pins_set": {kind.value: card.pin_is_set(kind) for kind in PinKind},
+        "issuer_key": card.has_issuer_key,
         "auth_certificate": _certificate_summary(card.auth_certificate),
         "sign_certificate": _certificate_summary(card.sign_certificate),
     }
@@ -120,6 +122,14 @@ def create(
             help="Re-selecting the current applet keeps verified PINs (default: clears).",
         ),
     ] = False,
+    unset_pins: Annotated[
+        bool,
+        typer.Option(
+            "--unset-pins",
+            help="A card as it reaches the issuance counter: no PIN set yet (the holder "
+            "sets them there; VERIFY answers 6A88 until then).",
+        ),
+    ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -144,6 +154,7 @@ def create(
             issuer,
             reselect_clears_pins=not keep_pins_on_reselect,
             t0=t0,
+            unset_pins=unset_pins,
         )
         card.save(out)
     except PkiError as exc:
@@ -155,7 +166,11 @@ def create(
     payload = card_summary(card, out)
     payload["pki"] = str(pki_dir)
     payload["pin_source"] = {
-        kind.value: "environment" if os.environ.get(var) else "persona test PIN"
+        kind.value: "not set (set at the counter)"
+        if unset_pins
+        else "environment"
+        if os.environ.get(var)
+        else "persona test PIN"
         for kind, var in PIN_VARIABLES.items()
     }
 
