@@ -38,11 +38,15 @@ from simulators.personas import Persona, load_personas
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
 from terminal.db.engine import open_store
+from terminal.dev.core_client import InProcessCoreClient
+from terminal.dev.local import attach_local_validation
+from terminal.dev.slots import add_software_reader
+from terminal.dev.wing import DevWing
 from terminal.linkage import CertInfo, PersonRef
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
-from terminal.service.parts import attach_registry, attach_validation
+from terminal.service.parts import attach_registry
 from terminal.service.security import hash_password
 from terminal.service.settings import OperatorAccount, Role
 
@@ -76,9 +80,9 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
             ),
         ],
     )
-    app = create_app(settings)
+    app = create_app(settings, extensions=[DevWing()])
     ctx: ServiceContext = app.state.ctx
-    attach_validation(ctx, pki)
+    attach_local_validation(ctx, pki)
     token = secrets.token_urlsafe(16)
     core = SymbolCore(
         CoreConfig(
@@ -97,7 +101,7 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
     for index in range(KIOSK_READERS):
         persona = persona_variant(templates[index % len(templates)], index)
         card = SoftwareCard.create(persona, pki)
-        reader = ctx.readers.add_software_reader(f"Kiosk Reader {index}")
+        reader = add_software_reader(ctx.readers, f"Kiosk Reader {index}")
         ctx.readers.insert_software_card(reader.id, card)
         with ctx.readers.session(reader.id, "bench-setup") as session:
             auth = JpkiSession(session.channel).read_certificate(CertKind.AUTH)
@@ -107,7 +111,7 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
         )
         expected["kiosk"][reader.id] = (persona, symbols["portal"])
     for counter in range(COUNTERS):
-        reader = ctx.readers.add_software_reader(f"Counter Reader {counter}")
+        reader = add_software_reader(ctx.readers, f"Counter Reader {counter}")
         cards = []
         for number in range(issuances):
             persona = persona_variant(

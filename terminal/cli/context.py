@@ -28,13 +28,10 @@ class CliState:
                 exit_code=2,
             )
         if self.card_path is not None:
-            from simulators.card import SoftwareCard, SoftwareCardConnection
+            from terminal.dev.cli.card_file import card_file_channel  # the software card
 
-            card = SoftwareCard.load(self.card_path)
-            try:
-                yield CardChannel(SoftwareCardConnection(card))
-            finally:
-                card.save(self.card_path)
+            with card_file_channel(self.card_path) as channel:
+                yield channel
             return
         if self.reader is not None:
             from card.pcsc import open_reader

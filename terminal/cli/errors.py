@@ -39,7 +39,7 @@ def cli_errors(as_json: bool) -> Iterator[None]:
     except typer.BadParameter as exc:
         fail(str(exc), code="USAGE", as_json=as_json, exit_code=2)
     except Exception as exc:
-        from simulators.pki import PkiError, PkiStateError
+        from terminal.dev.local import PkiError, PkiStateError  # the local test PKI
         from terminal.service.errors import to_service_error
 
         if isinstance(exc, PkiError):  # the local test PKI: missing or unusable state

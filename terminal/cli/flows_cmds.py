@@ -18,10 +18,10 @@ from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _oper
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
 from terminal.db import open_store
+from terminal.dev.local import local_core_client, open_local_pki, validator_for
 from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.types import PersonRef
-from terminal.local import local_core_client, open_local_pki, validator_for
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -36,9 +36,9 @@ def _resident_code(resident_code: str | None, persona: str | None, as_json: bool
     if resident_code:
         return resident_code
     if persona:
-        from simulators.personas import get_persona
+        from terminal.dev.local import persona_resident_code
 
-        return get_persona(persona).resident_code
+        return persona_resident_code(persona)
     fail(
         "give --resident-code (or --persona for a test persona)",
         code="USAGE",

@@ -1,5 +1,5 @@
-"""`mynaterm core serve`, `mynaterm audit verify|list`, `mynaterm link show`,
-`mynaterm revoke`: the symbol core, the audit trail and the linkage registry.
+"""`mynaterm audit verify|list`, `mynaterm link show`, `mynaterm revoke`: the audit
+trail and the linkage registry (`core serve` is in the dev wing: terminal.dev.cli.core).
 
 The database is --db URL, else $MYNATERM_DB_URL, else SQLite at
 mynaterm_home()/terminal.db. Who acts is --operator (else $MYNATERM_OPERATOR, else the
@@ -24,9 +24,6 @@ from terminal.db import StoreError, open_store
 from terminal.db.engine import Store
 from terminal.linkage import LinkageError, LinkageRegistry, PersonView, RevocationReason
 
-core_app = typer.Typer(
-    help="Symbol core (stands in for the national core system).", no_args_is_help=True
-)
 audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
 
@@ -75,46 +72,6 @@ def _store(db: str | None, as_json: bool) -> Iterator[Store]:
         fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
     finally:
         store.close()
-
-
-# ---- core ------------------------------------------------------------------------------
-
-
-@core_app.command("serve")
-def core_serve(
-    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1.")] = 8766,
-    dev: Annotated[
-        bool,
-        typer.Option(
-            "--dev",
-            help="Generate and keep a random master key and dev agency tokens under "
-            "MYNATERM_HOME/core (0600). Without it the key must be configured.",
-        ),
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Serve the symbol core over HTTP on 127.0.0.1 until interrupted."""
-    import uvicorn
-
-    from simulators.core import CoreError, SymbolCore
-    from simulators.core.app import create_core_app
-
-    try:
-        core = SymbolCore.from_environment(dev=dev)
-    except CoreError as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
-    url = f"http://127.0.0.1:{port}"
-    codes = [a.code for a in core.agencies()]
-    info = {"url": url, "agencies": codes, "dev": dev}
-    emit(
-        info,
-        as_json,
-        lambda: console.print(f"symbol core on [bold]{url}[/] (agencies: {', '.join(codes)})"),
-    )
-    try:
-        uvicorn.run(create_core_app(core), host="127.0.0.1", port=port, log_level="warning")
-    finally:
-        core.close()
 
 
 # ---- audit -----------------------------------------------------------------------------
@@ -256,7 +213,6 @@ def revoke(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(core_app, name="core")
     app.add_typer(audit_app, name="audit")
     app.add_typer(link_app, name="link")
     app.command("revoke")(revoke)

@@ -20,15 +20,20 @@ app = typer.Typer(
 
 # Modules that add commands to `app` through a `register(app)` function. Each area of the
 # product owns one module, so they grow independently.
+# The dev wing's groups (terminal.dev.cli: software card, test PKI, vpcd, symbol core,
+# demo) are registered here too: the CLI is where product and dev wing meet.
 COMMAND_MODULES = (
-    "terminal.cli.emulator",
+    "terminal.dev.cli.emulator",
     "terminal.cli.card_cmds",
     "terminal.cli.readers",
-    "terminal.cli.pki",
+    "terminal.dev.cli.pcsc_stack",
+    "terminal.dev.cli.pki",
     "terminal.cli.signing",
     "terminal.cli.linkage",
+    "terminal.dev.cli.core",
     "terminal.cli.flows_cmds",
     "terminal.cli.service",
+    "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",
 )
 

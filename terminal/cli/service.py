@@ -1,9 +1,8 @@
-"""`mynaterm serve` (the local service) and `mynaterm demo` (everything on embedded
-defaults: software cards, test PKI, symbol core, the service)."""
+"""`mynaterm serve`: the local service. (`mynaterm demo`, everything on embedded
+defaults, is in the dev wing: terminal.dev.cli.demo.)"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,7 +60,14 @@ def serve(
     from terminal.service import create_app
 
     settings = _settings(as_json, config, host=host, port=port, dev=True if dev else None)
-    app = create_app(settings)
+    extensions: list[Any] = []
+    from terminal.dev.wing import needed_by
+
+    if needed_by(settings):  # dev mode, software readers, the local test PKI
+        from terminal.dev.wing import DevWing
+
+        extensions.append(DevWing())
+    app = create_app(settings, extensions=extensions)
     scheme = "https" if settings.tls else "http"
     emit(
         {"url": f"{scheme}://{settings.host}:{settings.port}/", "dev": settings.dev},
@@ -74,30 +80,5 @@ def serve(
     run_uvicorn(app, settings)
 
 
-def demo(
-    port: PortOption = 8700,
-    home: Annotated[
-        Path | None, typer.Option("--home", help="State directory (default: mynaterm home).")
-    ] = None,
-    readers: Annotated[int, typer.Option("--readers", min=1, max=16)] = 3,
-    as_json: JsonOption = False,
-) -> None:
-    """Start everything on embedded defaults and print the URLs and the demo operator
-    credentials (generated now, shown once)."""
-    from terminal.service.demo import DemoError, build_demo
-
-    try:
-        demo_setup = build_demo(home=home, port=port or 8700, readers=readers)
-    except DemoError as exc:
-        fail(str(exc), code="DEMO", as_json=as_json)
-    try:
-        emit(demo_setup.announcement(), as_json, lambda: demo_setup.print(console))
-        sys.stdout.flush()  # the URLs must show before the server blocks
-        run_uvicorn(demo_setup.app, demo_setup.settings, port=demo_setup.port)
-    finally:
-        demo_setup.close()
-
-
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
-    app.command("demo")(demo)

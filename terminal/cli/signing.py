@@ -37,7 +37,7 @@ from terminal.cli.context import CliState
 from terminal.cli.errors import EXIT_CODES, cli_errors
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
-from terminal.local import crls_of, open_local_pki, validator_for
+from terminal.dev.local import crls_of, open_local_pki, validator_for
 
 auth_app = typer.Typer(help="PIN-gated login with the auth certificate.", no_args_is_help=True)
 
@@ -55,7 +55,7 @@ _PIN_LABELS = {PinKind.AUTH: "auth (4 digits)", PinKind.SIGN: "sign (6-16 A-Z 0-
 
 
 def _challenge_store() -> FileChallengeStore:
-    from simulators.home import mynaterm_home
+    from terminal.home import mynaterm_home
 
     return FileChallengeStore(mynaterm_home() / "challenges.json")
 
@@ -64,7 +64,7 @@ def _challenge_store() -> FileChallengeStore:
 def _errors(as_json: bool) -> Iterator[None]:
     """Signature, token and PKI errors carry their own stable codes; the rest go to the
     shared mapping (PIN, card, validation)."""
-    from simulators.pki import PkiError
+    from terminal.dev.local import PkiError
 
     with cli_errors(as_json):
         try:

@@ -61,7 +61,7 @@ StoreOption = Annotated[
 
 
 def _home() -> Path:
-    from simulators.home import mynaterm_home
+    from terminal.home import mynaterm_home
 
     return mynaterm_home()
 
@@ -77,14 +77,11 @@ def _trust(
     try:
         if anchors:
             return TrustStore.from_pem_files(anchors), "files"
-        pki_dir = _home() / "pki"
-        from simulators.pki import TestPki
+        from terminal.dev.local import local_trust_if_present
 
-        if TestPki.exists(pki_dir):
-            pki = TestPki.open(pki_dir)
-            return TrustStore(
-                [*pki.trust_anchors("auth"), *pki.trust_anchors("sign")]
-            ), f"test PKI {pki_dir}"
+        local = local_trust_if_present(_home() / "pki")
+        if local is not None:
+            return local[0], f"test PKI {local[1]}"
         kinds = [kind] if kind is not None else [CertKind.AUTH, CertKind.SIGN]
         ders = [a.der for k in kinds for a in TrustStore.jpki_production(k).anchors]
         return TrustStore(ders), "J-LIS production anchors"

@@ -16,18 +16,13 @@ from typing import Any
 
 from sqlalchemy import Engine, Executable, Row, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    IntegrityError,
-    NoSuchModuleError,
-    OperationalError,
-)
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from simulators.home import mynaterm_home
-from terminal.db.errors import StoreBusy, StoreConflict, StoreError, StoreUnavailable
+from terminal.db.driver_errors import translate_db_error
+from terminal.db.errors import StoreError, StoreUnavailable
+from terminal.home import mynaterm_home
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 5
@@ -103,31 +98,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("mynaterm_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def translate_db_error(exc: DBAPIError) -> StoreError:
-    """The typed error for a driver error."""
-    if isinstance(exc, IntegrityError):
-        return StoreConflict(
-            f"constraint refused the write: {_first_line(exc.orig)}",
-            constraint=_constraint_name(exc),
-        )
-    text = _first_line(exc.orig).lower()
-    if "database is locked" in text or "database is busy" in text:
-        return StoreBusy("the database stayed locked by another writer")
-    if isinstance(exc, OperationalError) or exc.connection_invalidated:
-        return StoreUnavailable(f"database unavailable: {_first_line(exc.orig)}")
-    return StoreUnavailable(f"database error: {_first_line(exc.orig)}")
-
-
-def _first_line(orig: BaseException | None) -> str:
-    return str(orig).strip().splitlines()[0] if orig is not None and str(orig) else "?"
-
-
-def _constraint_name(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)  # psycopg
-    name = getattr(diag, "constraint_name", None)
-    return str(name) if name else None
 
 
 class Store:

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from terminal.db.engine import translate_db_error
+from terminal.db.driver_errors import translate_db_error
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # PostgreSQL advisory lock key: two terminals starting at once migrate one after the other.

@@ -1,19 +1,17 @@
-"""Clients of the symbol core: over HTTP (`CoreClient`) and in process
-(`InProcessCoreClient`, for tests and the demo). Both speak as one agency (the terminal's
-own, e.g. the issuing municipality) and raise the same typed errors."""
+"""The HTTP client of the symbol core (`CoreClient`) and what callers need of any core
+client (`SymbolSource`). It speaks as one agency (the terminal's own, e.g. the issuing
+municipality) and raises typed errors. The in-process client over the simulated core
+lives in the dev wing (terminal.dev.core_client) and raises the same errors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import httpx
 
 from terminal.linkage.errors import LinkageError
 from terminal.linkage.types import PORTAL_AGENCY
-
-if TYPE_CHECKING:
-    from simulators.core.core import SymbolCore
 
 
 class CoreClientError(LinkageError):
@@ -126,32 +124,3 @@ class CoreClient:
         if not isinstance(translated, str):
             raise CoreProtocolError("symbol missing from the translation")
         return translated
-
-
-class InProcessCoreClient:
-    """The same interface on a `SymbolCore` object in this process."""
-
-    def __init__(self, core: SymbolCore, token: str) -> None:
-        from simulators.core.errors import CoreError
-
-        self._core = core
-        self._core_error = CoreError
-        self.agency = self._call(core.authenticate, token)
-
-    def _call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except self._core_error as exc:  # same codes as over HTTP
-            raise CoreClientError(str(exc), code=exc.code) from exc
-
-    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
-        result: dict[str, str] = self._call(
-            self._core.person_symbols, resident_code, list(agencies), caller=self.agency
-        )
-        return result
-
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
-        result: str = self._call(
-            self._core.translate, from_agency, symbol, to_agency, caller=self.agency
-        )
-        return result

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 
 from jpki.mynumber import MyNumber
-from simulators.home import mynaterm_home
+from terminal.home import mynaterm_home
 from terminal.linkage.errors import LinkageError
 
 MYNUMBER_KEY_ENV = "MYNATERM_MYNUMBER_INDEX_KEY"

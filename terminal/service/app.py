@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from terminal.service import wiring
 from terminal.service.context import ServiceContext
 from terminal.service.errors import STATUS, install_error_handlers
+from terminal.service.extensions import ServiceExtension
 from terminal.service.metrics import ServiceMetrics
 from terminal.service.readers import ReaderManager
 from terminal.service.routers import (
@@ -30,7 +31,6 @@ from terminal.service.routers import (
     readers,
     session,
     signing,
-    simulator,
 )
 from terminal.service.security import GuardMiddleware, OperatorDirectory
 from terminal.service.settings import Settings
@@ -51,10 +51,13 @@ def create_app(
     *,
     context: ServiceContext | None = None,
     start_configured_parts: bool = True,
+    extensions: Sequence[ServiceExtension] = (),
 ) -> FastAPI:
     """The service. `context` lets tests and the demo pass readers and lower-layer
     objects they built themselves; otherwise everything is built from `settings` in
-    the lifespan (software readers, PC/SC readers, validation, store)."""
+    the lifespan (PC/SC readers, validation, store). `extensions` plug in from outside
+    (terminal.service.extensions): the dev wing adds software readers, the local test
+    PKI, the in-process core and the simulator routes; without it none of them exist."""
     secret = settings.session_secret
     assert secret is not None  # Settings fills it (dev) or refuses to start
     ctx = context or ServiceContext(
@@ -65,11 +68,16 @@ def create_app(
         readers=ReaderManager(),
         metrics=ServiceMetrics(),
     )
+    for extension in extensions:
+        ctx.extensions.append(extension)
+        extension.attach(ctx)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx.readers.events.bind(asyncio.get_running_loop())
         if start_configured_parts:
+            for extension in ctx.extensions:
+                await asyncio.to_thread(extension.start, ctx)
             await asyncio.to_thread(wiring.build_from_settings, ctx)
         ctx.metrics.readers.set(len(ctx.readers.all()))
         try:
@@ -102,10 +110,12 @@ def create_app(
         signing,
         certificates,
         audit,
-        simulator,
         pages,
     ):
         app.include_router(module.router)
+    for extension in ctx.extensions:
+        for router in extension.routers():
+            app.include_router(router)
     app.mount("/static", pages.static_files, name="static")
     app.add_middleware(_MetricsMiddleware, metrics=ctx.metrics)
     app.add_middleware(

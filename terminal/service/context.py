@@ -17,16 +17,17 @@ from terminal.service.settings import Settings
 
 if TYPE_CHECKING:
     # Type-only: importing the lower layers here would pull SQLAlchemy, httpx and the
-    # simulators into every import of the service; they are attached at startup.
+    # stores into every import of the service; they are attached at startup.
     from jpki.auth import AuthTokenValidator, ChallengeStore
     from jpki.validation import CertificateValidator
-    from simulators.card import SoftwareCard
     from terminal.audit.trail import AuditTrail
     from terminal.linkage import LinkageRegistry
     from terminal.linkage.core_client import SymbolSource
     from terminal.linkage.secrets import MyNumberIndex
+    from terminal.service.extensions import ServiceExtension
 
 _Part = TypeVar("_Part")
+_Ext = TypeVar("_Ext")
 
 
 def not_configured(what: str) -> ServiceError:
@@ -55,9 +56,8 @@ class ServiceContext:
     audit: AuditTrail | None = None
     core: SymbolSource | None = None
     mynumber_index: MyNumberIndex | None = None
-    # Software cards the simulator controls may insert, by label (dev/demo only). The
-    # same card object is reused, so its PIN counters persist like a plastic card's.
-    card_library: dict[str, SoftwareCard] = field(default_factory=dict)
+    # What create_app(settings, extensions=[...]) plugged in (e.g. the dev wing).
+    extensions: list[ServiceExtension] = field(default_factory=list)
     # The service's notion of now for validation and challenges (tests move it).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     # Things to close at shutdown (servers, engines), in reverse order.
@@ -68,6 +68,10 @@ class ServiceContext:
             self.readers.on_outcome = lambda operation, code: self.metrics.card_operations.labels(
                 operation, code
             ).inc()
+
+    def extension(self, kind: type[_Ext]) -> _Ext | None:
+        """The plugged-in extension of class `kind`, if any."""
+        return next((ext for ext in self.extensions if isinstance(ext, kind)), None)
 
     # `what` names the part in the NOT_AVAILABLE message, from the caller's point of
     # view ("login (challenge store)").

@@ -1,21 +1,24 @@
-"""Attach the lower layers to a ServiceContext: validation (trust anchors, revocation,
-challenges, login tokens) and the linkage registry with its audit trail and the symbol
-core. Used by the settings wiring, the demo and the tests, so all run the same code."""
+"""Attach the lower layers to a ServiceContext: validation (a certificate validator and
+the challenges and login tokens built on it) and the linkage registry with its audit
+trail and the symbol core. Used by the settings wiring, the dev wing (demo, local test
+PKI) and the tests, so all run the same code."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
-from terminal.local import validator_for
 from terminal.service.context import ServiceContext
 
+if TYPE_CHECKING:
+    from jpki.validation import CertificateValidator
 
-def attach_validation(ctx: ServiceContext, pki: Any, *, ocsp_cache: bool = True) -> None:
-    """The project's validator over the local test PKI (terminal.local.validator_for),
-    and the challenge store and token validator built on it."""
-    ctx.validator = validator_for(pki, ocsp_cache=ocsp_cache)
+
+def attach_validator(ctx: ServiceContext, validator: CertificateValidator) -> None:
+    """`validator` for certificates, and the challenge store and token validator built
+    on it."""
+    ctx.validator = validator
     ctx.challenges = InMemoryChallengeStore(
         lifetime=timedelta(seconds=ctx.settings.challenge_ttl_seconds)
     )

@@ -15,10 +15,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from card.connection import Connection
-from card.errors import CardRemovedError, NoCardError
+from card.errors import CardRemovedError
 from card.protocol import CardChannel
 from terminal.service.errors import ServiceError, to_service_error
 
@@ -39,43 +39,18 @@ class CardSlot(Protocol):
     def disconnect(self, connection: Connection) -> None: ...
 
 
-class SoftwareSlot:
-    """A software reader: a slot into which tests, the demo and the simulator controls
-    insert software cards (simulators.card.SoftwareCard) and pull them out again."""
+@runtime_checkable
+class CardHolderSlot(CardSlot, Protocol):
+    """A slot that holds a card object put in by software (the dev wing's software
+    readers, terminal.dev.slots.SoftwareSlot): it can be filled and emptied from code."""
 
-    kind = "software"
+    card: Any | None
+    label: str | None
 
-    def __init__(self) -> None:
-        self._connection: Any | None = None
-        self.card: Any | None = None
-        self.label: str | None = None
-
-    def card_present(self) -> bool:
-        return self._connection is not None
-
-    def insert(self, card: Any, label: str | None = None) -> None:
-        from simulators.card import SoftwareCardConnection
-
-        self.card = card
-        self.label = label
-        self._connection = SoftwareCardConnection(card)
+    def insert(self, card: Any, label: str | None = None) -> None: ...
 
     def remove(self) -> None:
         """Pull the card: an operation in flight fails with CardRemovedError."""
-        connection, self._connection = self._connection, None
-        self.card = None
-        self.label = None
-        if connection is not None:
-            connection.remove()
-
-    def connect(self) -> Connection:
-        connection = self._connection
-        if connection is None:
-            raise NoCardError("no card in the software reader")
-        return connection  # type: ignore[no-any-return]
-
-    def disconnect(self, connection: Connection) -> None:
-        """Software cards stay inserted between operations."""
 
 
 class PcscSlot:
@@ -207,9 +182,6 @@ class ReaderManager:
         self._changed(reader, "reader_added")
         return reader
 
-    def add_software_reader(self, name: str) -> Reader:
-        return self.add(name, SoftwareSlot())
-
     def remove_reader(self, reader_id: str) -> None:
         reader = self._readers.pop(reader_id, None)
         if reader is not None:
@@ -227,12 +199,12 @@ class ReaderManager:
     def by_name(self, name: str) -> Reader | None:
         return next((r for r in self._readers.values() if r.name == name), None)
 
-    # -- software cards ------------------------------------------------------------
+    # -- software cards (slots that hold a card object: the dev wing's) -------------
 
     def insert_software_card(self, reader_id: str, card: Any, label: str | None = None) -> None:
         reader = self.get(reader_id)
         slot = reader.slot
-        if not isinstance(slot, SoftwareSlot):
+        if not isinstance(slot, CardHolderSlot):
             raise ServiceError("NOT_AVAILABLE", "only software readers take software cards")
         if slot.card_present():
             slot.remove()
@@ -243,7 +215,7 @@ class ReaderManager:
     def remove_software_card(self, reader_id: str) -> Any | None:
         reader = self.get(reader_id)
         slot = reader.slot
-        if not isinstance(slot, SoftwareSlot):
+        if not isinstance(slot, CardHolderSlot):
             raise ServiceError("NOT_AVAILABLE", "only software readers take software cards")
         card = slot.card
         slot.remove()

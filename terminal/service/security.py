@@ -8,7 +8,6 @@ token's id in memory. The same token works as a cookie (pages) or a bearer token
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -19,51 +18,12 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from terminal.service.passwords import b64url, hash_password, unb64url, verify_password
 from terminal.service.settings import OperatorAccount, Role
 
 SESSION_COOKIE = "mynaterm_session"
-_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 # A hash computed once so that an unknown username costs as much as a wrong password.
 _DUMMY_HASH: str | None = None
-
-
-def hash_password(password: str, *, salt: bytes | None = None) -> str:
-    """`scrypt$N$r$p$salt$hash` (base64url parts)."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32
-    )
-    return "$".join(
-        ["scrypt", str(_SCRYPT_N), str(_SCRYPT_R), str(_SCRYPT_P), _b64(salt), _b64(digest)]
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        expected = _unb64(digest)
-        actual = hashlib.scrypt(
-            password.encode("utf-8"),
-            salt=_unb64(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-            maxmem=128 * 1024 * 1024,
-        )
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 @dataclass(frozen=True)
@@ -142,7 +102,7 @@ class OperatorDirectory:
             "exp": int(now) + self._ttl,
             "sid": secrets.token_urlsafe(12),
         }
-        body = _b64(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        body = b64url(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return f"{body}.{self._sign(body)}", self._ttl
 
     def resolve(self, token: str, now: float | None = None) -> Operator | None:
@@ -152,7 +112,7 @@ class OperatorDirectory:
         if not body or not signature or not hmac.compare_digest(signature, self._sign(body)):
             return None
         try:
-            claims = json.loads(_unb64(body))
+            claims = json.loads(unb64url(body))
             username = str(claims["sub"])
             expires = int(claims["exp"])
             session_id = str(claims["sid"])
@@ -171,7 +131,7 @@ class OperatorDirectory:
             self._revoked.add(operator.session_id)
 
     def _sign(self, body: str) -> str:
-        return _b64(hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest())
+        return b64url(hmac.new(self._secret, body.encode("ascii"), hashlib.sha256).digest())
 
 
 # ---------------------------------------------------------------------------------------

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     simulator_controls: bool = False
 
     # Lower layers. Dev mode fills what is not given with the embedded defaults under
-    # mynaterm home (terminal.local: test PKI, in-process dev core, SQLite).
+    # mynaterm home (the dev wing, terminal.dev.local: test PKI, in-process dev core, SQLite).
     trust: Literal["local-test-pki", "jpki-production"] = "local-test-pki"
     pki_dir: Path | None = None
     crl_dir: Path | None = None  # jpki-production: where verified CRLs are kept
@@ -163,7 +163,7 @@ class Settings(BaseSettings):
 @functools.lru_cache(maxsize=256)
 def _uses_well_known_password(password_hash: str) -> bool:
     # scrypt is slow on purpose; a hash is checked once per process.
-    from terminal.service.security import verify_password
+    from terminal.service.passwords import verify_password
 
     return any(verify_password(weak, password_hash) for weak in WELL_KNOWN_PASSWORDS)
 

@@ -1,5 +1,8 @@
-"""Builds the service's parts from its settings: readers first, then the lower layers
-(validation, challenges, linkage registry, audit) as far as they are configured."""
+"""Builds the service's parts from its settings: PC/SC readers, then the lower layers
+(validation, challenges, linkage registry, audit) as far as they are configured.
+
+Runs after the extensions' `start` (terminal.service.extensions): what they attached
+(the dev wing's software readers, local test PKI validator, in-process core) is kept."""
 
 from __future__ import annotations
 
@@ -10,18 +13,12 @@ from terminal.service.context import ServiceContext
 
 log = logging.getLogger("mynaterm.service")
 
-SOFTWARE_READER_NAME = "Software Reader {index}"
-
 
 def build_from_settings(ctx: ServiceContext) -> None:
     settings = ctx.settings
-    for index in range(settings.software_readers):
-        name = SOFTWARE_READER_NAME.format(index=index)
-        if ctx.readers.by_name(name) is None:
-            ctx.readers.add_software_reader(name)
     if settings.pcsc:
         _add_pcsc_readers(ctx)
-    # Parts passed in by the caller (tests, the demo) are kept as they are.
+    # Parts passed in by the caller (tests, the demo, extensions) are kept as they are.
     if ctx.validator is None:
         _attach_validation(ctx)
     if ctx.registry is None:
@@ -31,11 +28,9 @@ def build_from_settings(ctx: ServiceContext) -> None:
 def _attach_validation(ctx: ServiceContext) -> None:
     settings = ctx.settings
     if settings.trust == "jpki-production":
-        from datetime import timedelta
-
-        from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
         from jpki.validation import CertificateValidator, RevocationPolicy, TrustStore
         from jpki.validation.revocation import RevocationChecker
+        from terminal.service.parts import attach_validator
 
         policy = RevocationPolicy()
         anchors = [
@@ -44,25 +39,21 @@ def _attach_validation(ctx: ServiceContext) -> None:
             for anchor in TrustStore.jpki_production(kind).anchors
         ]
         crl_dir = str(settings.crl_dir) if settings.crl_dir else None
-        ctx.validator = CertificateValidator(
-            TrustStore(anchors),
-            policy,
-            revocation=RevocationChecker.with_defaults(policy, crl_directory=crl_dir),
-        )
-        ctx.challenges = InMemoryChallengeStore(
-            lifetime=timedelta(seconds=settings.challenge_ttl_seconds)
-        )
-        ctx.token_validator = AuthTokenValidator(
-            ctx.validator, ctx.challenges, settings.portal_origin
+        attach_validator(
+            ctx,
+            CertificateValidator(
+                TrustStore(anchors),
+                policy,
+                revocation=RevocationChecker.with_defaults(policy, crl_directory=crl_dir),
+            ),
         )
         return
-    if settings.pki_dir is None and not settings.dev:
-        log.warning("no pki_dir: certificate validation and login are not available")
-        return
-    from terminal.local import open_local_pki
-    from terminal.service.parts import attach_validation
-
-    attach_validation(ctx, open_local_pki(settings.pki_dir, create=settings.dev))
+    # trust = local-test-pki: only the dev wing (terminal.dev) can open the test PKI; it
+    # attached the validator already when it is plugged in and configured.
+    log.warning(
+        "trust=local-test-pki needs the dev wing and a pki_dir (or dev mode): "
+        "certificate validation and login are not available"
+    )
 
 
 def _attach_registry(ctx: ServiceContext) -> None:
@@ -77,8 +68,8 @@ def _attach_registry(ctx: ServiceContext) -> None:
 
     store = open_store(settings.database_url)
     ctx.closers.append(store.close)
-    core: object | None = None
-    if settings.core_url is not None and settings.core_token is not None:
+    core: object | None = ctx.core  # an extension's (the dev wing's in-process core)
+    if core is None and settings.core_url is not None and settings.core_token is not None:
         from terminal.linkage.core_client import CoreClient
 
         client = CoreClient(
@@ -86,10 +77,6 @@ def _attach_registry(ctx: ServiceContext) -> None:
         )
         ctx.closers.append(client.close)
         core = client
-    elif settings.dev:
-        from terminal.local import local_core_client
-
-        core = local_core_client(settings.core_agency)
     try:
         index: object | None = MyNumberIndex.from_config(dev=settings.dev)
     except LinkageError as exc:  # no key configured: numbers are simply not indexed

@@ -21,10 +21,10 @@ from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
 from terminal.db import open_store
+from terminal.dev.local import local_core_client, validator_for
 from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.errors import LinkageError, UnknownSerial
-from terminal.local import local_core_client, validator_for
 
 ORIGIN = "https://portal.example.jp"
 

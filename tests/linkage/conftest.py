@@ -20,7 +20,7 @@ from simulators.core.core import SymbolCore
 from simulators.personas import Persona, load_personas
 from terminal.audit.trail import AuditTrail
 from terminal.db.engine import Store, open_store
-from terminal.linkage.core_client import InProcessCoreClient
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.secrets import MyNumberIndex
 

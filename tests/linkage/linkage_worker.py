@@ -19,8 +19,9 @@ from linkage_helpers import OPERATOR, SIGN_CA_KID, TOKENS, cert, core_config
 
 from simulators.core.core import SymbolCore
 from terminal.db.engine import open_store
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import LinkageError, LinkageRegistry, PersonRef
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 
 
 def main() -> int:

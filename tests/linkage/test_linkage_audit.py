@@ -12,8 +12,9 @@ from sqlalchemy.exc import DBAPIError
 from simulators.personas import Persona
 from terminal.audit import AuditError, AuditTrail, Operation, Subject
 from terminal.db.engine import Store
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import LinkageRegistry, LinkConflict, PersonRef, UnknownSerial
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 
 
 def _fill(audit: AuditTrail, count: int = 5) -> None:

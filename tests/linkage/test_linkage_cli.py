@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from simulators.personas import Persona
 from terminal.cli import linkage as linkage_cli
 from terminal.db.engine import Store
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import CertRevoked, LinkageRegistry, PersonRef
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 
 
 @pytest.fixture

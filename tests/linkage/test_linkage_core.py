@@ -32,12 +32,8 @@ from simulators.core import (
 from simulators.core.app import create_core_app
 from simulators.core.config import dev_token
 from simulators.personas import Persona
-from terminal.linkage.core_client import (
-    CoreClient,
-    CoreClientError,
-    CoreUnavailable,
-    InProcessCoreClient,
-)
+from terminal.dev.core_client import InProcessCoreClient
+from terminal.linkage.core_client import CoreClient, CoreClientError, CoreUnavailable
 
 AGENCIES = ["portal", "tax", "pension"]
 

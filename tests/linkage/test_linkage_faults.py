@@ -22,8 +22,9 @@ from terminal.audit import AuditTrail
 from terminal.db.engine import Store, open_store
 from terminal.db.errors import StoreBusy, StoreUnavailable
 from terminal.db.models import Card, Certificate, Person, PersonSymbol
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import LinkageError, LinkageRegistry, LinkConflict, NotLinked, PersonRef
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 
 WORKER = Path(__file__).with_name("linkage_worker.py")
 

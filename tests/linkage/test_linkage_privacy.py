@@ -10,8 +10,9 @@ from sqlalchemy import inspect, text
 from simulators.personas import Persona
 from terminal.db.engine import Store
 from terminal.db.models import ALLOWED_COLUMN_NAMES, FORBIDDEN_COLUMN_WORDS
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import LinkageRegistry, PersonRef, RevocationReason
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 
 
 def test_schema_has_no_personal_data_columns(store: Store) -> None:

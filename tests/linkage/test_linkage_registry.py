@@ -10,6 +10,7 @@ from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
 
 from simulators.personas import Persona
 from terminal.db.engine import Store
+from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import (
     ActiveCardExists,
     AlreadyRenewed,
@@ -29,7 +30,7 @@ from terminal.linkage import (
     UnknownPerson,
     UnknownSerial,
 )
-from terminal.linkage.core_client import InProcessCoreClient, symbols_for_issuance
+from terminal.linkage.core_client import symbols_for_issuance
 from terminal.linkage.errors import MyNumberIndexMissing
 
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
 from terminal.service.security import hash_password
@@ -50,7 +51,7 @@ def service_settings(operator_accounts: list[OperatorAccount]) -> Settings:
 
 @pytest.fixture
 def app(service_settings: Settings) -> FastAPI:
-    return create_app(service_settings)
+    return create_app(service_settings, extensions=[DevWing()])
 
 
 @pytest.fixture
@@ -132,11 +133,12 @@ def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-d
     from simulators.core.config import Agency, CoreConfig, token_sha256
     from simulators.core.core import SymbolCore
     from terminal.db.engine import open_store
-    from terminal.linkage.core_client import InProcessCoreClient
+    from terminal.dev.core_client import InProcessCoreClient
+    from terminal.dev.local import attach_local_validation
     from terminal.linkage.secrets import MyNumberIndex
-    from terminal.service.parts import attach_registry, attach_validation
+    from terminal.service.parts import attach_registry
 
-    attach_validation(ctx, test_pki, ocsp_cache=False)
+    attach_local_validation(ctx, test_pki, ocsp_cache=False)
     config = CoreConfig(
         b"\x42" * 32,
         tuple(Agency(code, code, resident_lookup=code == TERMINAL_AGENCY) for code in CORE_TOKENS),

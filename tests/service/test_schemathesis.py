@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from terminal.dev.slots import add_software_reader
 from terminal.service.context import ServiceContext
 from tests.service.conftest import ORIGIN, PASSWORDS
 
@@ -26,7 +27,7 @@ def service_settings(service_settings):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def api_schema(app, wired: ServiceContext, insert_card):  # type: ignore[no-untyped-def]
     for index in range(2):
-        wired.readers.add_software_reader(f"Software Reader {index}")
+        add_software_reader(wired.readers, f"Software Reader {index}")
     insert_card("0")
     insert_card("1", "sato-hanako")
     schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(path_regex=EXCLUDED)

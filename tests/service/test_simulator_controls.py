@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
 from tests.service.conftest import BASE_URL, ORIGIN, Session
@@ -12,7 +13,7 @@ from tests.service.conftest import BASE_URL, ORIGIN, Session
 def test_insert_and_pull(
     client: TestClient, ctx: ServiceContext, kiosk: Session, card_templates
 ) -> None:  # type: ignore[no-untyped-def]
-    ctx.card_library["yamada-taro"] = card_templates["yamada-taro"].copy()
+    DevWing.of(ctx).card_library["yamada-taro"] = card_templates["yamada-taro"].copy()
     cards = client.get("/api/simulator/cards", headers=kiosk.headers).json()
     assert cards == [{"label": "yamada-taro", "in_reader": None}]
     inserted = client.post(
@@ -35,10 +36,41 @@ def test_insert_and_pull(
 
 def test_hidden_without_the_setting(operator_accounts) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
-    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+    app = create_app(settings, extensions=[DevWing()])
+    with TestClient(app, base_url=BASE_URL) as client:
         client.headers["Origin"] = ORIGIN
         token = client.post(
             "/api/session", json={"username": "admin1", "password": "admin-test-pass-1"}
         ).json()["token"]
         response = client.get("/api/simulator/cards", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 404
+
+
+def test_the_product_without_the_dev_wing_has_no_simulator_route(operator_accounts) -> None:  # type: ignore[no-untyped-def]
+    """Even with simulator_controls set, a service built without the dev wing has no
+    simulator route at all (404 from routing), and no software reader."""
+    settings = Settings(
+        session_secret="s" * 40,
+        operators=operator_accounts,
+        software_readers=2,
+        simulator_controls=True,
+    )
+    app = create_app(settings)
+    assert not [
+        route for route in app.routes if getattr(route, "path", "").startswith("/api/simulator")
+    ]
+    with TestClient(app, base_url=BASE_URL) as client:
+        client.headers["Origin"] = ORIGIN
+        token = client.post(
+            "/api/session", json={"username": "admin1", "password": "admin-test-pass-1"}
+        ).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/readers", headers=headers).json() == []
+        for method, path in [
+            ("GET", "/api/simulator/cards"),
+            ("POST", "/api/simulator/readers/0/insert"),
+            ("POST", "/api/simulator/readers/0/remove"),
+        ]:
+            response = client.request(method, path, headers=headers, json={"card": "x"})
+            assert response.status_code == 404, (method, path, response.text)
+        assert "/api/simulator" not in client.get("/openapi.json").text

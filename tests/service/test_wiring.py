@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from simulators.card import SoftwareCard
 from simulators.personas import get_persona
+from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
 from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS
 
@@ -25,10 +26,10 @@ def home(tmp_path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-
 
 
 def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    from terminal.local import open_local_pki
+    from terminal.dev.local import open_local_pki
 
     settings = Settings(dev=True, software_readers=1, operators=operator_accounts)
-    app = create_app(settings)
+    app = create_app(settings, extensions=[DevWing()])
     persona = get_persona("sato-hanako")
     with TestClient(app, base_url=BASE_URL) as client:
         client.headers["Origin"] = ORIGIN
@@ -64,7 +65,7 @@ def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignor
 
 def test_production_without_parts_serves_readers_only(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
-    app = create_app(settings)
+    app = create_app(settings, extensions=[DevWing()])
     with TestClient(app, base_url=BASE_URL) as client:
         ctx = app.state.ctx
         assert ctx.validator is None and ctx.registry is None

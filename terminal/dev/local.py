@@ -2,18 +2,26 @@
 anchors, OCSP and CRLs answered in process, or over HTTP when its server runs), the
 symbol core in process (dev keys under $MYNATERM_HOME/core), and the SQLite store.
 
-The CLI and the demo both build their parts here, so they behave the same."""
+The CLI, the demo and the dev wing's service extension all build their parts here, so
+they behave the same. Part of the dev wing: the product never imports this module."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jpki.validation import CertificateValidator, FetchError, RevocationPolicy, TrustStore
 from jpki.validation.ocsp import OcspClient
 from jpki.validation.revocation import RevocationChecker
-from simulators.home import mynaterm_home
+from simulators.pki.errors import PkiError, PkiStateError
+from terminal.home import mynaterm_home
+
+if TYPE_CHECKING:
+    from terminal.service.context import ServiceContext
+
+# The test PKI's errors, for the CLI's error handling (the product names no simulator).
+__all__ = ["PkiError", "PkiStateError"]
 
 COUNTER_AGENCY = "city-13101"  # the dev core's agency for counter terminals
 
@@ -40,8 +48,6 @@ class LocalPkiSources:
         return bytes(self.pki.ocsp_response(request_der))
 
     def fetch(self, url: str) -> bytes:
-        from simulators.pki import PkiError
-
         try:
             return bytes(self.pki.crl_for_url(url))
         except PkiError as exc:
@@ -77,7 +83,33 @@ def local_core_client(agency: str = COUNTER_AGENCY) -> Any:
     $MYNATERM_HOME/core), and a client authenticated as `agency`."""
     from simulators.core.config import dev_token
     from simulators.core.core import SymbolCore
-    from terminal.linkage.core_client import InProcessCoreClient
+    from terminal.dev.core_client import InProcessCoreClient
 
     core = SymbolCore.from_environment(dev=True)
     return InProcessCoreClient(core, dev_token(agency))
+
+
+def attach_local_validation(ctx: ServiceContext, pki: Any, *, ocsp_cache: bool = True) -> None:
+    """The project's validator over the local test PKI (`validator_for`) attached to a
+    service context, with the challenge store and token validator built on it."""
+    from terminal.service.parts import attach_validator
+
+    attach_validator(ctx, validator_for(pki, ocsp_cache=ocsp_cache))
+
+
+def local_trust_if_present(directory: Path | None = None) -> tuple[TrustStore, Path] | None:
+    """The test PKI's anchors when a test PKI exists in `directory` (default
+    $MYNATERM_HOME/pki), else None."""
+    from simulators.pki import TestPki
+
+    path = directory if directory is not None else mynaterm_home() / "pki"
+    if not TestPki.exists(path):
+        return None
+    return local_trust(TestPki.open(path)), path
+
+
+def persona_resident_code(persona_id: str) -> str:
+    """The resident code of a test persona (simulators/personas.toml)."""
+    from simulators.personas import get_persona
+
+    return get_persona(persona_id).resident_code

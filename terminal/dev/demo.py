@@ -17,12 +17,14 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from terminal.dev.local import attach_local_validation
+from terminal.dev.slots import SOFTWARE_READER_NAME, add_software_reader
+from terminal.dev.wing import DevWing
 from terminal.service.app import create_app
 from terminal.service.context import ServiceContext
-from terminal.service.parts import attach_registry, attach_validation
-from terminal.service.security import hash_password
+from terminal.service.parts import attach_registry
+from terminal.service.passwords import hash_password
 from terminal.service.settings import OperatorAccount, Role, Settings
-from terminal.service.wiring import SOFTWARE_READER_NAME
 
 log = logging.getLogger("mynaterm.demo")
 
@@ -100,7 +102,7 @@ def _secret_file(path: Path, size: int = 32) -> bytes:
 
 
 def build_demo(*, home: Path | None = None, port: int = 8700, readers: int = 3) -> DemoSetup:
-    from simulators.home import mynaterm_home
+    from terminal.home import mynaterm_home
 
     home = (home or mynaterm_home() / "demo").resolve()
     try:
@@ -119,7 +121,7 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
     from simulators.personas import load_personas
     from simulators.pki import TestPki, serve
     from terminal.db.engine import open_store
-    from terminal.linkage.core_client import InProcessCoreClient
+    from terminal.dev.core_client import InProcessCoreClient
     from terminal.linkage.secrets import MyNumberIndex
 
     closers: list[Any] = []
@@ -144,9 +146,10 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
         ],
         terminal_id="demo-terminal",
     )
-    app = create_app(settings)
+    wing = DevWing()
+    app = create_app(settings, extensions=[wing])
     ctx: ServiceContext = app.state.ctx
-    attach_validation(ctx, pki, ocsp_cache=False)  # revocations show at once in the demo
+    attach_local_validation(ctx, pki, ocsp_cache=False)  # revocations show at once in the demo
 
     core_token = secrets.token_urlsafe(16)
     core = SymbolCore(
@@ -174,13 +177,13 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
         path = cards_dir / f"{persona.id}.card"
         card = SoftwareCard.load(path) if path.exists() else SoftwareCard.create(persona, pki)
         card.save(path)
-        ctx.card_library[persona.id] = card
+        wing.card_library[persona.id] = card
         closers.append(lambda card=card, path=path: card.save(path))
 
     linked: list[str] = []
     for index, persona in enumerate(personas[:readers]):
-        reader = ctx.readers.add_software_reader(SOFTWARE_READER_NAME.format(index=index))
-        ctx.readers.insert_software_card(reader.id, ctx.card_library[persona.id], persona.id)
+        reader = add_software_reader(ctx.readers, SOFTWARE_READER_NAME.format(index=index))
+        ctx.readers.insert_software_card(reader.id, wing.card_library[persona.id], persona.id)
         # Reader 0 keeps an unlinked card for the counter's issuance; the others are
         # linked now so that the kiosk works at once.
         if index > 0 and _link(ctx, reader.id, persona):

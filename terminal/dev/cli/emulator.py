@@ -16,9 +16,9 @@ from cryptography import x509
 from rich.table import Table
 
 from jpki.constants import PinKind
-from simulators.home import mynaterm_home
 from simulators.personas import Persona, PersonaError, get_persona, load_personas
 from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.home import mynaterm_home
 
 if TYPE_CHECKING:
     from simulators.card import SoftwareCard

@@ -1,16 +1,17 @@
 """Dev/demo controls for software readers: insert a software card, pull it out.
 
-Enabled only with `simulator_controls` (dev mode, `mynaterm demo`); otherwise these
-routes answer NOT_FOUND as if they did not exist."""
+Mounted only when the dev wing is plugged in (DevWing.routers); even then enabled only
+with `simulator_controls` (dev mode, `mynaterm demo`), else NOT_FOUND as if absent."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from terminal.dev.slots import SoftwareSlot
+from terminal.dev.wing import DevWing
 from terminal.service.deps import AnyOperator, Ctx
 from terminal.service.errors import ServiceError
-from terminal.service.readers import SoftwareSlot
 from terminal.service.routers.readers import ReaderId, ReaderState
 
 router = APIRouter(prefix="/api/simulator", tags=["simulator"])
@@ -42,14 +43,14 @@ def list_cards(ctx: Ctx, _: AnyOperator) -> list[SimulatedCard]:
     _enabled(ctx)
     return [
         SimulatedCard(label=label, in_reader=_where(ctx, card))
-        for label, card in sorted(ctx.card_library.items())
+        for label, card in sorted(DevWing.of(ctx).card_library.items())
     ]
 
 
 @router.post("/readers/{reader_id}/insert", response_model=ReaderState)
 def insert_card(reader_id: ReaderId, body: InsertCard, ctx: Ctx, _: AnyOperator) -> ReaderState:
     _enabled(ctx)
-    card = ctx.card_library.get(body.card)
+    card = DevWing.of(ctx).card_library.get(body.card)
     if card is None:
         raise ServiceError("NOT_FOUND", f"no software card {body.card!r}")
     reader = ctx.readers.get(reader_id)

@@ -44,7 +44,7 @@ _ERROR_CODES = {
 
 
 def _directory(directory: Path | None) -> Path:
-    from simulators.home import mynaterm_home
+    from terminal.home import mynaterm_home
 
     return directory if directory is not None else mynaterm_home() / "pki"
 
