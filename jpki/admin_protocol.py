@@ -19,6 +19,8 @@ jpki/issuance.py):
   a new RSA-2048 key into the key's staging slot; answers `7F49 { 81 n, 82 e }` followed
   by `9E <signature>`, the new key's PKCS#1 v1.5 SHA-256 signature over
   `pop_message(public_key_tlv, nonce)`: the proof of possession the issuer checks.
+- GENERATE ASYMMETRIC KEY PAIR with P1=81 and only `84 01 <key ref>`: the LIVE key's
+  public key `7F49 { 81 n, 82 e }` (no key is generated).
 - UPDATE BINARY `00 D6 <offset> Lc <data>` on a certificate EF writes its staged image.
 - ACTIVATE FILE `00 44 00 00`: every staged key and certificate becomes live at once.
 - CHANGE REFERENCE DATA `00 24 01 80 Lc <PIN>` on a PIN not yet set sets it.
@@ -39,6 +41,7 @@ INS_RESET_RETRY_COUNTER = 0x2C
 
 ISSUER_KEY_REFERENCE = 0x81  # P2 of EXTERNAL AUTHENTICATE
 GENERATE_P1 = 0x80  # generate a new key pair (ISO 7816-8)
+READ_PUBLIC_KEY_P1 = 0x81  # read the public key of the live key pair (ISO 7816-8)
 RRC_NEW_VALUE = 0x02  # RESET RETRY COUNTER: data = new reference data
 RRC_COUNTER_ONLY = 0x03  # RESET RETRY COUNTER: no data, the value stays
 
@@ -83,6 +86,21 @@ def generate_command_data(kind: KeyKind, nonce: bytes) -> bytes:
     )
 
 
+def read_public_key_command_data(kind: KeyKind) -> bytes:
+    return encode_tlv(TAG_KEY_REFERENCE, bytes([key_reference(kind)]))
+
+
+def decode_public_key(data: bytes) -> tuple[int, int]:
+    """(n, e) from a 7F49 template that fills `data` exactly; TlvError otherwise."""
+    public = read_tlv(data, 0)
+    if public.tag != TAG_PUBLIC_KEY or public.total_length != len(data):
+        raise TlvError("not a 7F49 public key template")
+    fields = {child.tag: child.value for child in iter_tlvs(public.value)}
+    if set(fields) != {TAG_MODULUS, TAG_EXPONENT}:
+        raise TlvError("public key template must hold exactly 81 and 82")
+    return int.from_bytes(fields[TAG_MODULUS], "big"), int.from_bytes(fields[TAG_EXPONENT], "big")
+
+
 def encode_public_key(modulus: int, exponent: int) -> bytes:
     n = modulus.to_bytes((modulus.bit_length() + 7) // 8, "big")
     e = exponent.to_bytes((exponent.bit_length() + 7) // 8, "big")
@@ -99,9 +117,5 @@ def decode_generate_response(data: bytes) -> tuple[bytes, int, int, bytes]:
     signature = read_tlv(rest, 0)
     if signature.tag != TAG_POP_SIGNATURE or signature.total_length != len(rest):
         raise TlvError("GENERATE answer lacks the 9E proof-of-possession signature")
-    fields = {child.tag: child.value for child in iter_tlvs(public.value)}
-    if set(fields) != {TAG_MODULUS, TAG_EXPONENT}:
-        raise TlvError("public key template must hold exactly 81 and 82")
-    modulus = int.from_bytes(fields[TAG_MODULUS], "big")
-    exponent = int.from_bytes(fields[TAG_EXPONENT], "big")
+    modulus, exponent = decode_public_key(data[: public.total_length])
     return data[: public.total_length], modulus, exponent, signature.value

@@ -39,10 +39,13 @@ from jpki.admin_protocol import (
     INS_RESET_RETRY_COUNTER,
     INS_UPDATE_BINARY,
     ISSUER_KEY_REFERENCE,
+    READ_PUBLIC_KEY_P1,
     RRC_COUNTER_ONLY,
     RRC_NEW_VALUE,
     decode_generate_response,
+    decode_public_key,
     generate_command_data,
+    read_public_key_command_data,
 )
 from jpki.applet import AppletSession
 from jpki.constants import Aid, CertKind, KeyKind, PinKind
@@ -171,6 +174,25 @@ class IssuerSession(AppletSession):
         except (TlvError, ValueError) as exc:
             raise KeyCertificationError(f"the card's key generation answer: {exc}") from None
         return GeneratedKey(kind, public_key, answer, nonce)
+
+    def live_public_key(self, kind: KeyKind) -> rsa.RSAPublicKey:
+        """The public half of the key the card uses now (GENERATE with P1=81)."""
+        self._require(Aid.JPKI)
+        le = GENERATE_LE if self.channel.extended_length else 256
+        command = CommandApdu(
+            0x00,
+            INS_GENERATE_KEY_PAIR,
+            READ_PUBLIC_KEY_P1,
+            0x00,
+            read_public_key_command_data(kind),
+            le,
+        )
+        answer = self._admin(command, f"read the {kind.value} public key").data
+        try:
+            modulus, exponent = decode_public_key(answer)
+            return rsa.RSAPublicNumbers(exponent, modulus).public_key()
+        except (TlvError, ValueError) as exc:
+            raise MalformedResponseError(f"the card's {kind.value} public key: {exc}") from None
 
     def write_certificate(self, kind: CertKind, der: bytes) -> None:
         """Write a certificate into its EF's staged image (live after ACTIVATE). One

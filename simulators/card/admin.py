@@ -29,7 +29,8 @@ Rules (each a decision, documented once here and in docs/decisions.md, issue 15)
   data field or a nonce outside 16-64 bytes -> 6A80. A new RSA-2048 key goes into the
   staging slot (replacing an earlier staged one); the live key is untouched. The answer
   is always the whole public key and proof of possession, whatever Le says (the T=0
-  framer hands it out with 61xx).
+  framer hands it out with 61xx). P1=81 with only `84 01 ref` answers the LIVE key's
+  public key (7F49), nothing else (used to reconcile a card with the registry).
 - UPDATE BINARY `00 D6 off off Lc data` (15-bit offset; P1 b8 set -> 6A86): no current EF
   -> 6986; not a transparent EF -> 6981; an EF other than the four certificate EFs ->
   6982 (the issuer writes certificates, nothing else); offset + length past the EF's
@@ -84,6 +85,7 @@ from jpki.admin_protocol import (
     MIN_CHALLENGE_LENGTH,
     POP_NONCE_MAX,
     POP_NONCE_MIN,
+    READ_PUBLIC_KEY_P1,
     RRC_COUNTER_ONLY,
     RRC_NEW_VALUE,
     TAG_KEY_REFERENCE,
@@ -245,7 +247,7 @@ class IssuerAdmin:
     # --- keys and certificates -------------------------------------------------------
 
     def _generate(self, command: CommandApdu) -> bytes:
-        if command.p1 != GENERATE_P1 or command.p2 != 0x00:
+        if command.p1 not in (GENERATE_P1, READ_PUBLIC_KEY_P1) or command.p2 != 0x00:
             raise SwError(SW_BAD_P1P2)
         applet = self._require_admin()
         if applet.aid != Aid.JPKI.value:
@@ -255,19 +257,21 @@ class IssuerAdmin:
         except TlvError:
             raise SwError(SW_WRONG_DATA) from None
         reference = fields.get(TAG_KEY_REFERENCE)
-        nonce = fields.get(TAG_POP_NONCE)
-        if (
-            reference is None
-            or nonce is None
-            or len(reference) != 1
-            or set(fields)
-            != {
-                TAG_KEY_REFERENCE,
-                TAG_POP_NONCE,
-            }
-        ):
+        if reference is None or len(reference) != 1:
             raise SwError(SW_WRONG_DATA)
         kind = KEY_REFERENCES.get(reference[0])
+        if command.p1 == READ_PUBLIC_KEY_P1:
+            # The live key's public half (ISO 7816-8 P1=81), for reconciling the card
+            # with the registry without any PIN.
+            if set(fields) != {TAG_KEY_REFERENCE}:
+                raise SwError(SW_WRONG_DATA)
+            if kind is None:
+                raise SwError(SW_REFERENCE_NOT_FOUND)
+            numbers = self._os.security.keys.public_key(kind).public_numbers()
+            return encode_public_key(numbers.n, numbers.e)
+        nonce = fields.get(TAG_POP_NONCE)
+        if nonce is None or set(fields) != {TAG_KEY_REFERENCE, TAG_POP_NONCE}:
+            raise SwError(SW_WRONG_DATA)
         if kind is None:
             raise SwError(SW_REFERENCE_NOT_FOUND)
         if not POP_NONCE_MIN <= len(nonce) <= POP_NONCE_MAX:

@@ -226,3 +226,15 @@ def test_sign_certificate_after_a_move_carries_the_new_address_and_partition(
     san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     values = [n.value for n in san if isinstance(n, x509.OtherName)]
     assert any("中之島".encode() in value for value in values)
+
+
+def test_live_public_key_follows_activation(
+    card: SoftwareCard, test_pki: TestPki, persona: Persona
+) -> None:
+    admin = IssuerSession(channel_to(card), Aid.JPKI, test_pki.answer_card_challenge)
+    assert admin.live_public_key(KeyKind.SIGN) == card.public_key(KeyKind.SIGN)
+    generated = admin.generate_key(KeyKind.SIGN, test_pki.new_pop_nonce())
+    assert admin.live_public_key(KeyKind.SIGN) != generated.public_key  # only staged
+    new = replace_keys(admin, [KeyKind.SIGN], PkiCertifier(test_pki, persona, card))
+    live = admin.live_public_key(KeyKind.SIGN)
+    assert live == x509.load_der_x509_certificate(new[KeyKind.SIGN]).public_key()

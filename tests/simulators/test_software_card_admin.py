@@ -14,7 +14,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
-from jpki.admin_protocol import decode_generate_response, generate_command_data, pop_message
+from jpki.admin_protocol import (
+    decode_generate_response,
+    decode_public_key,
+    generate_command_data,
+    pop_message,
+)
 from jpki.constants import JpkiFile, KeyKind, PinKind
 from simulators.card import SoftwareCard
 from simulators.card.state import decode_state, encode_state
@@ -206,7 +211,14 @@ def test_generate_refusals(card: SoftwareCard, test_pki: TestPki) -> None:
     assert sw(card, f"0046800015{data}00") == 0x6A88  # no JPKI key in this applet
     assert sw(card, SELECT_JPKI) == 0x9000
     authenticate(card, test_pki)
-    assert sw(card, f"0046810015{data}00") == 0x6A86
+    assert sw(card, f"0046820015{data}00") == 0x6A86
+    assert sw(card, f"0046810015{data}00") == 0x6A80  # reading a key takes no nonce
+    live, status = tx(card, "0046810003840117" + "00")
+    assert status == 0x9000
+    assert decode_public_key(live) == (
+        card.public_key(KeyKind.AUTH).public_numbers().n,
+        card.public_key(KeyKind.AUTH).public_numbers().e,
+    )
     short_nonce = generate_command_data(KeyKind.AUTH, b"\x01" * 8).hex()
     assert sw(card, f"004680000D{short_nonce}00") == 0x6A80
     assert sw(card, "00468000038401FF00") == 0x6A80  # no nonce
