@@ -632,6 +632,11 @@ class TestPki:
         (新旧シリアル番号紐付け), or None for a first card."""
         return self.record(serial).previous_serial
 
+    def successors(self, serial: int) -> list[CertificateRecord]:
+        """Every certificate issued to replace `serial`, oldest first (the other side of
+        previous_serial; more than one when a renewal was interrupted and redone)."""
+        return self._store.successors(int(serial))
+
     def issued(self, kind: Kind | str | None = None) -> list[CertificateRecord]:
         return self._store.card_records(None if kind is None else as_kind(kind))
 
