@@ -59,14 +59,20 @@ MAX_CERTIFICATE_SIZE = 8192
 class IssuanceCardError(CardError):
     """Base of the admin session's errors."""
 
+    code = "CARD_ADMIN_ERROR"
+
 
 class IssuerAuthenticationError(IssuanceCardError):
     """The card did not accept the issuer's authentication (wrong key, or a card made
     without an issuer key)."""
 
+    code = "ISSUER_AUTH_FAILED"
+
 
 class AdminCommandError(IssuanceCardError):
     """The card refused an admin command; `sw` says why."""
+
+    code = "CARD_ADMIN_REFUSED"
 
     def __init__(self, what: str, sw: int) -> None:
         super().__init__(f"{what}: SW={sw:04X}")
@@ -76,18 +82,26 @@ class AdminCommandError(IssuanceCardError):
 class PinAlreadySetError(IssuanceCardError):
     """Setting a PIN that is set already: that is a reset (or the holder's own change)."""
 
+    code = "PIN_ALREADY_SET"
+
 
 class PinMismatchError(IssuanceCardError, ValueError):
     """The two entries of a new PIN differ. Raised before anything is sent."""
+
+    code = "PIN_MISMATCH"
 
 
 class ActivationRefusedError(IssuanceCardError):
     """ACTIVATE refused: staged keys and certificates do not belong together."""
 
+    code = "ACTIVATION_REFUSED"
+
 
 class KeyCertificationError(IssuanceCardError):
     """The issued certificate does not certify the key the card generated, or the
     card's proof of possession is malformed."""
+
+    code = "KEY_CERTIFICATION_FAILED"
 
 
 # The issuing side's answer to a card challenge (EXTERNAL AUTHENTICATE's data).

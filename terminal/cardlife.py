@@ -56,10 +56,10 @@ class CardLifeError(Exception):
     code = "CARD_LIFE_ERROR"
 
 
-class IdentityNotConfirmed(CardLifeError):
+class FaceToFaceRequired(CardLifeError):
     """The clerk has not confirmed the holder's identity face to face."""
 
-    code = "IDENTITY_NOT_CONFIRMED"
+    code = "FACE_TO_FACE_REQUIRED"
 
 
 class IdentityMismatch(CardLifeError):
@@ -153,9 +153,9 @@ def _serial(der: bytes) -> int:
     return x509.load_der_x509_certificate(der).serial_number
 
 
-def _require_confirmation(identity_confirmed: bool) -> None:
-    if not identity_confirmed:
-        raise IdentityNotConfirmed("confirm the holder's identity face to face first (本人確認)")
+def _require_confirmation(face_to_face_confirmed: bool) -> None:
+    if not face_to_face_confirmed:
+        raise FaceToFaceRequired("confirm the holder's identity face to face first (本人確認)")
 
 
 def _read_checked_auth(channel: CardChannel, ctx: CardLifeContext, resident_code: str) -> bytes:
@@ -192,12 +192,12 @@ def set_pins(
     *,
     resident_code: str,
     pins: Mapping[PinKind, str],
-    identity_confirmed: bool,
+    face_to_face_confirmed: bool,
 ) -> PinSetOutcome:
     """Set the PINs of a new card (暗証番号の設定) that the holder typed (twice: the
     caller confirms with jpki.issuance.confirm_new_pin). PINs set already are left as
     they are and reported (an interrupted setting is completed by running it again)."""
-    _require_confirmation(identity_confirmed)
+    _require_confirmation(face_to_face_confirmed)
     for kind, pin in pins.items():
         encode_pin(kind, pin)  # every format checked before the card is touched
     if not pins:
@@ -238,11 +238,11 @@ def reset_pin(
     resident_code: str,
     kind: PinKind,
     new_pin: str | None,
-    identity_confirmed: bool,
+    face_to_face_confirmed: bool,
 ) -> PinResetOutcome:
     """暗証番号の再設定・ロック解除: a new value and a full retry counter (`new_pin`),
     or (None) only the counter for a holder who still knows the PIN."""
-    _require_confirmation(identity_confirmed)
+    _require_confirmation(face_to_face_confirmed)
     if new_pin is not None:
         encode_pin(kind, new_pin)
     auth = _read_checked_auth(channel, ctx, resident_code)
@@ -299,7 +299,7 @@ def renew_on_card(
     *,
     resident_code: str,
     kinds: Iterable[KeyKind],
-    identity_confirmed: bool,
+    face_to_face_confirmed: bool,
     move: bool = False,
 ) -> RenewOnCardOutcome:
     """電子証明書の更新 on the same card: new keys generated on the card, certified for
@@ -307,7 +307,7 @@ def renew_on_card(
     serials to the new ones (one transaction, audited) and the old certificates are
     revoked (superseded; after a `move`, the sign certificate for the changed address).
     The portal symbol stays the person's."""
-    _require_confirmation(identity_confirmed)
+    _require_confirmation(face_to_face_confirmed)
     wanted = list(dict.fromkeys(kinds))
     if move and wanted != [KeyKind.SIGN]:
         raise ValueError("a move gives a new sign certificate only")

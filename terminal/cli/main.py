@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "terminal.cli.linkage",
     "terminal.dev.cli.core",
     "terminal.cli.flows_cmds",
+    "terminal.cli.cardlife_cmds",
     "terminal.cli.service",
     "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",

@@ -48,6 +48,19 @@ STATUS: dict[str, int] = {
     "PIN_INCORRECT": 422,
     "PIN_BLOCKED": 423,
     "PIN_FORMAT": 422,
+    "PIN_NOT_SET": 409,
+    "PIN_ALREADY_SET": 409,
+    "PIN_MISMATCH": 422,
+    # the card's life at the counter (issue 15; the admin channel is a model)
+    "FACE_TO_FACE_REQUIRED": 422,
+    "IDENTITY_MISMATCH": 409,
+    "NO_SIGN_CERTIFICATE": 409,
+    "ISSUER_REFUSED": 502,
+    "ISSUER_AUTH_FAILED": 502,
+    "CARD_ADMIN_ERROR": 502,
+    "CARD_ADMIN_REFUSED": 502,
+    "ACTIVATION_REFUSED": 502,
+    "KEY_CERTIFICATION_FAILED": 502,
     # certificates and revocation
     "CERT_REVOKED": 422,
     "CERT_EXPIRED": 422,
@@ -125,6 +138,10 @@ def _card_error(exc: Exception) -> ServiceError | None:
             "PIN_BLOCKED",
             "the PIN is blocked; it can be reset only at the municipal counter",
             remaining=0,
+        )
+    if isinstance(exc, card_errors.PinNotSetError):
+        return ServiceError(
+            "PIN_NOT_SET", "the PIN is not set yet; the holder sets it at the municipal counter"
         )
     if isinstance(exc, card_errors.SecurityStatusNotSatisfiedError):
         return ServiceError("SECURITY_STATUS_NOT_SATISFIED", "the card wants a PIN first")

@@ -25,8 +25,8 @@ from simulators.pki import TestPki
 from terminal.audit.trail import Operation, Operator
 from terminal.cardlife import (
     CardLifeContext,
+    FaceToFaceRequired,
     IdentityMismatch,
-    IdentityNotConfirmed,
     reconcile,
     renew_on_card,
     reset_pin,
@@ -120,7 +120,7 @@ def test_set_pins_on_a_new_card_then_issue_and_log_in(world: World) -> None:
         world.life,
         resident_code=persona.resident_code,
         pins=new_pins,
-        identity_confirmed=True,
+        face_to_face_confirmed=True,
     )
     assert sorted(outcome.set) == ["auth", "cardinfo", "sign"] and not outcome.already_set
     issue_card(
@@ -133,7 +133,7 @@ def test_set_pins_on_a_new_card_then_issue_and_log_in(world: World) -> None:
         world.life,
         resident_code=persona.resident_code,
         pins={PinKind.AUTH: "0000"},
-        identity_confirmed=True,
+        face_to_face_confirmed=True,
     )
     assert again.already_set == ("auth",) and not again.set
     login(channel(card), world.kiosk, pin="7319")  # unchanged
@@ -143,13 +143,13 @@ def test_identity_is_checked_before_the_card_is_touched(world: World) -> None:
     persona = get_persona("sato-hanako")
     other = get_persona("yamada-taro")
     card = SoftwareCard.create(persona, world.pki, unset_pins=True)
-    with pytest.raises(IdentityNotConfirmed):
+    with pytest.raises(FaceToFaceRequired):
         set_pins(
             channel(card),
             world.life,
             resident_code=persona.resident_code,
             pins={PinKind.AUTH: "1234"},
-            identity_confirmed=False,
+            face_to_face_confirmed=False,
         )
     with pytest.raises(IdentityMismatch):
         set_pins(
@@ -157,7 +157,7 @@ def test_identity_is_checked_before_the_card_is_touched(world: World) -> None:
             world.life,
             resident_code=other.resident_code,
             pins={PinKind.AUTH: "1234"},
-            identity_confirmed=True,
+            face_to_face_confirmed=True,
         )
     assert not any(card.pin_is_set(kind) for kind in PinKind)
 
@@ -178,7 +178,7 @@ def test_lock_at_the_kiosk_reset_at_the_counter_log_in(world: World) -> None:
             resident_code=get_persona("sato-hanako").resident_code,
             kind=PinKind.AUTH,
             new_pin="2468",
-            identity_confirmed=True,
+            face_to_face_confirmed=True,
         )
     outcome = reset_pin(
         channel(card),
@@ -186,7 +186,7 @@ def test_lock_at_the_kiosk_reset_at_the_counter_log_in(world: World) -> None:
         resident_code=persona.resident_code,
         kind=PinKind.AUTH,
         new_pin=confirm_new_pin(PinKind.AUTH, "2468", "2468"),
-        identity_confirmed=True,
+        face_to_face_confirmed=True,
     )
     assert outcome.remaining == 3
     assert login(channel(card), world.kiosk, pin="2468").resolution.portal_symbol == symbol
@@ -203,7 +203,7 @@ def test_renew_both_on_the_same_card(world: World) -> None:
         world.life,
         resident_code=persona.resident_code,
         kinds=[KeyKind.AUTH, KeyKind.SIGN],
-        identity_confirmed=True,
+        face_to_face_confirmed=True,
     )
     result = outcome.result
     assert result.old_auth_serial == str(old_auth) and result.old_sign_serial == str(old_sign)
@@ -255,7 +255,7 @@ def test_a_move_gives_a_new_sign_certificate_on_the_same_card(
         world.life,
         resident_code=persona.resident_code,
         kinds=[KeyKind.SIGN],
-        identity_confirmed=True,
+        face_to_face_confirmed=True,
         move=True,
     )
     assert outcome.result.new_auth_serial == str(old_auth)  # the auth certificate stays
@@ -279,7 +279,7 @@ def test_renewal_refuses_another_residents_card(world: World) -> None:
             world.life,
             resident_code=get_persona("sato-hanako").resident_code,
             kinds=[KeyKind.AUTH],
-            identity_confirmed=True,
+            face_to_face_confirmed=True,
         )
     assert card.auth_certificate == before
 
@@ -334,7 +334,7 @@ def test_card_pulled_at_every_apdu_of_a_renewal_leaves_card_and_registry_consist
                 here.life,
                 resident_code=persona.resident_code,
                 kinds=[KeyKind.AUTH, KeyKind.SIGN],
-                identity_confirmed=True,
+                face_to_face_confirmed=True,
             )
         except CardRemovedError:
             assert index is not None
