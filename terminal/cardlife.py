@@ -40,7 +40,7 @@ from jpki.jpki_ap import JpkiSession
 from jpki.pin import encode_pin
 from jpki.validation import CertificateValidator
 from terminal.audit.trail import Operation, Operator, Subject
-from terminal.linkage.errors import NotLinked, UnknownSerial
+from terminal.linkage.errors import LinkageError, NotLinked, UnknownSerial
 from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.types import CertificateView, CertInfo, CertStatus, RenewResult
 
@@ -52,7 +52,10 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class CardLifeError(Exception):
+class CardLifeError(LinkageError):
+    """A refusal of a card-life flow (a LinkageError, so the service and the CLI map
+    its code like the registry's)."""
+
     code = "CARD_LIFE_ERROR"
 
 

@@ -276,7 +276,8 @@ def reconcile_command(
     and the issuing authority follow the keys the card holds."""
     state: CliState = ctx.obj
     with (
-        cli_errors(as_json), _life(db, pki_dir, operator, terminal) as life,
+        cli_errors(as_json),
+        _life(db, pki_dir, operator, terminal) as life,
         state.channel(as_json=as_json) as channel,
     ):
         outcome = reconcile(channel, life)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from jpki.auth import AuthTokenValidator, ChallengeStore
     from jpki.validation import CertificateValidator
     from terminal.audit.trail import AuditTrail
+    from terminal.cardlife import IssuingAuthority
     from terminal.linkage import LinkageRegistry
     from terminal.linkage.core_client import SymbolSource
     from terminal.linkage.secrets import MyNumberIndex
@@ -56,6 +57,9 @@ class ServiceContext:
     audit: AuditTrail | None = None
     core: SymbolSource | None = None
     mynumber_index: MyNumberIndex | None = None
+    # The issuing authority of the card's admin channel (issue 15; a model): the test
+    # PKI in the dev wing, else not configured.
+    issuer: IssuingAuthority | None = None
     # What create_app(settings, extensions=[...]) plugged in (e.g. the dev wing).
     extensions: list[ServiceExtension] = field(default_factory=list)
     # The service's notion of now for validation and challenges (tests move it).
@@ -96,3 +100,6 @@ class ServiceContext:
 
     def need_mynumber_index(self, what: str = "the My Number index") -> MyNumberIndex:
         return _need(self.mynumber_index, what)
+
+    def need_issuer(self, what: str = "the issuing authority") -> IssuingAuthority:
+        return _need(self.issuer, what)
