@@ -357,7 +357,7 @@ class PcscConnection:
     def _raise_for_failed_transmit(self, hr: int, response: Sequence[int]) -> NoReturn:
         if hr == _S.SCARD_W_RESET_CARD:
             # Someone else reset the card: our handle survives (reset() recovers it),
-            # but every selection and verified PIN of this session is gone.
+            # but every selection of this session is gone (verified PINs may not be).
             raise error_for_code(hr, "sending a command", reader=self.reader, card_expected=True)
         if hr != _SUCCESS:
             raise self._removed_or(self._transmit_error(hr))
@@ -370,7 +370,8 @@ class PcscConnection:
 
     def reset(self) -> bytes:
         """Warm reset (SCardReconnect with SCARD_RESET_CARD); returns the new ATR. Every
-        applet selection and verified PIN is gone afterwards."""
+        applet selection is gone afterwards; verified PINs may survive it (they did on
+        the measured real card), so a reset is no logout: see AppletSession.logout."""
         self._require_open()
         hr, active = scard.SCardReconnect(
             self._handle, self._share, self._preferred, _S.SCARD_RESET_CARD

@@ -55,7 +55,8 @@ class AppletSession:
 
     # -- selection -------------------------------------------------------------------
     def select_applet(self) -> None:
-        """SELECT by DF name. Also logs out every PIN verified in this applet."""
+        """SELECT by DF name. Re-selecting the current applet keeps verified PINs on
+        real cards; selecting another applet ends them (see `logout`)."""
         response = self.channel.transmit(_select_applet_command(self.aid.value))
         if response.sw != 0x9000:
             if response.sw == 0x6A82:
@@ -63,6 +64,18 @@ class AppletSession:
                     f"the card has no {self.aid.name} applet: not an Individual Number Card"
                 )
             raise error_for_sw(response.data, response.sw, f"SELECT {self.aid.name} applet")
+
+    def logout(self) -> None:
+        """End every verified PIN, then select this applet again. Selecting the
+        GlobalPlatform ISD restores the card's power-on state on real cards; a card
+        without it is logged out by selecting another applet instead."""
+        response = self.channel.transmit(_select_applet_command(Aid.ISSUER_SECURITY_DOMAIN.value))
+        if response.sw != 0x9000:
+            other = Aid.CARD_INFO if self.aid is not Aid.CARD_INFO else Aid.JPKI
+            self._check(
+                self.channel.transmit(_select_applet_command(other.value)), "SELECT for logout"
+            )
+        self.select_applet()
 
     def select_file(self, file_id: int) -> None:
         response = self.channel.transmit(_select_file_command(file_id))
@@ -177,3 +190,17 @@ def _status_from_sw(kind: PinKind, response: Response) -> PinStatus:
     if response.sw == 0x6A82:
         raise NotFoundError(response.data, response.sw, f"no {kind.value} PIN on this card")
     raise ApduError(response.data, response.sw, f"PIN status of {kind.value}")
+
+
+def end_verified_state(channel: CardChannel) -> None:
+    """End every verified PIN on the card, whichever applet is selected: real cards keep
+    a successful VERIFY until power-down, across reconnects and warm resets, so a
+    terminal that leaves the card in the reader must log it out itself after each
+    operation. Selecting the GlobalPlatform ISD restores the power-on state; a card
+    without one is logged out by selecting two other applets in turn (selecting another
+    applet clears the verified state of the one left)."""
+    response = channel.transmit(_select_applet_command(Aid.ISSUER_SECURITY_DOMAIN.value))
+    if response.sw == 0x9000:
+        return
+    for aid in (Aid.CARD_INFO, Aid.JPKI):
+        channel.transmit(_select_applet_command(aid.value))

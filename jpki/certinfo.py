@@ -15,6 +15,7 @@ from jpki.constants import (
     OID_SAN_NAME_SUBSTITUTE,
     OID_SAN_SEX,
 )
+from jpki.errors import ASN1_PARSE_ERRORS
 
 _FIELDS = {
     OID_SAN_NAME: "name",
@@ -49,12 +50,20 @@ class BasicFourFromCert:
 
 
 def basic_four_from_certificate(cert_der: bytes) -> BasicFourFromCert:
+    """Raises CertInfoError, and nothing else, for any certificate that does not carry
+    the facts readably."""
     try:
-        cert = x509.Certificate.load(cert_der, strict=True)
-        san = cert.subject_alt_name_value
-        names = list(san) if san is not None else []
-    except (ValueError, TypeError) as exc:
-        raise CertInfoError(f"certificate does not parse: {exc}") from exc
+        return _basic_four(cert_der)
+    except CertInfoError:
+        raise
+    except ASN1_PARSE_ERRORS as exc:  # asn1crypto parses lazily, deep in the loop too
+        raise CertInfoError(f"certificate does not parse: {type(exc).__name__}") from exc
+
+
+def _basic_four(cert_der: bytes) -> BasicFourFromCert:
+    cert = x509.Certificate.load(cert_der, strict=True)
+    san = cert.subject_alt_name_value
+    names = list(san) if san is not None else []
     found: dict[str, str] = {}
     for general_name in names:
         if general_name.name != "other_name":
@@ -94,7 +103,7 @@ def _utf8(value: core.Asn1Value, field: str) -> str:
         if not isinstance(value, core.Any):
             raise TypeError(f"unexpected {type(value).__name__}")
         text = value.parse(core.UTF8String).native
-    except (ValueError, TypeError) as exc:
+    except ASN1_PARSE_ERRORS as exc:
         raise CertInfoError(f"{field} is not a UTF8String") from exc
     if not isinstance(text, str) or len(text) > MAX_VALUE_CHARS:
         raise CertInfoError(f"{field} is not a usable UTF8String")

@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from jpki.certinfo import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
+from jpki.errors import ASN1_PARSE_ERRORS
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.errors import ValidationError
+from jpki.validation.validator import as_utc
 
 # Imported for its side effect too: it registers signing_certificate_v2 with cms.
 _ = tsp.SigningCertificateV2
@@ -182,7 +184,21 @@ def verify_cms(
     certificate's chain to the sign CA with revocation (through `checker`, at `at`,
     default now). The claimed signing time is reported, not trusted: a BES signature has
     no time-stamp, so validity is judged at `at`."""
-    when = (at or datetime.now(UTC)).astimezone(UTC)
+    when = as_utc(at)
+    try:
+        return _verify_cms(content, signature_der, checker, when)
+    except CmsError:
+        raise
+    except ASN1_PARSE_ERRORS as exc:
+        # asn1crypto parses lazily and, on crafted input, fails in `.native` and friends
+        # with whatever the decoder met (AttributeError, IndexError, ...): all of that
+        # is a malformed signature, never a crash of the caller.
+        raise CmsMalformedError(f"not a usable CMS structure: {type(exc).__name__}") from exc
+
+
+def _verify_cms(
+    content: bytes, signature_der: bytes, checker: CertificateChecker, when: datetime
+) -> CmsVerification:
     signer_info, certificates = _parse_signed_data(signature_der)
     hash_name = _hash_name(signer_info)
     attrs = _signed_attributes(signer_info)
@@ -226,11 +242,24 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
         raise CmsMalformedError(f"signature larger than {MAX_SIGNATURE_BYTES} bytes")
     try:
         info = cms.ContentInfo.load(der, strict=True)
+        # DER only: re-encoding must give the very bytes received. asn1crypto accepts
+        # wrong tags and lengths in the unsigned envelope (a SEQUENCE for the SET of
+        # digest algorithms, a version swallowing the next field); a signature that is
+        # not exactly one DER structure is not one this verifier vouches for.
+        if info.dump(force=True) != der:
+            raise CmsMalformedError("the signature is not DER-encoded")
         if info["content_type"].native != "signed_data":
             raise CmsMalformedError("not a CMS SignedData")
         signed = info["content"]
-        if signed["encap_content_info"]["content"].native is not None:
+        encap = signed["encap_content_info"]
+        if encap["content"].native is not None:
             raise CmsMalformedError("expected a detached signature; this one embeds content")
+        # RFC 5652 5.3: the signed content-type attribute must equal eContentType; the
+        # attribute is checked to be id-data below, so eContentType must be too.
+        if encap["content_type"].native != "data":
+            raise CmsMalformedError("eContentType is not id-data")
+        if signed["version"].native not in ("v1", "v3"):
+            raise CmsMalformedError(f"unsupported SignedData version {signed['version'].native}")
         signer_infos = list(signed["signer_infos"])
         certificates = [
             choice.chosen for choice in signed["certificates"] or [] if choice.name == "certificate"
@@ -241,11 +270,18 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
             _ = si.native
     except CmsError:
         raise
-    except (ValueError, TypeError, KeyError) as exc:
+    except ASN1_PARSE_ERRORS as exc:
         raise CmsMalformedError(f"not a DER CMS structure: {exc}") from exc
     if len(signer_infos) != 1:
         raise CmsMalformedError(f"expected exactly one signer, found {len(signer_infos)}")
-    return signer_infos[0], certificates
+    signer = signer_infos[0]
+    expected = "v1" if signer["sid"].name == "issuer_and_serial_number" else "v3"
+    if signer["version"].native != expected:  # RFC 5652 5.3
+        raise CmsMalformedError("SignerInfo version does not match its signer identifier")
+    listed = [a["algorithm"].native for a in signed["digest_algorithms"]]
+    if signer["digest_algorithm"]["algorithm"].native not in listed:
+        raise CmsMalformedError("the signer's digest algorithm is not in digestAlgorithms")
+    return signer, certificates
 
 
 def _hash_name(signer_info: cms.SignerInfo) -> str:

@@ -12,6 +12,8 @@ class Aid(bytes, Enum):
     CARD_INFO = bytes.fromhex("D3921000310001010408")  # 券面事項入力補助 AP
     CARD_SURFACE = bytes.fromhex("D3921000310001010402")  # 券面事項確認 AP
     RESIDENT_REGISTRY = bytes.fromhex("D3921000310001010401")  # 住基 AP
+    # GlobalPlatform Issuer Security Domain: selecting it restores the power-on state.
+    ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")
 
 
 class JpkiFile(IntEnum):
@@ -19,9 +21,12 @@ class JpkiFile(IntEnum):
 
     SIGN_CERT = 0x0001
     SIGN_CA_CERT = 0x0002
-    TOKEN_INFO = 0x0006
+    TOKEN_INFO = 0x0006  # CK_TOKEN_INFO, 160 bytes
+    CERT_AVAILABILITY = 0x0008  # 3 bytes: sign cert, auth cert, unknown
+    PROTECTED_0009 = 0x0009  # purpose unknown; nothing opens it
     AUTH_CERT = 0x000A
     AUTH_CA_CERT = 0x000B
+    TERMINAL_CA = 0x0016  # key reference a terminal's CV certificate is checked against
     AUTH_KEY = 0x0017
     AUTH_PIN = 0x0018
     SIGN_KEY = 0x001A
@@ -88,7 +93,15 @@ class PinKind(StrEnum):
 
 
 TOKEN_INFO_MYNUMBER_CARD = "JPKIAPICCTOKEN2"  # noqa: S105 (a label, not a secret)
-TOKEN_INFO_LENGTH = 32
+TOKEN_INFO_ANDROID = "JPKIAPGPSETOKEN"  # noqa: S105 (the phone tokens' labels)
+TOKEN_INFO_IPHONE = "JPKIAPIOSTOKEN"  # noqa: S105
+TOKEN_INFO_LENGTH = 160  # EF 0006: a whole CK_TOKEN_INFO with 32-bit big-endian words
+TOKEN_LABEL_LENGTH = 32
+CERT_PRESENT = 0x8F  # EF 0008's byte for a certificate the card holds
+
+# Short EF ids (every JPKI EF is in 0001-001E): P2 = 0x80 | id names a key or PIN
+# without a SELECT.
+SHORT_ID_FLAG = 0x80
 
 # Contact ATR known to OpenSC for the JPKI card (T=1). Detection never relies on it.
 MYNUMBER_CARD_ATR = bytes.fromhex("3BE000FF8131FE4514")

@@ -22,3 +22,18 @@ class CardDataError(MalformedResponseError):
 
 class DigestError(ValueError):
     """A digest of the wrong length, or an algorithm the policy refuses (SHA-1)."""
+
+
+# What asn1crypto raises, often lazily (on `.native`, `.dump()`, item access), for bytes
+# it cannot decode: besides ValueError and TypeError, crafted input reaches code paths
+# that fail with AttributeError, IndexError, KeyError or OverflowError. Parsers of
+# untrusted ASN.1 turn all of these into their own typed error, in one place.
+ASN1_PARSE_ERRORS: tuple[type[Exception], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)

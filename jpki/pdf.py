@@ -15,7 +15,7 @@ import concurrent.futures
 import hashlib
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from io import BytesIO
 from typing import Any, TypeVar
 
@@ -36,6 +36,7 @@ from jpki.certinfo import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.errors import ValidationError
+from jpki.validation.validator import as_utc
 
 MAX_PDF_BYTES = 64 * 1024 * 1024
 
@@ -208,7 +209,7 @@ async def async_verify_pdf(
     certificate must also pass the project's validation as a SIGN certificate."""
     if len(pdf) > MAX_PDF_BYTES:
         raise PdfMalformedError(f"PDF larger than {MAX_PDF_BYTES} bytes")
-    when = (at or datetime.now(UTC)).astimezone(UTC)
+    when = as_utc(at)
     crl_list, ocsp_list = list(crls), list(ocsps)
     revocation_checked = bool(crl_list or ocsp_list)
     context = ValidationContext(

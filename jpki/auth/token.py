@@ -115,8 +115,17 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of repeated keys; another reader may keep the first. A token
+    # that means different things to different parsers is refused outright.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("a key is repeated")
+    return obj
+
+
 # Made once: json.loads with any keyword builds a new decoder per call (microseconds).
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
 
 
 def _b64(text: str, field: str, limit: int) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import array
 import bisect
 import hashlib
+import hmac
 import json
 import sys
 from collections.abc import Sequence
@@ -258,7 +259,9 @@ class CrlIndex:
 
     # --- file form: header JSON + raw little-endian arrays + BLAKE2b digest -------------
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, key: bytes | None = None) -> bytes:
+        """The file form; with `key` its digest is a MAC (keyed BLAKE2b) that only a
+        holder of the key can recompute, so a changed file cannot pass as genuine."""
         sections: list[dict[str, Any]] = []
         body: list[bytes] = []
         offset = 0
@@ -285,16 +288,18 @@ class CrlIndex:
             + header
             + b"".join(body)
         )
-        return payload + hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+        return payload + _digest(payload, key)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> CrlIndex:
-        """Load a persisted index (one read, no CRL parsing). Raises IndexFileError."""
+    def from_bytes(cls, data: bytes, key: bytes | None = None) -> CrlIndex:
+        """Load a persisted index (one read, no CRL parsing). Raises IndexFileError.
+        With `key` the digest must be the MAC under that key. Without one the digest only
+        catches damage: anyone can recompute it, so such an index proves nothing."""
         if len(data) < 14 + _DIGEST or data[:8] != _MAGIC:
             raise IndexFileError("not a CRL index file")
         payload, digest = data[:-_DIGEST], data[-_DIGEST:]
-        if hashlib.blake2b(payload, digest_size=_DIGEST).digest() != digest:
-            raise IndexFileError("index file digest mismatch (truncated or altered)")
+        if not hmac.compare_digest(_digest(payload, key), digest):
+            raise IndexFileError("index file digest mismatch (truncated, altered or other key)")
         if int.from_bytes(data[8:10], "big") != _VERSION:
             raise IndexFileError("unsupported index file version")
         hlen = int.from_bytes(data[10:14], "big")
@@ -325,6 +330,15 @@ class CrlIndex:
         ):
             raise IndexFileError("index file sections disagree")
         return index
+
+
+def _digest(payload: bytes, key: bytes | None) -> bytes:
+    if key is None:
+        return hashlib.blake2b(payload, digest_size=_DIGEST).digest()
+    # BLAKE2b's keyed mode is a MAC (RFC 7693 section 2.9); the configured key, whatever
+    # its length, is first reduced to a 64-byte MAC key under a purpose label.
+    mac_key = hashlib.blake2b(key, digest_size=64, person=b"mynaterm-crlidx").digest()
+    return hashlib.blake2b(payload, digest_size=_DIGEST, key=mac_key).digest()
 
 
 def _packed_bucket(kind: str, part: list[int]) -> _Bucket:

@@ -10,6 +10,7 @@ freshness again at their own instant: past nextUpdate means "cannot decide".
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import cast
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtensionOID
 
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
@@ -76,14 +78,27 @@ class CrlStore:
         max_bytes: int = 200 * 1024 * 1024,
         max_entries: int = 5_000_000,
         clock_skew: timedelta = timedelta(minutes=5),
+        index_key: bytes | None = None,
+        trust: TrustStore | Iterable[TrustAnchor] | None = None,
     ) -> None:
+        """`index_key` (from the configuration, never from the store directory) keys the
+        digest of persisted indexes, so a restart can use them without re-reading the
+        CRL. Without it, or when an index fails its check, the signed CRL kept next to it
+        is verified again against `trust` (and any anchors seen by `load`) and the index
+        rebuilt: an index file is never believed on its own."""
+        if index_key is not None and len(index_key) < 16:
+            raise ValueError("the CRL index key must be at least 16 bytes")
         self.directory = Path(directory) if directory is not None else None
+        self._index_key = index_key
+        self._anchors: dict[bytes, TrustAnchor] = {}
         self.max_bytes = max_bytes
         self.max_entries = max_entries
         self.clock_skew = clock_skew
         self._skew_seconds = clock_skew.total_seconds()
         self._held: dict[tuple[str, str], CrlIndex] = {}
         self._lock = threading.Lock()
+        if trust is not None:
+            self._remember(anchors_of(_as_store(trust)))
 
     # --- accepting a CRL -----------------------------------------------------------
 
@@ -98,13 +113,41 @@ class CrlStore:
         """Verify `crl_der` and hold it. `partition` (the directoryName the certificate's
         distribution point names) must equal the CRL's IDP; None accepts the CRL's own IDP
         (or a complete CRL). Raises CrlError with a precise reason_code."""
-        now = _utc(at)
-        if len(crl_der) > self.max_bytes:
+        candidates = anchors_of(_as_store(issuer_candidates))
+        self._remember(candidates)
+        data = bytes(crl_der)
+        raw, info = self._verify(data, candidates, partition, _utc(at), check_fresh=True)
+        key = (info.partition, info.issuer_key_id)
+        with self._lock:
+            held = self._check_number(key, info.crl_number, info.sha256)
+        if held is not None:
+            return held.info  # the same CRL again
+        # Parsing a national CRL takes seconds: do it outside the lock, then re-check the
+        # number (another thread may have loaded a newer CRL meanwhile) before swapping.
+        index = self._build(raw, info)
+        with self._lock:
+            held = self._check_number(key, info.crl_number, info.sha256)
+            if held is not None:
+                return held.info
+            self._persist(key, index, data)
+            self._held[key] = index
+        return index.info
+
+    def _verify(
+        self,
+        data: bytes,
+        candidates: tuple[TrustAnchor, ...],
+        partition: str | x509.Name | None,
+        now: datetime,
+        *,
+        check_fresh: bool,
+    ) -> tuple[RawCrl, CrlInfo]:
+        """Every check of a CRL but the CRLNumber order; the info has no entry count yet."""
+        if len(data) > self.max_bytes:
             raise CrlError(
-                f"CRL of {len(crl_der)} bytes exceeds the cap of {self.max_bytes}",
+                f"CRL of {len(data)} bytes exceeds the cap of {self.max_bytes}",
                 reason_code="CRL_TOO_LARGE",
             )
-        data = bytes(crl_der)
         try:
             raw = split_crl(data)
             header = x509.load_der_x509_crl(raw.header_only())
@@ -120,41 +163,32 @@ class CrlStore:
                 "signature algorithms inside and outside the TBS differ",
                 reason_code="CRL_MALFORMED",
             )
-        anchor = self._signer(raw, header, anchors_of(_as_store(issuer_candidates)))
+        anchor = self._signer(raw, header, candidates)
         crl_partition = self._check_extensions(extensions, header.issuer, partition)
         number = extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
         if raw.next_update is None:
             raise CrlError("CRL has no nextUpdate", reason_code="CRL_MALFORMED")
         this_update, next_update = _epoch(raw.this_update), _epoch(raw.next_update)
-        _check_fresh(this_update, next_update, now, self.clock_skew)
-        key = (crl_partition, anchor.key_id.hex())
-        sha = hashlib.sha256(data).hexdigest()
-        with self._lock:
-            held = self._check_number(key, number, sha)
-        if held is not None:
-            return held.info  # the same CRL again
-        # Parsing a national CRL takes seconds: do it outside the lock, then re-check the
-        # number (another thread may have loaded a newer CRL meanwhile) before swapping.
-        index = self._build(
-            raw,
-            CrlInfo(
-                partition=crl_partition,
-                issuer=header.issuer.rfc4514_string(),
-                issuer_key_id=anchor.key_id.hex(),
-                crl_number=number,
-                this_update=this_update,
-                next_update=next_update,
-                entries=0,
-                sha256=sha,
-            ),
+        if check_fresh:
+            _check_fresh(this_update, next_update, now, self.clock_skew)
+        info = CrlInfo(
+            partition=crl_partition,
+            issuer=header.issuer.rfc4514_string(),
+            issuer_key_id=anchor.key_id.hex(),
+            crl_number=number,
+            this_update=this_update,
+            next_update=next_update,
+            entries=0,
+            sha256=hashlib.sha256(data).hexdigest(),
         )
+        return raw, info
+
+    def _remember(self, candidates: Iterable[TrustAnchor]) -> None:
+        """Anchors seen in loads: a persisted CRL is re-verified against them after a
+        restart when its index cannot be trusted on its own."""
         with self._lock:
-            held = self._check_number(key, number, sha)
-            if held is not None:
-                return held.info
-            self._persist(key, index)
-            self._held[key] = index
-        return index.info
+            for anchor in candidates:
+                self._anchors.setdefault(anchor.certificate.fingerprint(hashes.SHA256()), anchor)
 
     def _check_number(self, key: tuple[str, str], number: int, sha: str) -> CrlIndex | None:
         """The held index when it is this very CRL; None when `number` is new and higher.
@@ -288,44 +322,62 @@ class CrlStore:
         part = hashlib.sha256(key[0].encode()).hexdigest()[:24]
         return self.directory / f"{part}-{key[1][:40]}.crlidx"
 
-    def _persist(self, key: tuple[str, str], index: CrlIndex) -> None:
+    def _persist(self, key: tuple[str, str], index: CrlIndex, crl_der: bytes | None) -> None:
         path = self._path(key)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(index.to_bytes())
-                out.flush()
-                os.fsync(out.fileno())
-            Path(tmp).replace(path)  # atomic: a reader sees the old or the new file
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if crl_der is not None:  # the signed CRL first: the index is derived from it
+            _write_atomic(path.with_suffix(".crl"), crl_der)
+        _write_atomic(path, index.to_bytes(self._index_key))
 
     def _get(self, key: tuple[str, str]) -> CrlIndex | None:
         index = self._held.get(key)
         if index is not None:
             return index
         path = self._path(key)
-        if path is None or not path.exists():
+        if path is None:
             return None
-        try:
-            index = CrlIndex.from_bytes(path.read_bytes())
-        except (IndexFileError, OSError):
-            return None  # unusable file: as if nothing were held (lookups cannot decide)
-        if (index.info.partition, index.info.issuer_key_id) != key:
+        index = self._from_disk(path)
+        if index is None or (index.info.partition, index.info.issuer_key_id) != key:
             return None
         self._held[key] = index
+        return index
+
+    def _from_disk(self, path: Path) -> CrlIndex | None:
+        """The index at `path` when its MAC proves it ours, else rebuilt from the signed
+        CRL beside it; None when neither works (lookups then cannot decide). Call with
+        the lock held."""
+        if self._index_key is not None:
+            try:
+                return CrlIndex.from_bytes(path.read_bytes(), self._index_key)
+            except (IndexFileError, OSError):
+                pass  # missing, damaged, altered or under another key: rebuild
+        crl_path = path.with_suffix(".crl")
+        try:
+            data = crl_path.read_bytes()
+        except OSError:
+            return None
+        anchors = tuple(self._anchors.values())
+        try:
+            # Freshness is not checked here: lookups check it at their own instant.
+            raw, info = self._verify(data, anchors, None, _utc(None), check_fresh=False)
+            index = self._build(raw, info)
+        except CrlError:
+            return None
+        if self._path((info.partition, info.issuer_key_id)) != path:
+            return None  # a CRL of another partition or CA put under this name
+        with contextlib.suppress(OSError):  # read-only store: the index answers from memory
+            _write_atomic(path, index.to_bytes(self._index_key))
         return index
 
     def _keys_on_disk(self, partition: str) -> list[tuple[str, str]]:
         keys: set[tuple[str, str]] = set()
         if self.directory is not None:
             prefix = hashlib.sha256(partition.encode()).hexdigest()[:24]
-            for path in self.directory.glob(f"{prefix}-*.crlidx"):
-                keys.add((partition, path.stem.split("-", 1)[1]))
+            for path in self.directory.glob(f"{prefix}-*.crl*"):
+                if path.suffix in (".crl", ".crlidx"):
+                    keys.add((partition, path.stem.split("-", 1)[1]))
         return sorted(keys)
 
     # --- answering -----------------------------------------------------------------
@@ -382,18 +434,23 @@ class CrlStore:
         return index.find(serial)
 
     def held(self) -> list[CrlInfo]:
-        """Every CRL held (in memory or persisted)."""
-        keys = set(self._held)
-        if self.directory is not None:
-            for path in self.directory.glob("*.crlidx"):
-                try:
-                    info = CrlIndex.from_bytes(path.read_bytes()).info
-                except (IndexFileError, OSError):
-                    continue
-                keys.add((info.partition, info.issuer_key_id))
+        """Every CRL held (in memory or persisted, verified as `index` does)."""
         with self._lock:
-            infos = [i.info for i in (self._get(k) for k in sorted(keys)) if i is not None]
-        return infos
+            found = dict(self._held)
+            if self.directory is not None:
+                stems = {
+                    p.with_suffix(".crlidx")
+                    for p in self.directory.glob("*.crl*")
+                    if p.suffix in (".crl", ".crlidx")
+                }
+                known = {self._path(k) for k in found}
+                for path in sorted(stems - known):
+                    index = self._from_disk(path)
+                    if index is not None:
+                        key = (index.info.partition, index.info.issuer_key_id)
+                        self._held.setdefault(key, index)
+                        found.setdefault(key, index)
+        return [found[k].info for k in sorted(found)]
 
 
 def _as_store(candidates: TrustStore | Iterable[TrustAnchor]) -> TrustStore | list[TrustAnchor]:
@@ -406,6 +463,19 @@ def _may_sign_crls(anchor: TrustAnchor) -> bool:
     except x509.ExtensionNotFound:
         return True  # no KeyUsage: not restricted (RFC 5280 4.2.1.3)
     return usage.crl_sign
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp).replace(path)  # atomic: a reader sees the old or the new file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _check_fresh(

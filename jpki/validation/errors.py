@@ -29,6 +29,13 @@ class ValidationError(Exception):
         return {"code": self.code, "message": self.message, **self.fields()}
 
 
+class InvalidInstantError(ValidationError, ValueError):
+    """The instant asked for cannot be represented in UTC (e.g. 0001-01-01T00:00+14:00,
+    which lies before year 1 once converted)."""
+
+    code: ClassVar[str] = "INVALID_INSTANT"
+
+
 class MalformedCertificateError(ValidationError):
     """The certificate bytes do not parse as an X.509 certificate."""
 

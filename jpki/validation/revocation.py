@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from cryptography import x509
@@ -84,9 +84,16 @@ class RevocationChecker:
 
     @classmethod
     def with_defaults(
-        cls, policy: RevocationPolicy | None = None, *, crl_directory: str | None = None
+        cls,
+        policy: RevocationPolicy | None = None,
+        *,
+        crl_directory: str | None = None,
+        crl_index_key: bytes | None = None,
+        trust: Iterable[TrustAnchor] | None = None,
     ) -> RevocationChecker:
-        """HTTP OCSP and HTTP/file CRL fetching with the policy's timeouts."""
+        """HTTP OCSP and HTTP/file CRL fetching with the policy's timeouts. A persisted
+        CRL index is used after a restart only under `crl_index_key`; otherwise its
+        signed CRL is verified again against `trust` (see CrlStore)."""
         from jpki.validation.fetchers import HttpCrlFetcher
 
         policy = policy or RevocationPolicy()
@@ -97,6 +104,8 @@ class RevocationChecker:
                 max_bytes=policy.max_crl_bytes,
                 max_entries=policy.max_crl_entries,
                 clock_skew=policy.crl_max_clock_skew,
+                index_key=crl_index_key,
+                trust=trust,
             ),
             crl_fetcher=RoutingCrlFetcher(
                 HttpCrlFetcher(timeout=policy.crl_timeout, max_bytes=policy.max_crl_bytes)

@@ -25,6 +25,7 @@ from jpki.validation.certinfo import (
 from jpki.validation.errors import (
     LIBRARY_PARSE_ERRORS,
     CertificateExpiredError,
+    InvalidInstantError,
     MalformedCertificateError,
     RevocationUnknownError,
     UntrustedCertificateError,
@@ -48,12 +49,20 @@ class RevocationCheck(Protocol):
 
 
 def as_utc(at: datetime | None) -> datetime:
-    """`at` as an aware UTC datetime; None means now; a naive datetime is taken as UTC."""
+    """`at` as an aware UTC datetime; None means now; a naive datetime is taken as UTC.
+    Raises InvalidInstantError for an instant outside what UTC datetimes can hold (the
+    first and last hours of years 1 and 9999 with a far offset), and for one the
+    epoch arithmetic later on cannot take."""
     if at is None:
         return datetime.now(UTC)
     if at.tzinfo is None:
-        return at.replace(tzinfo=UTC)
-    return at.astimezone(UTC)
+        at = at.replace(tzinfo=UTC)
+    try:
+        when = at.astimezone(UTC)
+        when.timestamp()
+    except (OverflowError, ValueError, OSError) as exc:
+        raise InvalidInstantError(f"instant {at.isoformat()} is out of range") from exc
+    return when
 
 
 @dataclass(frozen=True)

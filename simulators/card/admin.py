@@ -8,9 +8,8 @@ user-side client can do is unchanged: these handlers only add commands.
 
 Rules (each a decision, documented once here and in docs/decisions.md, issue 15):
 
-- GET CHALLENGE `00 84 00 00 Le` (a command real cards have): P1-P2 other than 0000 ->
-  6A86; no Le -> 6700; data -> 6700; answers Le random bytes (00 = 256). Works with or
-  without an applet selected. The last challenge is kept for EXTERNAL AUTHENTICATE.
+- GET CHALLENGE is the real card's command (card_os.py); the model keeps the last
+  challenge it answered for EXTERNAL AUTHENTICATE.
 - EXTERNAL AUTHENTICATE `00 82 00 81 Lc sig`: P1 != 00 -> 6A86; P2 != 81 (the issuer
   key reference) -> 6A88; no applet selected -> 6985; card made without an issuer key
   -> 6A88; no data or Le -> 6700; no challenge of at least 8 bytes pending -> 6985; a
@@ -45,21 +44,21 @@ Rules (each a decision, documented once here and in docs/decisions.md, issue 15)
 - CHANGE REFERENCE DATA `00 24 01 80 Lc PIN` on a PIN not yet set: with the admin state
   it sets the PIN (format as the card's rule, else 6A80; counter at maximum); without it
   6A88. On a PIN that is set, 24 is the user command, unchanged.
-- VERIFY on a PIN not yet set (status query or with data) -> 6A88 (referenced data not
-  found: there is no reference data to compare with), and no counter moves. Distinct
-  from 6984 so that a client can say "set your PIN at the counter" instead of
-  "blocked".
+- VERIFY on a PIN not yet set (status query or with data, P2 80 or 80|sfi) -> 6A88
+  (referenced data not found: there is no reference data to compare with), and no
+  counter moves. Distinct from 6984 so that a client can say "set your PIN at the
+  counter" instead of "blocked".
 - RESET RETRY COUNTER `00 2C 02 80 Lc PIN` (new value and full counter) or
-  `00 2C 03 80` (counter only): P1 other than 02/03 or P2 other than 80 -> 6A86; current
-  EF not a PIN -> 6986; 02 without data or 03 with data -> 6700; a new PIN of the wrong
-  format -> 6A80; 03 on a PIN not yet set -> 6985. The PIN's verified state is dropped.
+  `00 2C 03 80` (counter only); P2 80|sfi names the PIN by short id like VERIFY: P1
+  other than 02/03 or P2 without b8 -> 6A86; a P2 naming no PIN is answered as VERIFY
+  answers it; 02 without data or 03 with data -> 6700; a new PIN of the wrong format
+  -> 6A80; 03 on a PIN not yet set -> 6985. The PIN's verified state is dropped.
 - No command ever returns private key material.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -107,7 +106,7 @@ from simulators.card.errors import (
     SW_WRONG_LENGTH,
     SwError,
 )
-from simulators.card.filesystem import Applet, BinaryFile, PinFile
+from simulators.card.filesystem import Applet, BinaryFile
 from simulators.card.security import PinRecord, pin_format_ok
 
 if TYPE_CHECKING:
@@ -171,20 +170,27 @@ class IssuerAdmin:
 
     # --- wiring ----------------------------------------------------------------------
 
-    def install(self, handlers: dict[int, tuple[int, Handler]]) -> None:
-        user_verify = handlers[INS_VERIFY][1]
-        user_change = handlers[INS_CHANGE_REFERENCE_DATA][1]
-        handlers[INS_VERIFY] = (CLA_ISO, lambda c: self._verify(c, user_verify))
-        handlers[INS_CHANGE_REFERENCE_DATA] = (
+    def install(self, card_os: CardOs) -> None:
+        handlers = card_os.handlers
+        user_verify = handlers[(CLA_ISO, INS_VERIFY)]
+        user_change = handlers[(CLA_ISO, INS_CHANGE_REFERENCE_DATA)]
+        user_challenge = handlers[(CLA_ISO, INS_GET_CHALLENGE)]
+        card_os.register(CLA_ISO, INS_VERIFY, lambda c: self._verify(c, user_verify))
+        card_os.register(
             CLA_ISO,
+            INS_CHANGE_REFERENCE_DATA,
             lambda c: self._change_reference_data(c, user_change),
         )
-        handlers[INS_GET_CHALLENGE] = (CLA_ISO, self._get_challenge)
-        handlers[INS_EXTERNAL_AUTHENTICATE] = (CLA_ISO, self._external_authenticate)
-        handlers[INS_GENERATE_KEY_PAIR] = (CLA_ISO, self._generate)
-        handlers[INS_UPDATE_BINARY] = (CLA_ISO, self._update_binary)
-        handlers[INS_ACTIVATE_FILE] = (CLA_ISO, self._activate)
-        handlers[INS_RESET_RETRY_COUNTER] = (CLA_ISO, self._reset_retry_counter)
+        # GET CHALLENGE is the real card's command (card_os); the model only keeps the
+        # challenge it answered for EXTERNAL AUTHENTICATE.
+        card_os.register(
+            CLA_ISO, INS_GET_CHALLENGE, lambda c: self._remember_challenge(user_challenge(c))
+        )
+        card_os.register(CLA_ISO, INS_EXTERNAL_AUTHENTICATE, self._external_authenticate)
+        card_os.register(CLA_ISO, INS_GENERATE_KEY_PAIR, self._generate)
+        card_os.register(CLA_ISO, INS_UPDATE_BINARY, self._update_binary)
+        card_os.register(CLA_ISO, INS_ACTIVATE_FILE, self._activate)
+        card_os.register(CLA_ISO, INS_RESET_RETRY_COUNTER, self._reset_retry_counter)
 
     def end(self) -> None:
         """Power-down, reset or applet SELECT: the admin state and all staging end."""
@@ -204,13 +210,9 @@ class IssuerAdmin:
 
     # --- issuer authentication -------------------------------------------------------
 
-    def _get_challenge(self, command: CommandApdu) -> bytes:
-        if command.p1 != 0x00 or command.p2 != 0x00:
-            raise SwError(SW_BAD_P1P2)
-        if command.data or command.le is None or command.le > 256:
-            raise SwError(SW_WRONG_LENGTH)
-        self._challenge = os.urandom(command.le)
-        return self._challenge
+    def _remember_challenge(self, challenge: bytes) -> bytes:
+        self._challenge = challenge
+        return challenge
 
     def _external_authenticate(self, command: CommandApdu) -> bytes:
         if command.p1 != 0x00:
@@ -347,30 +349,26 @@ class IssuerAdmin:
 
     # --- PINs ------------------------------------------------------------------------
 
-    def _current_pin(self) -> tuple[PinKind, PinRecord]:
-        ef = self._os.current_ef
-        if not isinstance(ef, PinFile):
-            raise SwError(SW_NO_CURRENT_EF)
-        return ef.pin, self._os.security.pins[ef.pin]
-
-    def _unset_pin_selected(self) -> tuple[PinKind, PinRecord] | None:
-        ef = self._os.current_ef
-        if not isinstance(ef, PinFile):
+    def _unset_pin(self, p2: int) -> tuple[PinKind, PinRecord] | None:
+        """The PIN P2 names (80: the current EF, 80|sfi: by short id), when it is not
+        set; None when it is set or P2 names no PIN (the user handler answers that)."""
+        try:
+            kind, record = self._os._pin_by_reference(p2)
+        except SwError:
             return None
-        record = self._os.security.pins[ef.pin]
-        return None if record.is_set else (ef.pin, record)
+        return None if record.is_set else (kind, record)
 
     def _verify(self, command: CommandApdu, user: Handler) -> bytes:
         # Only a well-formed VERIFY of an unset PIN differs; the user handler answers
         # everything else exactly as before.
-        well_formed = command.p1 == 0x00 and command.p2 == 0x80 and command.le is None
-        if well_formed and self._unset_pin_selected() is not None:
+        well_formed = command.p1 == 0x00 and command.p2 & 0x80 and command.le is None
+        if well_formed and self._unset_pin(command.p2) is not None:
             raise SwError(SW_REFERENCE_NOT_FOUND)
         return user(command)
 
     def _change_reference_data(self, command: CommandApdu, user: Handler) -> bytes:
         if command.p1 == 0x01 and command.p2 == 0x80 and command.data and command.le is None:
-            unset = self._unset_pin_selected()
+            unset = self._unset_pin(command.p2)
             if unset is not None:
                 if not self.authenticated:
                     raise SwError(SW_REFERENCE_NOT_FOUND)
@@ -382,12 +380,12 @@ class IssuerAdmin:
         return user(command)
 
     def _reset_retry_counter(self, command: CommandApdu) -> bytes:
-        if command.p1 not in (RRC_NEW_VALUE, RRC_COUNTER_ONLY) or command.p2 != 0x80:
+        if command.p1 not in (RRC_NEW_VALUE, RRC_COUNTER_ONLY) or not command.p2 & 0x80:
             raise SwError(SW_BAD_P1P2)
         if command.le is not None:
             raise SwError(SW_WRONG_LENGTH)
         self._require_admin()
-        kind, record = self._current_pin()
+        kind, record = self._os._pin_by_reference(command.p2)
         if command.p1 == RRC_NEW_VALUE:
             if not command.data:
                 raise SwError(SW_WRONG_LENGTH)

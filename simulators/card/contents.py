@@ -1,9 +1,14 @@
-"""What the card's files hold, byte for byte (jpki-card.md): certificates followed by
-0xFF filler, the 32-byte token info, and the card-info input-helper records."""
+"""What the card's files hold, byte for byte (jpki-card.md, real-card-notes.md):
+certificates followed by 0xFF filler, the 160-byte token info, the card-info
+input-helper records, and the card-level GET DATA objects. Values real cards carry
+but the notes do not give (serials, municipality codes, key ids) are synthetic, derived
+from the persona so that one persona's card always shows the same ones."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,15 +18,25 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from card.tlv import encode_tlv
 from jpki.constants import (
+    CERT_PRESENT,
     TOKEN_INFO_LENGTH,
     TOKEN_INFO_MYNUMBER_CARD,
+    TOKEN_LABEL_LENGTH,
     Aid,
     CardInfoFile,
     JpkiFile,
     KeyKind,
     PinKind,
 )
-from simulators.card.filesystem import Applet, BinaryFile, FileSystem, KeyFile, PinFile
+from simulators.card.filesystem import (
+    Applet,
+    BinaryFile,
+    FileSystem,
+    InternalFile,
+    KeyFile,
+    PinFile,
+    ReadAccess,
+)
 from simulators.issuing import IssuedCertificates
 from simulators.personas import Persona
 
@@ -62,9 +77,89 @@ def certificate_ef(der: bytes) -> bytes:
     return with_filler(der, padded_size(len(der), CERT_EF_MIN_SIZE))
 
 
-def token_info() -> bytes:
-    """EF 0006: exactly 32 bytes, the label padded with spaces."""
-    return TOKEN_INFO_MYNUMBER_CARD.encode("ascii").ljust(TOKEN_INFO_LENGTH, b" ")
+# CK_TOKEN_INFO values of a physical card (real-card-notes.md §1; [obs] for the version
+# slots, the rest as the notes' test models them).
+TOKEN_MANUFACTURER = "0000000000000001"
+TOKEN_MODEL = "E16R01NJ"
+TOKEN_FLAGS = 0x040D  # RNG | LOGIN_REQUIRED | USER_PIN_INITIALIZED | TOKEN_INITIALIZED
+TOKEN_SESSIONS = (1, 0, 1, 0)  # max sessions, sessions, max RW sessions, RW sessions
+TOKEN_PIN_LENGTHS = (16, 6)  # max, min (the sign password's)
+TOKEN_MEMORY_UNAVAILABLE = 0xFFFFFFFF
+TOKEN_HARDWARE_VERSION = b"03"
+TOKEN_FIRMWARE_VERSION = b"01"
+
+
+def _text_field(text: str, size: int) -> bytes:
+    raw = text.encode("ascii")
+    if len(raw) > size:
+        raise ValueError(f"{text!r} does not fit {size} bytes")
+    return raw.ljust(size, b" ")
+
+
+def token_info(serial: str) -> bytes:
+    """EF 0006: a CK_TOKEN_INFO, every CK_ULONG a 32-bit big-endian word, 160 bytes, no
+    TLV and no filler. The utcTime slot is 16 spaces: the flags do not claim a clock."""
+    words = (TOKEN_FLAGS, *TOKEN_SESSIONS, *TOKEN_PIN_LENGTHS) + (TOKEN_MEMORY_UNAVAILABLE,) * 4
+    record = (
+        _text_field(TOKEN_INFO_MYNUMBER_CARD, TOKEN_LABEL_LENGTH)
+        + _text_field(TOKEN_MANUFACTURER, 32)
+        + _text_field(TOKEN_MODEL, 16)
+        + _text_field(serial, 16)
+        + struct.pack(">11I", *words)
+        + TOKEN_HARDWARE_VERSION
+        + TOKEN_FIRMWARE_VERSION
+        + b" " * 16
+    )
+    assert len(record) == TOKEN_INFO_LENGTH
+    return record
+
+
+def certificate_availability(has_sign: bool = True, has_auth: bool = True) -> bytes:
+    """EF 0008: byte 0 the sign certificate, byte 1 the auth certificate, `8F` when
+    present [obs]; byte 2's meaning is unknown (00 on the measured card)."""
+    return bytes((CERT_PRESENT if has_sign else 0x00, CERT_PRESENT if has_auth else 0x00, 0))
+
+
+# --- the card's identity (synthetic, per persona) ------------------------------------
+
+# 全国地方公共団体コード (5 digits, without the check digit) of the personas' cities.
+MUNICIPALITY_CODES = {
+    "千代田区": "13101",
+    "大阪市": "27100",
+    "札幌市": "01100",
+    "福岡市": "40130",
+    "名古屋市": "23100",
+    "那覇市": "47201",
+}
+UNKNOWN_MUNICIPALITY = "00000"
+CARD_VALIDITY_BIRTHDAYS = 10  # an adult's card expires on the 10th birthday after issue
+
+
+@dataclass(frozen=True)
+class CardIdentity:
+    """What identifies one card: the 15-digit card serial, the issuing municipality and
+    the expiry date. Derived from the persona id and the issue date, so it is stable
+    for a persona and consistent wherever the card shows it."""
+
+    serial: str
+    municipality: str
+    expiry: dt.date
+
+    @property
+    def token_serial(self) -> str:
+        return self.serial[-16:]
+
+
+def card_identity(persona: Persona, issued_on: dt.date) -> CardIdentity:
+    seed = int.from_bytes(hashlib.sha256(f"card serial {persona.id}".encode()).digest()[:8])
+    serial = f"{seed % 10**15:015d}"
+    year = issued_on.year + CARD_VALIDITY_BIRTHDAYS
+    birthday = persona.birth_date
+    try:
+        expiry = birthday.replace(year=year)
+    except ValueError:  # born on 29 February
+        expiry = dt.date(year, 2, 28)
+    return CardIdentity(serial, MUNICIPALITY_CODES.get(persona.city, UNKNOWN_MUNICIPALITY), expiry)
 
 
 def my_number_record(persona: Persona) -> bytes:
@@ -146,13 +241,22 @@ def integrity_key() -> IntegrityKey:
         return _integrity_key
 
 
-def jpki_applet(certs: IssuedCertificates) -> Applet:
+def jpki_applet(certs: IssuedCertificates, identity: CardIdentity) -> Applet:
     applet = Applet(Aid.JPKI.value, "JPKI")
-    applet.add(BinaryFile(JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), PinKind.SIGN))
+    applet.add(
+        BinaryFile(
+            JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), ReadAccess.after(PinKind.SIGN)
+        )
+    )
     applet.add(BinaryFile(JpkiFile.SIGN_CA_CERT, certificate_ef(certs.sign_ca_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CERT, certificate_ef(certs.auth_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CA_CERT, certificate_ef(certs.auth_ca_cert)))
-    applet.add(BinaryFile(JpkiFile.TOKEN_INFO, token_info()))
+    applet.add(BinaryFile(JpkiFile.TOKEN_INFO, token_info(identity.token_serial)))
+    applet.add(BinaryFile(JpkiFile.CERT_AVAILABILITY, certificate_availability()))
+    # Purpose unknown; no cardholder credential opens it [obs]. Its size is not known:
+    # 16 filler bytes stand for its contents.
+    applet.add(BinaryFile(JpkiFile.PROTECTED_0009, bytes([FILLER]) * 16, ReadAccess.protected()))
+    applet.add(InternalFile(JpkiFile.TERMINAL_CA))
     applet.add(KeyFile(JpkiFile.AUTH_KEY, KeyKind.AUTH, PinKind.AUTH))
     applet.add(PinFile(JpkiFile.AUTH_PIN, PinKind.AUTH))
     applet.add(KeyFile(JpkiFile.SIGN_KEY, KeyKind.SIGN, PinKind.SIGN))
@@ -166,19 +270,19 @@ def card_info_applet(persona: Persona, sign: IntegritySigner) -> Applet:
     integrity = integrity_record(my_number, basic_four, sign)
     applet = Applet(Aid.CARD_INFO.value, "card-info input helper")
     # EF 0001 is exactly the 17-byte record: its two trailing FF are its filler.
-    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, PinKind.CARD_INFO))
+    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, ReadAccess.after(PinKind.CARD_INFO)))
     applet.add(
         BinaryFile(
             CardInfoFile.BASIC_FOUR,
             with_filler(basic_four, padded_size(len(basic_four))),
-            PinKind.CARD_INFO,
+            ReadAccess.after(PinKind.CARD_INFO),
         )
     )
     applet.add(
         BinaryFile(
             CardInfoFile.INTEGRITY,
             with_filler(integrity, padded_size(len(integrity))),
-            PinKind.CARD_INFO,
+            ReadAccess.after(PinKind.CARD_INFO),
         )
     )
     applet.add(PinFile(CardInfoFile.PIN, PinKind.CARD_INFO))
@@ -186,12 +290,16 @@ def card_info_applet(persona: Persona, sign: IntegritySigner) -> Applet:
 
 
 def build_filesystem(
-    persona: Persona, certs: IssuedCertificates, sign: IntegritySigner
+    persona: Persona,
+    certs: IssuedCertificates,
+    sign: IntegritySigner,
+    identity: CardIdentity | None = None,
 ) -> FileSystem:
     """All four applets; card surface and resident registry answer SELECT but hold no
     files this card implements."""
+    identity = identity or card_identity(persona, dt.date.today())
     fs = FileSystem()
-    fs.add(jpki_applet(certs))
+    fs.add(jpki_applet(certs, identity))
     fs.add(card_info_applet(persona, sign))
     fs.add(Applet(Aid.CARD_SURFACE.value, "card surface"))
     fs.add(Applet(Aid.RESIDENT_REGISTRY.value, "resident registry"))

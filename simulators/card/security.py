@@ -10,7 +10,10 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from jpki.constants import KeyKind, PinKind
 
@@ -170,6 +173,16 @@ class KeyStore:
         """Another store with the same (immutable) key objects."""
         return KeyStore(self._keys)
 
+    def sign_pss_sha256(self, kind: KeyKind, digest: bytes) -> bytes:
+        """RSASSA-PSS over a SHA-256 digest: MGF1-SHA-256, a fresh random salt of the
+        digest's length (the salt length real cards use is not recorded; 32 is the
+        usual choice and what verifiers with PSS.AUTO or DIGEST_LENGTH accept)."""
+        return self._keys[kind].sign(
+            digest,
+            padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH),
+            Prehashed(hashes.SHA256()),
+        )
+
     def private_key_for_state(self, kind: KeyKind) -> RSAPrivateKey:
         """Only for the state file writer (simulators.card.state)."""
         return self._keys[kind]
@@ -177,15 +190,25 @@ class KeyStore:
 
 @dataclass
 class SecurityState:
-    """PIN records, keys, and the volatile set of PINs verified since the last applet
-    selection or reset."""
+    """PIN records, keys, and the volatile security status: the PINs verified, and the
+    applet (AID) they were verified in. Selecting another applet, or an unpower, ends
+    it; re-selecting the owner applet and a warm reset do not (real-card-notes.md §0)."""
 
     pins: dict[PinKind, PinRecord]
     keys: KeyStore
     verified: set[PinKind] = field(default_factory=set)
+    owner: bytes | None = None
 
     def clear_verified(self) -> None:
         self.verified.clear()
+        self.owner = None
+
+    def enter_applet(self, aid: bytes, *, reselect_clears: bool) -> None:
+        """An applet was selected: the security status survives only a re-selection of
+        the applet it belongs to (and not even that with `reselect_clears`)."""
+        if aid != self.owner or reselect_clears:
+            self.verified.clear()
+        self.owner = aid
 
     def is_verified(self, kind: PinKind) -> bool:
         return kind in self.verified and not self.pins[kind].blocked

@@ -4,6 +4,7 @@ one `process(apdu) -> response` entry point, with power, reset and persistence."
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 import threading
 from pathlib import Path
@@ -18,9 +19,11 @@ from card.tlv import TlvError, encoded_size
 from card.trace import ApduTracer
 from jpki.constants import MYNUMBER_CARD_ATR, Aid, JpkiFile, KeyKind, PinKind
 from simulators.card.card_os import CardOs
-from simulators.card.contents import build_filesystem, integrity_key
+from simulators.card.contents import build_filesystem, card_identity, integrity_key
 from simulators.card.errors import SW_INTERNAL, SW_WRONG_LENGTH
 from simulators.card.filesystem import Applet, BinaryFile, FileSystem
+from simulators.card.mf_objects import mf_data_objects
+from simulators.card.options import CardOptions
 from simulators.card.security import KeyStore, PinRecord, SecurityState
 from simulators.card.state import CardState, decode_state, encode_state, read_state, write_state
 from simulators.card.transport import T0Framer, T1Framer
@@ -52,11 +55,14 @@ class SoftwareCard:
         self._os = CardOs(
             state.filesystem,
             state.security,
-            reselect_clears_pins=state.reselect_clears_pins,
+            options=state.options,
+            mf_objects=state.mf_objects,
+            atr=lambda: self.atr,
             issuer_key=state.issuer_key,
         )
         self._framer: T0Framer | T1Framer = T0Framer(self._os) if state.t0 else T1Framer(self._os)
         self._lock = threading.RLock()
+        self._os.power_on()  # a new card sits powered in a reader
         self._powered = True
         self._tracer = ApduTracer(apdu_logger)
 
@@ -74,16 +80,23 @@ class SoftwareCard:
         issuer: CardIssuer,
         pins: TestPins | None = None,
         *,
-        reselect_clears_pins: bool = True,
+        reselect_clears_pins: bool | None = None,
         t0: bool = False,
+        options: CardOptions | None = None,
         unset_pins: bool = False,
     ) -> SoftwareCard:
         """Personalise a new card: two fresh RSA-2048 keys certified by `issuer`, the
         card-info records signed by the manufacturer key, PINs from `pins` (default:
-        the persona's test PINs or MYNATERM_*_PIN). `unset_pins`: a card as it reaches
-        the issuance counter, with no PIN set yet (the holder sets them there through
-        the issuer's commands; VERIFY answers 6A88 until then). Raises ValueError for a
-        PIN of the wrong format or certificates that do not match the keys."""
+        the persona's test PINs or MYNATERM_*_PIN). `options` (default: real cards'
+        behaviour) switch on behaviours other cards may show; `reselect_clears_pins`
+        overrides that one switch. `unset_pins`: a card as it reaches the issuance
+        counter, with no PIN set yet (the holder sets them there through the issuer's
+        commands, a model: simulators/card/admin.py; VERIFY answers 6A88 until then).
+        Raises ValueError for a PIN of the wrong format or certificates that do not
+        match the keys."""
+        options = options or CardOptions()
+        if reselect_clears_pins is not None:
+            options = dataclasses.replace(options, reselect_clears_pins=reselect_clears_pins)
         if unset_pins:
             pin_records = {kind: PinRecord.unset(kind) for kind in PinKind}
         else:
@@ -102,7 +115,8 @@ class SoftwareCard:
             if certified != keys[kind].public_key():
                 raise ValueError(f"the issuer's {kind.value} certificate is not for this card")
         manufacturer = integrity_key()
-        filesystem = build_filesystem(persona, certs, manufacturer.sign)
+        identity = card_identity(persona, dt.date.today())
+        filesystem = build_filesystem(persona, certs, manufacturer.sign, identity)
         spki = manufacturer.private_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
@@ -110,9 +124,10 @@ class SoftwareCard:
             persona_id=persona.id,
             filesystem=filesystem,
             security=SecurityState(pin_records, KeyStore(keys)),
-            reselect_clears_pins=reselect_clears_pins,
+            options=options,
             t0=t0,
             integrity_public_key=spki,
+            mf_objects=mf_data_objects(identity, manufacturer.private_key.public_key()),
             issuer_key=certs.issuer_key,
         )
         logger.info("personalised a software card for persona %s", persona.id)
@@ -125,8 +140,9 @@ class SoftwareCard:
         issuer: CardIssuer,
         pins: TestPins | None = None,
         *,
-        reselect_clears_pins: bool = True,
+        reselect_clears_pins: bool | None = None,
         t0: bool = False,
+        options: CardOptions | None = None,
         unset_pins: bool = False,
     ) -> SoftwareCard:
         """create() for the persona with this id in personas.toml."""
@@ -136,6 +152,7 @@ class SoftwareCard:
             pins,
             reselect_clears_pins=reselect_clears_pins,
             t0=t0,
+            options=options,
             unset_pins=unset_pins,
         )
 
@@ -147,7 +164,11 @@ class SoftwareCard:
 
     @property
     def reselect_clears_pins(self) -> bool:
-        return self._state.reselect_clears_pins
+        return self._state.options.reselect_clears_pins
+
+    @property
+    def options(self) -> CardOptions:
+        return self._state.options
 
     @property
     def atr(self) -> bytes:
@@ -158,22 +179,31 @@ class SoftwareCard:
         return self._powered
 
     def power_on(self) -> bytes:
-        """Cold reset: nothing selected, no PIN verified. Returns the ATR."""
+        """Cold reset: the MF current, no PIN verified. Returns the ATR."""
         with self._lock:
             self._powered = True
-            self._os.reset()
+            self._os.power_on()
             self._framer.reset()
             return self.atr
 
     def power_off(self) -> None:
+        """Unpower: the only thing that ends verified PINs besides selecting another
+        applet [obs]."""
         with self._lock:
             self._powered = False
-            self._os.reset()
+            self._os.power_on()
             self._framer.reset()
 
     def reset(self) -> bytes:
-        """Warm reset: clears like a cold one. Returns the ATR."""
-        return self.power_on()
+        """Warm reset (PC/SC SCARD_RESET_CARD): the MF current again, verified PINs
+        kept as on the measured card, unless `options.warm_reset_clears_pins`. An
+        unpowered card is powered up (cold). Returns the ATR."""
+        with self._lock:
+            if not self._powered:
+                return self.power_on()
+            self._os.warm_reset()
+            self._framer.reset()
+            return self.atr
 
     # --- commands -------------------------------------------------------------------
 
@@ -279,7 +309,11 @@ class SoftwareCard:
         return cls(decode_state(raw))
 
     def copy(
-        self, *, t0: bool | None = None, reselect_clears_pins: bool | None = None
+        self,
+        *,
+        t0: bool | None = None,
+        reselect_clears_pins: bool | None = None,
+        options: CardOptions | None = None,
     ) -> SoftwareCard:
         """An independent card with the same memory (same keys: a clone, for tests),
         powered up fresh, optionally with other options. Files and PIN records are
@@ -297,18 +331,20 @@ class SoftwareCard:
                 kind: dataclasses.replace(record, kdf=dict(record.kdf))
                 for kind, record in source.security.pins.items()
             }
+            new_options = options or source.options
+            if reselect_clears_pins is not None:
+                new_options = dataclasses.replace(
+                    new_options, reselect_clears_pins=reselect_clears_pins
+                )
             state = CardState(
                 persona_id=source.persona_id,
                 filesystem=filesystem,
                 # Its own key store: an ACTIVATE on the copy must not change this card.
                 security=SecurityState(pins, source.security.keys.copy()),
-                reselect_clears_pins=(
-                    source.reselect_clears_pins
-                    if reselect_clears_pins is None
-                    else reselect_clears_pins
-                ),
+                options=new_options,
                 t0=source.t0 if t0 is None else t0,
                 integrity_public_key=source.integrity_public_key,
+                mf_objects=dict(source.mf_objects),
                 issuer_key=source.issuer_key,
             )
         return type(self)(state)

@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,12 @@ from simulators.card.filesystem import (
     BinaryFile,
     ElementaryFile,
     FileSystem,
+    InternalFile,
     KeyFile,
     PinFile,
+    ReadAccess,
 )
+from simulators.card.options import CardOptions
 from simulators.card.security import KeyStore, PinRecord, SecurityState
 
 STATE_FORMAT = "mynaterm-software-card"
@@ -56,12 +59,17 @@ class CardState:
     persona_id: str
     filesystem: FileSystem
     security: SecurityState
-    reselect_clears_pins: bool
+    options: CardOptions
     t0: bool
     integrity_public_key: bytes  # SubjectPublicKeyInfo DER
+    mf_objects: dict[int, bytes] = field(default_factory=dict)  # GET DATA at the MF
     # The issuer's administration key (EC P-256 SubjectPublicKeyInfo DER) that EXTERNAL
     # AUTHENTICATE checks (simulators.card.admin); None on cards made without one.
     issuer_key: bytes | None = None
+
+    @property
+    def reselect_clears_pins(self) -> bool:
+        return self.options.reselect_clears_pins
 
     def __repr__(self) -> str:
         return f"CardState(persona_id={self.persona_id!r}, <memory not shown>)"
@@ -82,11 +90,13 @@ def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
         return {
             "fid": ef.fid,
             "type": "binary",
-            "read_pin": ef.read_pin.value if ef.read_pin else None,
+            "access": ef.access.to_state(),
             "data": _b64(ef.data),
         }
     if isinstance(ef, KeyFile):
         return {"fid": ef.fid, "type": "key", "key": ef.key.value, "use_pin": ef.use_pin.value}
+    if isinstance(ef, InternalFile):
+        return {"fid": ef.fid, "type": "internal"}
     return {"fid": ef.fid, "type": "pin", "pin": ef.pin.value}
 
 
@@ -96,12 +106,19 @@ def _file_from_state(entry: dict[str, Any]) -> ElementaryFile:
         raise CardStateError(f"file id {fid} out of range")
     kind = entry["type"]
     if kind == "binary":
-        read_pin = entry.get("read_pin")
-        return BinaryFile(fid, _unb64(entry["data"]), PinKind(read_pin) if read_pin else None)
+        if "access" in entry:
+            rule = entry["access"]
+            access = ReadAccess.from_state(rule["any_of"], rule["never"])
+        else:  # files written before ReadAccess: one optional PIN
+            read_pin = entry.get("read_pin")
+            access = ReadAccess.after(PinKind(read_pin)) if read_pin else ReadAccess.free()
+        return BinaryFile(fid, _unb64(entry["data"]), access)
     if kind == "key":
         return KeyFile(fid, KeyKind(entry["key"]), PinKind(entry["use_pin"]))
     if kind == "pin":
         return PinFile(fid, PinKind(entry["pin"]))
+    if kind == "internal":
+        return InternalFile(fid)
     raise CardStateError(f"unknown file type {kind!r}")
 
 
@@ -119,7 +136,8 @@ def encode_state(state: CardState) -> bytes:
         "version": STATE_VERSION,
         "warning": WARNING,
         "persona_id": state.persona_id,
-        "options": {"reselect_clears_pins": state.reselect_clears_pins, "t0": state.t0},
+        "options": {**state.options.to_state(), "t0": state.t0},
+        "mf_objects": {f"{tag:04X}": _b64(value) for tag, value in state.mf_objects.items()},
         "applets": [
             {
                 "aid": applet.aid.hex().upper(),
@@ -170,9 +188,12 @@ def decode_state(raw: bytes) -> CardState:
             persona_id=str(document["persona_id"]),
             filesystem=filesystem,
             security=SecurityState(pins, KeyStore(keys)),
-            reselect_clears_pins=bool(options["reselect_clears_pins"]),
+            options=CardOptions.from_state({k: v for k, v in options.items() if k != "t0"}),
             t0=bool(options["t0"]),
             integrity_public_key=_unb64(document["integrity_public_key"]),
+            mf_objects={
+                int(tag, 16): _unb64(value) for tag, value in document.get("mf_objects", {}).items()
+            },
             # Absent in files written before the issuer's commands existed.
             issuer_key=(
                 None if document.get("issuer_key") is None else _unb64(document["issuer_key"])

@@ -12,6 +12,8 @@ carry both Lc and Le, so
   `6C xx` (the available length) and nothing else; the host re-sends with Le = xx.
   The command has already run at that point: only READ BINARY is case 2 here, and it
   changes nothing, so running it twice is harmless;
+- a command that returns no data sent as `CLA INS P1 P2 00` is case 1 (ISO 7816-3 sends
+  case 1 with P3=00; OpenSC sends the PIN status query that way), not "Le=256";
 - extended-length APDUs do not exist in T=0 -> 6700;
 - GET RESPONSE with nothing pending -> 6985; with Le above what is pending -> 6Cxx;
   any other command discards what is pending.
@@ -21,7 +23,7 @@ In T=1 mode GET RESPONSE reaches the card OS, which does not know it (6D00).
 from __future__ import annotations
 
 from card.apdu import SHORT_MAX_LE, CommandApdu
-from simulators.card.card_os import CLA_ISO, INS_GET_RESPONSE, CardOs
+from simulators.card.card_os import CLA_ISO, INS_GET_RESPONSE, NO_RESPONSE_INS, CardOs
 from simulators.card.errors import SW_BAD_P1P2, SW_CONDITIONS, SW_OK, SW_WRONG_LENGTH
 
 
@@ -45,7 +47,7 @@ class T1Framer:
         """Nothing to clear: T=1 keeps no response between commands."""
 
     def exchange(self, command: CommandApdu, extended: bool) -> bytes:
-        data, sw = self.card_os.execute(command)
+        data, sw = self.card_os.execute(command, extended=extended)
         return data + _sw(sw)
 
 
@@ -63,6 +65,8 @@ class T0Framer:
         self._pending = None
         if extended:
             return _sw(SW_WRONG_LENGTH)
+        if not command.data and command.le == SHORT_MAX_LE and command.ins in NO_RESPONSE_INS:
+            command = command.with_le(None)  # P3=00 of a case-1 command
         if command.data:
             data, sw = self.card_os.execute(command.with_le(None))
             if not data:

@@ -174,7 +174,7 @@ def verify_cert(
             partition = ""
         locations[partition] = str(crl) if crl is not None else str(crl_url)
     else:
-        crl_store = CrlStore(_store_dir(store))
+        crl_store = CrlStore(_store_dir(store), trust=trust)
     checker = RevocationChecker(
         policy,
         crl_store=crl_store,
@@ -261,11 +261,13 @@ def crl_fetch(
 @crl_app.command("show")
 def crl_show(
     partition: Annotated[str | None, typer.Argument(help="Only this partition.")] = None,
+    anchors: AnchorsOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List the CRLs held in the store."""
-    infos = CrlStore(_store_dir(store)).held()
+    """List the CRLs held in the store (each verified again against the anchors)."""
+    trust, _ = _trust(anchors, None, as_json)
+    infos = CrlStore(_store_dir(store), trust=trust).held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]
     emit([_info_json(i) for i in infos], as_json, lambda: _crl_table(infos))
@@ -279,6 +281,7 @@ def crl_lookup(
         typer.Option("--partition", help="Only this partition (default: every CRL held)."),
     ] = None,
     at: Annotated[str | None, typer.Option("--at", help="Freshness at this ISO instant.")] = None,
+    anchors: AnchorsOption = None,
     store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -286,7 +289,8 @@ def crl_lookup(
     decide (no fresh CRL held)."""
     number = _parse_serial(serial)
     when = _parse_at(at, as_json)
-    crls = CrlStore(_store_dir(store))
+    trust, _ = _trust(anchors, None, as_json)
+    crls = CrlStore(_store_dir(store), trust=trust)
     infos = crls.held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]

@@ -10,18 +10,22 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from card import errors as card_errors
 from jpki.auth import create_auth_token
 from jpki.cardinfo_ap import CardInfoSession
-from jpki.constants import CertKind, KeyKind, PinKind
+from jpki.constants import TOKEN_INFO_MYNUMBER_CARD, CertKind, KeyKind, PinKind
+from jpki.errors import PinFormatError
 from jpki.jpki_ap import JpkiSession
 from jpki.mynumber import MyNumber
 from jpki.pin import encode_pin
 from jpki.signer import JpkiCardSigner
 from terminal.service.context import ServiceContext, not_configured
+from terminal.service.errors import ServiceError, to_service_error
 from terminal.service.readers import CardSession
 from terminal.service.security import Operator
 
@@ -43,8 +47,39 @@ def mask_symbol(symbol: str) -> str:
     return "*" * 8 + symbol[-4:] if len(symbol) > 8 else "*" * len(symbol)
 
 
+PIN_CODES = frozenset({"PIN_INCORRECT", "PIN_BLOCKED", "PIN_FORMAT"})
+
+
+@contextmanager
+def naming_pin(kind: PinKind | str) -> Iterator[None]:
+    """PIN errors raised inside name the PIN concerned (a `pin` field in the error
+    body: auth, sign, cardinfo), so a form with several PINs can say which one was
+    wrong, blocked or badly formed."""
+    name = kind.value if isinstance(kind, PinKind) else kind
+    try:
+        yield
+    except ServiceError as exc:
+        if exc.code in PIN_CODES:
+            exc.fields.setdefault("pin", name)
+        raise
+    except (card_errors.InvalidPinError, card_errors.PinBlockedError, PinFormatError) as exc:
+        mapped = to_service_error(exc)
+        if mapped is None:  # pragma: no cover - every PIN error has a code
+            raise
+        mapped.fields.setdefault("pin", name)
+        raise mapped from exc
+
+
 def check_pin(kind: PinKind, pin: str) -> None:
-    encode_pin(kind, pin)  # PinFormatError -> PIN_FORMAT, before the card is touched
+    with naming_pin(kind):
+        encode_pin(kind, pin)  # PinFormatError -> PIN_FORMAT, before the card is touched
+
+
+def _same_card(card: CardSession, card_serial: int | None) -> None:
+    """The kiosk names the card insertion it checked; another card in the reader now
+    (pulled and replaced meanwhile) is refused before any PIN reaches it."""
+    if card_serial is not None and card.reader.card_serial != card_serial:
+        raise ServiceError("CARD_REMOVED", "the card in the reader is not the one that was checked")
 
 
 # ---- login ---------------------------------------------------------------------------
@@ -77,7 +112,12 @@ def kiosk_context(ctx: ServiceContext, operator: Operator) -> KioskContext:
 
 
 def login(
-    ctx: ServiceContext, reader_id: str, pin: str, nonce: str | None, operator: Operator
+    ctx: ServiceContext,
+    reader_id: str,
+    pin: str,
+    nonce: str | None,
+    operator: Operator,
+    card_serial: int | None = None,
 ) -> LoginOutcome:
     """The kiosk login (terminal.flows.login): VERIFY the auth PIN once, the card signs
     (origin, nonce), the token is validated (chain, revocation, signature, single-use
@@ -88,15 +128,55 @@ def login(
     kiosk = kiosk_context(ctx, operator)  # missing parts answer before the PIN is looked at
     check_pin(PinKind.AUTH, pin)
     with ctx.readers.session(reader_id, "login") as card:
+        _same_card(card, card_serial)
         card.progress("verify-pin")
-        outcome = flows.login(
-            card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
-        )
+        with naming_pin(PinKind.AUTH):
+            outcome = flows.login(
+                card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
+            )
     return LoginOutcome(
         outcome.auth.serial,
         outcome.resolution.integrated_number,
         outcome.resolution.portal_symbol,
     )
+
+
+# ---- the kiosk's card check: everything that refuses a card without a PIN try -------
+
+
+@dataclass(frozen=True)
+class KioskCheck:
+    card_serial: int
+    remaining: int | None
+    max_tries: int
+
+
+def kiosk_check(ctx: ServiceContext, reader_id: str, card_serial: int | None) -> KioskCheck:
+    """Whether the card in the reader can log in, found out before the PIN pad opens and
+    without spending a PIN try: SELECT of the JPKI applet (NOT_A_MYNUMBER_CARD), the
+    auth PIN's status (PIN_BLOCKED), the auth certificate (no PIN needed), its link in
+    the registry (NOT_LINKED, CERT_REVOKED, CERT_EXPIRED) and its chain and revocation
+    status (CERT_REVOKED, CERT_UNTRUSTED, REVOCATION_UNKNOWN: fail-closed). Nothing of
+    the holder is returned; the lookup is not an audited login."""
+    from terminal.linkage import CertInfo
+
+    validator = ctx.need_validator("the kiosk's card check (certificate validator)")
+    registry = ctx.need_registry("the kiosk's card check (linkage registry)")
+    with ctx.readers.session(reader_id, "kiosk-check") as card:
+        _same_card(card, card_serial)
+        card.progress("check")
+        jpki = JpkiSession(card.channel)  # SELECT: NOT_A_MYNUMBER_CARD when absent
+        if jpki.token_info() != TOKEN_INFO_MYNUMBER_CARD:
+            raise ServiceError("NOT_A_MYNUMBER_CARD", "the card's token is not a JPKI token")
+        status = jpki.pin_status(PinKind.AUTH)
+        if status.blocked:
+            raise ServiceError("PIN_BLOCKED", "the auth PIN is blocked", remaining=0, pin="auth")
+        certificate = jpki.read_certificate(CertKind.AUTH)
+        inserted = card.reader.card_serial
+    info = CertInfo.from_der(certificate)
+    registry.resolve_login(info.serial, info.issuer_key_id)  # not audited: no login yet
+    validator.validate(certificate, CertKind.AUTH)
+    return KioskCheck(inserted, status.remaining, status.max_tries)
 
 
 # ---- the counter: issuance and renewal -----------------------------------------------
@@ -113,7 +193,8 @@ def prove_auth_key(
     challenge = challenges.issue(operator.session_id, origin, now=ctx.clock())
     jpki = JpkiSession(card.channel)
     card.progress("verify-pin")
-    jpki.verify_pin(PinKind.AUTH, auth_pin)
+    with naming_pin(PinKind.AUTH):
+        jpki.verify_pin(PinKind.AUTH, auth_pin)
     card.progress("sign")
     token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), origin, challenge.nonce)
     card.progress("validate")
@@ -195,17 +276,19 @@ def issuance(
         if cardinfo_pin is not None:
             card.progress("read-mynumber")
             info = CardInfoSession(card.channel)
-            info.verify_pin(cardinfo_pin)
+            with naming_pin(PinKind.CARD_INFO):
+                info.verify_pin(cardinfo_pin)
             my_number = info.read_my_number()
         card.progress("link")
-        outcome = flows.issue_card(
-            card.channel,
-            counter_context(ctx, operator),
-            resident_code=resident_code,
-            sign_pin=sign_pin,
-            person=PersonRef(my_number=my_number if ctx.mynumber_index else None),
-            request_id=request_id or secrets.token_hex(12),
-        )
+        with naming_pin(PinKind.SIGN):  # the one PIN issue_card verifies
+            outcome = flows.issue_card(
+                card.channel,
+                counter_context(ctx, operator),
+                resident_code=resident_code,
+                sign_pin=sign_pin,
+                person=PersonRef(my_number=my_number if ctx.mynumber_index else None),
+                request_id=request_id or secrets.token_hex(12),
+            )
     person = ctx.need_registry().person(outcome.result.integrated_number)
     return IssuanceOutcome(outcome.result, my_number, person.symbols.get("portal"))
 
@@ -229,13 +312,14 @@ def renewal(
     with ctx.readers.session(reader_id, "renewal") as card:
         prove_auth_key(ctx, card, operator, auth_pin)
         card.progress("link")
-        outcome = flows.renew_card(
-            card.channel,
-            counter_context(ctx, operator),
-            old_auth_serial=old_auth_serial,
-            sign_pin=sign_pin,
-            request_id=request_id or secrets.token_hex(12),
-        )
+        with naming_pin(PinKind.SIGN):  # the one PIN renew_card verifies
+            outcome = flows.renew_card(
+                card.channel,
+                counter_context(ctx, operator),
+                old_auth_serial=old_auth_serial,
+                sign_pin=sign_pin,
+                request_id=request_id or secrets.token_hex(12),
+            )
     return outcome.result
 
 
@@ -247,7 +331,8 @@ def read_my_number(ctx: ServiceContext, reader_id: str, cardinfo_pin: str) -> My
     with ctx.readers.session(reader_id, "read-mynumber") as card:
         info = CardInfoSession(card.channel)
         card.progress("verify-pin")
-        info.verify_pin(cardinfo_pin)
+        with naming_pin(PinKind.CARD_INFO):
+            info.verify_pin(cardinfo_pin)
         card.progress("read-mynumber")
         return info.read_my_number()
 
@@ -261,7 +346,8 @@ def sign_document(ctx: ServiceContext, reader_id: str, sign_pin: str, content: b
     with ctx.readers.session(reader_id, "sign") as card:
         jpki = JpkiSession(card.channel)
         card.progress("verify-pin")
-        jpki.verify_pin(PinKind.SIGN, sign_pin)
+        with naming_pin(PinKind.SIGN):
+            jpki.verify_pin(PinKind.SIGN, sign_pin)
         card.progress("sign")
         sign_ca = jpki.read_certificate(CertKind.SIGN_CA)
         signer = JpkiCardSigner(jpki, KeyKind.SIGN)

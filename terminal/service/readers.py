@@ -20,6 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 from card.connection import Connection
 from card.errors import CardRemovedError
 from card.protocol import CardChannel
+from jpki.applet import end_verified_state
 from terminal.service.errors import ServiceError, to_service_error
 
 log = logging.getLogger("mynaterm.service.readers")
@@ -265,6 +266,10 @@ class ReaderManager:
             raise mapped from exc
         finally:
             if connection is not None:
+                # A card left in the reader keeps its verified PINs until power-down:
+                # log it out so nothing after this operation inherits them.
+                with contextlib.suppress(Exception):
+                    end_verified_state(CardChannel(connection))
                 with contextlib.suppress(Exception):
                     reader.slot.disconnect(connection)
             reader.operation, reader.step = None, None

@@ -93,3 +93,14 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def screenshots(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The page as it is now, in Japanese and in English (name-ja.png, name-en.png);
+    the language it was in is restored. Switching re-renders every message on screen,
+    so the English shot also shows that nothing stays untranslated."""
+    start = page.evaluate("MT.lang")
+    for _ in range(2):
+        screenshot(page, f"{name}-{page.evaluate('MT.lang')}")
+        page.evaluate("MT.toggleLang()")
+    assert page.evaluate("MT.lang") == start

@@ -41,12 +41,6 @@ def issue_over_http(base: str, reader: str) -> None:
         assert response.status_code == 200, response.text
 
 
-def type_pin(page, pin: str) -> None:  # type: ignore[no-untyped-def]
-    for digit in pin:
-        page.click(f"#pinpad [data-key='{digit}']")
-    page.click("#pin-ok")
-
-
 def test_counter_issuance(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     page.goto(f"{live_server}/counter")
@@ -66,70 +60,6 @@ def test_counter_issuance(page, live_server: str, wired: ServiceContext, insert_
     assert page.input_value(f"{form} input[name=auth_pin]") == ""  # PINs cleared
     screenshot(page, "counter-issuance-done")
     assert card.pin_remaining(PinKind.AUTH) == 3
-
-
-def test_kiosk_login(page, live_server: str, wired: ServiceContext, insert_card) -> None:  # type: ignore[no-untyped-def]
-    insert_card("0")
-    issue_over_http(live_server, "0")
-    page.goto(f"{live_server}/kiosk?reader=0")
-    sign_in(page, "kiosk1")
-    page.wait_for_selector("#pinpad:not([hidden])")
-    assert "残り 3 回" in page.inner_text("#pin-remaining")
-    screenshot(page, "kiosk-pin-pad")
-    type_pin(page, YAMADA.pins.auth)
-    page.wait_for_selector("#result:not([hidden])", timeout=30000)
-    assert "ログインしました" in page.inner_text("#result")
-    assert page.inner_text("#symbol").startswith("********")
-    screenshot(page, "kiosk-login-ok")
-    page.click("#lang")
-    assert "Login OK" in page.inner_text("#result")
-    screenshot(page, "kiosk-login-ok-en")
-
-
-def test_kiosk_wrong_pin_shows_remaining_tries(
-    page, live_server: str, wired: ServiceContext, insert_card
-) -> None:  # type: ignore[no-untyped-def]
-    card = insert_card("0")
-    issue_over_http(live_server, "0")
-    page.goto(f"{live_server}/kiosk?reader=0")
-    sign_in(page, "kiosk1")
-    page.wait_for_selector("#pinpad:not([hidden])")
-    wrong = "9999" if YAMADA.pins.auth != "9999" else "8888"
-    type_pin(page, wrong)
-    expect(page.locator("#error")).to_contain_text("残り 2 回", timeout=30000)
-    assert "残り 2 回" in page.inner_text("#pin-remaining")
-    screenshot(page, "kiosk-wrong-pin")
-    assert card.pin_remaining(PinKind.AUTH) == 2
-
-
-def test_kiosk_card_pulled_mid_login(
-    page, live_server: str, wired: ServiceContext, insert_card
-) -> None:  # type: ignore[no-untyped-def]
-    insert_card("0")
-    issue_over_http(live_server, "0")
-    page.goto(f"{live_server}/kiosk?reader=0")
-    page.click("#lang")  # English this time
-    sign_in(page, "kiosk1")
-    page.wait_for_selector("#pinpad:not([hidden])")
-    slot = wired.readers.get("0").slot
-    connection = slot.connect()
-    real_transmit = connection.transmit
-    pulled_at_signature = [False]
-
-    def pull_during_signature(apdu: bytes) -> tuple[bytes, int]:
-        if apdu[1] == 0x2A:  # COMPUTE DIGITAL SIGNATURE: the resident pulls the card now
-            pulled_at_signature[0] = True
-            wired.readers.remove_software_card("0")
-        return real_transmit(apdu)
-
-    connection.transmit = pull_during_signature  # type: ignore[method-assign]
-    type_pin(page, YAMADA.pins.auth)
-    expect(page.locator("#error")).to_contain_text(
-        "The card was removed during the operation", timeout=30000
-    )
-    screenshot(page, "kiosk-card-pulled")
-    # The error came from a card pulled at the signature, not from an earlier failure.
-    assert pulled_at_signature[0], "the login never reached COMPUTE DIGITAL SIGNATURE"
 
 
 def test_counter_person_reveal_and_revocation(

@@ -223,3 +223,88 @@ def test_response_data_is_always_bytes() -> None:
 def test_status_word_out_of_range_is_malformed(sw: int) -> None:
     with pytest.raises(MalformedResponseError, match="out of range"):
         CardChannel(ListConnection(sw)).transmit(CommandApdu(0, 0xB0, 0, 0, b"", 2))
+
+
+def test_trace_redacts_personal_data_coming_back_through_get_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 14 #4: under T=0 a card may answer a read 61xx and hand the data out through
+    GET RESPONSE (INS C0); the SELECT itself may answer 61xx with its FCI. The data is
+    still the selected EF's content, so it is redacted whatever command carried it."""
+    my_number = "313233343536373839303132"  # "123456789012"
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD3921000310001010408", "6112"),
+            ("00C0000012", "6F10" + "84" + "0E" + "00" * 14 + "9000"),
+            ("00B0000000", "610F"),
+            ("00C000000F", "FF100C" + my_number + "9000"),
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00A4020C020001", "9000"),
+            ("00B0000000", "6104"),
+            ("00C0000004", "308206A1" + "9000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D3921000310001010408")))
+        response = channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xA4, 2, 0x0C, bytes.fromhex("0001")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 256))
+    assert response.data == bytes.fromhex("FF100C" + my_number)  # the caller gets it all
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "31 32 33 34" not in text and "<15 bytes of personal data redacted> 9000" in text
+    assert "30 82 06 A1" not in text and "<4 bytes of personal data redacted> 9000" in text
+    assert "6F 10 84 0E" in text  # the FCI of a SELECT describes the file, it is shown
+
+
+@pytest.mark.parametrize(
+    ("command", "why"),
+    [
+        ("00A4080C04D3921000", "SELECT by path"),
+        ("00A4040C03D39210", "a partial AID that may name a personal-data applet"),
+        ("00A4010C021234", "SELECT child DF"),
+    ],
+)
+def test_trace_redacts_after_a_selection_it_cannot_follow(
+    caplog: pytest.LogCaptureFixture, command: str, why: str
+) -> None:
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD392F000260100000001", "9000"),
+            (command, "9000"),
+            ("00B0000003", "3132339000"),
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00B0000003", "4142439000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    raw = bytes.fromhex(command)
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(raw[0], raw[1], raw[2], raw[3], raw[5 : 5 + raw[4]]))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 3))
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 3))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "31 32 33" not in text, why
+    assert "41 42 43" in text  # a selection it understands again: traced in full
+
+
+def test_trace_redacts_a_read_through_a_short_ef_identifier(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connection = ScriptedConnection(
+        [
+            ("00A4040C0AD392F000260100000001", "9000"),
+            ("00B0810004", "308206A19000"),  # READ BINARY of SFI 1: EF selection implied
+            ("00B0000004", "308206A19000"),
+        ]
+    )
+    channel = CardChannel(connection)
+    with caplog.at_level(TRACE, logger="card.apdu"):
+        channel.transmit(CommandApdu(0, 0xA4, 4, 0x0C, bytes.fromhex("D392F000260100000001")))
+        channel.transmit(CommandApdu(0, 0xB0, 0x81, 0, b"", 4))
+        channel.transmit(CommandApdu(0, 0xB0, 0, 0, b"", 4))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "30 82 06 A1" not in text

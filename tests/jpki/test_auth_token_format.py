@@ -94,3 +94,16 @@ def test_oversized_token_is_refused_before_parsing() -> None:
     big = json.dumps(token_dict(terminalVersion=" " * MAX_TOKEN_BYTES))
     with pytest.raises(TokenMalformedError, match="larger than"):
         parse_auth_token(big)
+
+
+@pytest.mark.parametrize("field", ["certificate", "signature", "format", "algorithm"])
+def test_a_repeated_key_is_refused(field: str) -> None:
+    """Issue 14 #10: json keeps the last of repeated keys, other readers the first; a
+    token that reads differently to different parsers is refused."""
+    genuine = token_dict()
+    text = json.dumps(genuine)
+    other = base64.b64encode(b"\x30\x03\x02\x01\x02").decode() if field == "certificate" else "x"
+    doubled = text[:-1] + f", {json.dumps(field)}: {json.dumps(other)}" + "}"
+    with pytest.raises(TokenMalformedError, match="repeated") as info:
+        parse_auth_token(doubled)
+    assert info.value.code == "TOKEN_MALFORMED"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -10,11 +11,14 @@ import pytest
 from cryptography import x509
 
 from jpki.validation import CrlError, CrlStore, TrustStore
+from jpki.validation.crlindex import CrlIndex
+from jpki.validation.crlparse import NO_REASON
 from jpki.validation.crlstore import COMPLETE, partition_id
 from tests.jpki.conftest import NOW, MiniPki, partition_name, resign_crl, tbs_elements
 
 TSUKUBA = partition_name("auth", "Tsukuba-shi")
 MITO = partition_name("auth", "Mito-shi")
+INDEX_KEY = b"configured-crl-index-key-0123456789"
 
 
 def trust(pki: MiniPki) -> TrustStore:
@@ -194,7 +198,7 @@ def test_freshness_at_lookup(auth_pki: MiniPki) -> None:
 
 
 def test_restart_uses_persisted_index_without_the_crl(auth_pki: MiniPki, tmp_path: Path) -> None:
-    store = CrlStore(tmp_path)
+    store = CrlStore(tmp_path, index_key=INDEX_KEY)
     info = store.load(
         auth_pki.crl(revoked=[(42, NOW, x509.ReasonFlags.superseded)]),
         trust(auth_pki),
@@ -203,15 +207,81 @@ def test_restart_uses_persisted_index_without_the_crl(auth_pki: MiniPki, tmp_pat
     )
     files = list(tmp_path.glob("*.crlidx"))
     assert len(files) == 1 and not list(tmp_path.glob(".tmp-*"))
-    restarted = CrlStore(tmp_path)
+    files[0].with_suffix(".crl").unlink()  # with the key, the index alone suffices
+    restarted = CrlStore(tmp_path, index_key=INDEX_KEY)
     assert [i.sha256 for i in restarted.held()] == [info.sha256]
     hit = restarted.lookup(TSUKUBA, 42, at=NOW)
     assert hit is not None and hit.reason == "superseded"
-    # a damaged index file is treated as "nothing held" (cannot decide), never as good
+    # a damaged index file with no signed CRL to rebuild from is "nothing held"
     files[0].write_bytes(files[0].read_bytes()[:-1])
     with pytest.raises(CrlError) as excinfo:
-        CrlStore(tmp_path).lookup(TSUKUBA, 42, at=NOW)
+        CrlStore(tmp_path, index_key=INDEX_KEY, trust=trust(auth_pki)).lookup(TSUKUBA, 42, at=NOW)
     assert code_of(excinfo) == "CRL_NOT_HELD"
+
+
+def _forge_index_without(path: Path, serial: int, key: bytes | None) -> None:
+    """What an attacker with write access to the store does: drop `serial` from the
+    index and recompute the (unkeyed) digest, keeping the CRL's own info. (The index is
+    not secret: reading it needs no key, the test just uses the parser.)"""
+    genuine = CrlIndex.from_bytes(path.read_bytes(), key)
+    kept = [s for s in range(1, 100) if s != serial and genuine.find(s) is not None]
+    stamp = int(NOW.timestamp())
+    forged = CrlIndex.build(
+        dataclasses.replace(genuine.info, entries=len(kept)),
+        kept,
+        [stamp] * len(kept),
+        [NO_REASON] * len(kept),
+    )
+    path.write_bytes(forged.to_bytes())
+
+
+@pytest.mark.parametrize("index_key", [INDEX_KEY, None], ids=["keyed", "no-key"])
+def test_an_altered_index_is_rebuilt_from_the_signed_crl_never_trusted(
+    auth_pki: MiniPki, tmp_path: Path, index_key: bytes | None
+) -> None:
+    """Issue 14 #6: a changed index file with a recomputed digest must not turn a
+    revoked serial good after a restart."""
+    store = CrlStore(tmp_path, index_key=index_key)
+    store.load(
+        auth_pki.crl(revoked=[(42, NOW, x509.ReasonFlags.key_compromise), (7, NOW, None)]),
+        trust(auth_pki),
+        partition=TSUKUBA,
+        at=NOW,
+    )
+    (path,) = tmp_path.glob("*.crlidx")
+    _forge_index_without(path, 42, index_key)
+    restarted = CrlStore(tmp_path, index_key=index_key, trust=trust(auth_pki))
+    hit = restarted.lookup(TSUKUBA, 42, at=NOW)
+    assert hit is not None and hit.reason == "keyCompromise"
+    assert restarted.lookup(TSUKUBA, 7, at=NOW) is not None
+    # the rebuilt index replaced the forged one on disk
+    assert CrlStore(tmp_path, index_key=index_key, trust=trust(auth_pki)).lookup(
+        TSUKUBA, 42, at=NOW
+    )
+    # nothing to verify the CRL against: cannot decide, never "not listed"
+    _forge_index_without(path, 42, index_key)
+    with pytest.raises(CrlError) as excinfo:
+        CrlStore(tmp_path, index_key=index_key).lookup(TSUKUBA, 42, at=NOW)
+    assert code_of(excinfo) == "CRL_NOT_HELD"
+
+
+def test_a_replaced_signed_crl_is_verified_again(auth_pki: MiniPki, tmp_path: Path) -> None:
+    """The CRL kept beside the index is only used after its signature verifies again."""
+    store = CrlStore(tmp_path)
+    store.load(auth_pki.crl(revoked=[(42, NOW, None)]), trust(auth_pki), partition=TSUKUBA, at=NOW)
+    (path,) = tmp_path.glob("*.crlidx")
+    path.unlink()
+    crl = bytearray(path.with_suffix(".crl").read_bytes())
+    crl[-1] ^= 1  # the signature no longer verifies
+    path.with_suffix(".crl").write_bytes(bytes(crl))
+    with pytest.raises(CrlError) as excinfo:
+        CrlStore(tmp_path, trust=trust(auth_pki)).lookup(TSUKUBA, 42, at=NOW)
+    assert code_of(excinfo) == "CRL_NOT_HELD"
+
+
+def test_a_short_index_key_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 16 bytes"):
+        CrlStore(index_key=b"short")
 
 
 def test_generations_are_held_apart(auth_pki: MiniPki) -> None:

@@ -141,7 +141,7 @@ def test_sign_pin_has_five_tries_and_right_pin_resets(
             session.verify_pin(PinKind.SIGN, "WRONG123")
         assert caught.value.remaining == expected_left
     session.verify_pin(PinKind.SIGN, persona.pins.sign)
-    JpkiSession(channel)  # reselect logs out, the counter stays reset
+    session.logout()  # the counter stays reset
     assert session.pin_status(PinKind.SIGN).remaining == 5
 
 
@@ -227,11 +227,15 @@ def test_sha1_refused_unless_allowed_and_digest_length_checked(
     )
 
 
-def test_reselect_logs_out(channel: CardChannel, persona: Persona) -> None:
+def test_reselect_keeps_the_pin_and_logout_ends_it(channel: CardChannel, persona: Persona) -> None:
     session = JpkiSession(channel)
     session.verify_pin(PinKind.AUTH, persona.pins.auth)
     session.sign(KeyKind.AUTH, bytes(32))
-    again = JpkiSession(channel)
+    again = JpkiSession(channel)  # re-select: real cards keep the PIN verified
+    assert again.pin_status(PinKind.AUTH).verified
+    again.sign(KeyKind.AUTH, bytes(32))
+    again.logout()
+    assert again.pin_status(PinKind.AUTH).remaining == PinKind.AUTH.max_tries
     with pytest.raises(SecurityStatusNotSatisfiedError):
         again.sign(KeyKind.AUTH, bytes(32))
 

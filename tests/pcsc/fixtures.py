@@ -152,6 +152,20 @@ class SharedReader:
     def __init__(self, reader: VirtualReader) -> None:
         self.reader = reader.name
         self.bridge = VpcdBridge(FakeCard(), port=reader.port)
+        self._t0 = False
+
+    def put(self, card: VirtualCard) -> None:
+        """Put `card` behind the reader. pcscd settles the transmission protocol when it
+        powers a card up and keeps it over a reset, so a card with the other protocol
+        (T=0 after T=1, or back) is re-inserted instead of only swapped."""
+        from card.pcsc import wait_for_reader
+
+        t0 = bool(getattr(card, "t0", False))
+        if t0 != self._t0 and self.bridge.inserted:
+            self.bridge.remove()
+            assert wait_for_reader(self.reader, present=False, timeout=5), "card not pulled"
+        self._t0 = t0
+        self.bridge.card = card
 
     def ensure_inserted(self) -> None:
         """(Re)insert after a test restarted pcscd, which drops vpcd's connections."""
@@ -166,7 +180,7 @@ class SharedReader:
         the reader free for any client (OpenSC, the CLI)."""
         from card.pcsc import open_reader
 
-        self.bridge.card = card
+        self.put(card)
         self.ensure_inserted()
         with open_reader(self.reader, shared=True, timeout=5) as connection:
             connection.reset()
@@ -186,7 +200,7 @@ def first_reader(_shared_slot: SharedReader) -> Iterator[SharedReader]:
     """The first vpcd reader ("Virtual PCD 00 00", index 0): `first_reader.swap(card)`
     puts a card in it for tools that take the first reader (OpenSC, the CLI)."""
     yield _shared_slot
-    _shared_slot.bridge.card = FakeCard()
+    _shared_slot.put(FakeCard())
     _shared_slot.bridge.commands = None
 
 
@@ -208,7 +222,7 @@ def pcsc_channel_factory(_shared_slot: SharedReader) -> Iterator[Callable[..., o
         for connection in opened:
             connection.close()
         opened.clear()
-        _shared_slot.bridge.card = card
+        _shared_slot.put(card)
         _shared_slot.ensure_inserted()
         if extended_length is None:
             extended_length = not getattr(card, "t0", False)
@@ -220,4 +234,4 @@ def pcsc_channel_factory(_shared_slot: SharedReader) -> Iterator[Callable[..., o
     yield factory
     for connection in opened:
         connection.close()
-    _shared_slot.bridge.card = FakeCard()
+    _shared_slot.put(FakeCard())

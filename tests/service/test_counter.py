@@ -50,6 +50,7 @@ def test_issuance_input_errors(
     card = insert_card("0")
     bad_sign = issue(client, clerk, "0", sign_pin="ab")
     assert bad_sign.status_code == 422 and bad_sign.json()["error"]["code"] == "PIN_FORMAT"
+    assert bad_sign.json()["error"]["pin"] == "sign"
     bad_code = issue(client, clerk, "0", resident_code="12")
     assert bad_code.status_code == 422 and bad_code.json()["error"]["code"] == "VALIDATION_ERROR"
     wrong_sign = issue(client, clerk, "0", sign_pin="WRONGPIN1")
@@ -57,6 +58,7 @@ def test_issuance_input_errors(
         "code": "PIN_INCORRECT",
         "message": "the PIN is incorrect",
         "remaining": 4,
+        "pin": "sign",  # the form has four PINs: the error names the one concerned
     }
     assert card.pin_remaining(PinKind.SIGN) == 4 and card.pin_remaining(PinKind.AUTH) == 3
     no_card = issue(client, clerk, "1")

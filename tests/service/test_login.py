@@ -75,6 +75,7 @@ def test_wrong_pin_reports_remaining_tries_then_blocks(
         "code": "PIN_INCORRECT",
         "message": "the PIN is incorrect",
         "remaining": 2,
+        "pin": "auth",
     }
     assert card.pin_remaining(PinKind.AUTH) == 2  # exactly one try spent
     assert login(client, kiosk, "0", wrong).json()["error"]["remaining"] == 1

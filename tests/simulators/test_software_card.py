@@ -155,10 +155,13 @@ def test_read_binary_at_end_of_file(card: SoftwareCard) -> None:
     assert sw(card, read_binary(0x7FFF, 1)) == 0x6B00
 
 
-def test_token_info_is_exactly_32_bytes(card: SoftwareCard) -> None:
+def test_token_info_is_a_160_byte_token_info(card: SoftwareCard) -> None:
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x0006)) == 0x9000
-    assert tx(card, read_binary(0, 0)) == (b"JPKIAPICCTOKEN2" + b" " * 17, 0x9000)
+    data, status = tx(card, read_binary(0, 0))
+    assert status == 0x9000 and len(data) == 160
+    assert data[:32] == b"JPKIAPICCTOKEN2" + b" " * 17
+    assert data[140:144] == b"0301"
 
 
 def test_ca_certificates_are_free_to_read(card: SoftwareCard) -> None:
@@ -172,8 +175,9 @@ def test_ca_certificates_are_free_to_read(card: SoftwareCard) -> None:
 @pytest.mark.parametrize(
     ("apdu", "status"),
     [
-        ("00B0800000", 0x6A86),  # P1 b8: short EF identifier addressing
-        ("00B0850000", 0x6A86),
+        ("00B0800000", 0x6A82),  # short EF id 0: no such EF
+        ("00B0850000", 0x6A82),  # short EF id 05: none in JPKI
+        ("00B0CA0000", 0x6A86),  # P1 b7 set with b8
         ("00B00000", 0x6700),  # no Le
         ("00B0000001AA", 0x6700),  # data field
         ("00B0000001AA00", 0x6700),
@@ -223,14 +227,14 @@ def test_auth_certificate_certifies_the_auth_key(card: SoftwareCard) -> None:
     ("apdu", "status"),
     [
         ("10A4040C0AD392F000260100000001", 0x6E00),  # chaining bit
-        ("0CB0000000", 0x6E00),  # secure messaging
+        ("0CB0000000", 0x69FC),  # secure messaging, no session
         ("84B0000000", 0x6E00),
         ("FFA4040C0AD392F000260100000001", 0x6E00),
         ("80B0000000", 0x6E00),  # class 80 only for COMPUTE DIGITAL SIGNATURE
         ("002A008003AABBCC00", 0x6E00),  # and the signature only in class 80
         ("00FF000000", 0x6D00),
         ("80FF000000", 0x6D00),
-        ("00CA000000", 0x6D00),  # GET DATA
+        ("00CA000000", 0x6A88),  # GET DATA of an absent object
         ("00C0000000", 0x6D00),  # GET RESPONSE over T=1
         ("00", 0x6700),
         ("00A404", 0x6700),
@@ -261,7 +265,8 @@ def test_pin_status_verify_and_counter_reset(card: SoftwareCard) -> None:
     assert card.pin_remaining(PinKind.AUTH) == 2
     assert sw(card, verify(AUTH_PIN)) == 0x9000
     assert card.pin_remaining(PinKind.AUTH) == 3  # a right PIN resets the counter
-    assert sw(card, PIN_STATUS) == 0x9000  # verified in this selection
+    assert sw(card, PIN_STATUS) == 0x9000  # verified
+    assert sw(card, SELECT_CARD_INFO) == 0x9000  # another applet ends it
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x0018)) == 0x9000
     assert sw(card, PIN_STATUS) == 0x63C3
@@ -273,7 +278,7 @@ def test_auth_pin_lockout_sequence(card: SoftwareCard) -> None:
     assert [sw(card, verify("0000")) for _ in range(3)] == [0x63C2, 0x63C1, 0x63C0]
     assert sw(card, verify(AUTH_PIN)) == 0x6984  # even the right PIN
     assert sw(card, verify("0000")) == 0x6984
-    assert sw(card, PIN_STATUS) == 0x6984
+    assert sw(card, PIN_STATUS) == 0x63C0  # the status query: 63C0, as real cards
     assert card.pin_remaining(PinKind.AUTH) == 0
     assert sw(card, select_ef(0x0017)) == 0x9000
     assert sw(card, compute_signature(digest_info(b"x"))) == 0x6982
@@ -281,7 +286,7 @@ def test_auth_pin_lockout_sequence(card: SoftwareCard) -> None:
     card.reset()
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x0018)) == 0x9000
-    assert sw(card, PIN_STATUS) == 0x6984
+    assert sw(card, PIN_STATUS) == 0x63C0
     assert sw(card, select_ef(0x001B)) == 0x9000
     assert sw(card, PIN_STATUS) == 0x63C5
 
@@ -293,7 +298,7 @@ def test_sign_pin_lockout_takes_five_tries(card: SoftwareCard) -> None:
     statuses = [sw(card, verify("WRONG1")) for _ in range(5)]
     assert statuses == [0x63C4, 0x63C3, 0x63C2, 0x63C1, 0x63C0]
     assert sw(card, verify(SIGN_PIN)) == 0x6984
-    assert sw(card, PIN_STATUS) == 0x6984
+    assert sw(card, PIN_STATUS) == 0x63C0
     assert card.pin_remaining(PinKind.SIGN) == 0
     assert card.pin_remaining(PinKind.AUTH) == 3
 
@@ -325,7 +330,7 @@ def test_verify_needs_a_pin_ef_and_p1_p2(card: SoftwareCard) -> None:
     assert sw(card, select_ef(0x000A)) == 0x9000
     assert sw(card, verify(AUTH_PIN)) == 0x6986
     assert sw(card, select_ef(0x0018)) == 0x9000
-    assert sw(card, "0020008104" + AUTH_PIN.encode().hex()) == 0x6A86
+    assert sw(card, "0020008104" + AUTH_PIN.encode().hex()) == 0x6A88  # short id 01: no PIN
     assert sw(card, "0020018004" + AUTH_PIN.encode().hex()) == 0x6A86
     assert sw(card, "0020008004" + AUTH_PIN.encode().hex() + "00") == 0x6700
     assert card.pin_remaining(PinKind.AUTH) == 3
@@ -334,38 +339,50 @@ def test_verify_needs_a_pin_ef_and_p1_p2(card: SoftwareCard) -> None:
 # --- when verified state ends -------------------------------------------------------
 
 
-def test_reselecting_the_same_applet_clears_pins_by_default(card: SoftwareCard) -> None:
-    assert card.reselect_clears_pins
-    open_auth_pin(card)
-    assert sw(card, SELECT_JPKI) == 0x9000
-    assert sw(card, select_ef(0x0017)) == 0x9000
-    assert sw(card, compute_signature(digest_info(b"x"))) == 0x6982
-
-
-def test_reselect_keeps_pins_when_the_option_is_off(
-    yamada_card_template: SoftwareCard,
-) -> None:
-    card = yamada_card_template.copy(reselect_clears_pins=False)
+def test_reselecting_the_same_applet_keeps_pins_by_default(card: SoftwareCard) -> None:
+    assert not card.reselect_clears_pins
     open_auth_pin(card)
     assert sw(card, SELECT_JPKI) == 0x9000  # same applet again
     assert sw(card, select_ef(0x0018)) == 0x9000
     assert sw(card, PIN_STATUS) == 0x9000
     assert sw(card, select_ef(0x0017)) == 0x9000
     assert len(tx(card, compute_signature(digest_info(b"x")))[0]) == 256
-    # Another applet still clears, option or not.
+    # Another applet clears.
     assert sw(card, SELECT_CARD_INFO) == 0x9000
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x0018)) == 0x9000
     assert sw(card, PIN_STATUS) == 0x63C3
 
 
-@pytest.mark.parametrize("how", ["other applet", "reset", "power cycle", "failed verify"])
+def test_reselect_clears_pins_when_the_option_is_on(
+    yamada_card_template: SoftwareCard,
+) -> None:
+    card = yamada_card_template.copy(reselect_clears_pins=True)
+    open_auth_pin(card)
+    assert sw(card, SELECT_JPKI) == 0x9000
+    assert sw(card, select_ef(0x0017)) == 0x9000
+    assert sw(card, compute_signature(digest_info(b"x"))) == 0x6982
+
+
+def test_warm_reset_keeps_pins_and_power_cycle_clears(card: SoftwareCard) -> None:
+    open_auth_pin(card)
+    assert card.reset() == card.atr
+    assert sw(card, select_ef(0x0017)) == 0x6A82  # the MF is current again
+    assert sw(card, SELECT_JPKI) == 0x9000
+    assert sw(card, "802A0097" + f"{51:02X}" + digest_info(b"x").hex() + "00") == 0x9000
+    card.power_off()
+    card.power_on()
+    assert sw(card, SELECT_JPKI) == 0x9000
+    assert sw(card, "802A0097" + f"{51:02X}" + digest_info(b"x").hex() + "00") == 0x6982
+
+
+@pytest.mark.parametrize("how", ["other applet", "power cycle", "failed verify", "ISD"])
 def test_verified_state_is_cleared(card: SoftwareCard, how: str) -> None:
     open_auth_pin(card)
     if how == "other applet":
         assert sw(card, SELECT_CARD_SURFACE) == 0x9000
-    elif how == "reset":
-        assert card.reset() == card.atr
+    elif how == "ISD":
+        assert sw(card, "00A4040C07A0000001510000") == 0x9000
     elif how == "power cycle":
         card.power_off()
         card.power_on()
@@ -478,8 +495,8 @@ def test_signature_errors(card: SoftwareCard) -> None:
     assert sw(card, compute_signature(bytes(246))) == 0x6700  # no room for padding
     assert sw(card, "802A0080") == 0x6700  # no data
     assert sw(card, "802A0080" + f"{len(data):02X}" + data.hex() + "10") == 0x6700  # Le 16
-    assert sw(card, "802A0180" + f"{len(data):02X}" + data.hex() + "00") == 0x6A86
-    assert sw(card, "802A0081" + f"{len(data):02X}" + data.hex() + "00") == 0x6A86
+    assert sw(card, "802A0680" + f"{len(data):02X}" + data.hex() + "00") == 0x6A86
+    assert sw(card, "802A0081" + f"{len(data):02X}" + data.hex() + "00") == 0x6A88
     # Le absent, and extended length, both work.
     assert len(tx(card, "802A0080" + f"{len(data):02X}" + data.hex())[0]) == 256
     extended = "802A008000" + f"{len(data):04X}" + data.hex() + "0000"

@@ -119,7 +119,7 @@ def test_card_info_pin_is_its_own_counter(card: SoftwareCard) -> None:
     assert sw(card, select_ef(0x0011)) == 0x9000
     assert [sw(card, verify("9999")) for _ in range(3)] == [0x63C2, 0x63C1, 0x63C0]
     assert sw(card, verify(CARD_INFO_PIN)) == 0x6984
-    assert sw(card, PIN_STATUS) == 0x6984
+    assert sw(card, PIN_STATUS) == 0x63C0
     assert card.pin_remaining(PinKind.CARD_INFO) == 0
     assert card.pin_remaining(PinKind.AUTH) == 3
     assert sw(card, select_ef(0x0001)) == 0x9000

@@ -152,7 +152,7 @@ def test_create_takes_pins_from_the_environment(
             "--pki",
             str(pki_dir),
             "--t0",
-            "--keep-pins-on-reselect",
+            "--clear-pins-on-reselect",
             "--json",
         ],
     )
@@ -165,7 +165,7 @@ def test_create_takes_pins_from_the_environment(
     }
     assert "9876" not in result.stdout and "FROMENV1" not in result.stdout
     card = SoftwareCard.load(out)
-    assert card.t0 and not card.reselect_clears_pins
+    assert card.t0 and card.reselect_clears_pins
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x0018)) == 0x9000
     assert sw(card, verify("2580")) == 0x63C2  # the persona's test PIN is not it

@@ -57,10 +57,10 @@ def test_save_load_roundtrip_keeps_a_locked_pin(card: SoftwareCard, tmp_path: Pa
     assert sw(loaded, SELECT_JPKI) == 0x9000
     assert sw(loaded, select_ef(0x0018)) == 0x9000
     assert sw(loaded, verify("1234")) == 0x6984
-    assert sw(loaded, PIN_STATUS) == 0x6984
+    assert sw(loaded, PIN_STATUS) == 0x63C0
     assert loaded.auth_certificate == card.auth_certificate
     assert loaded.sign_certificate == card.sign_certificate
-    assert loaded.reselect_clears_pins and not loaded.t0
+    assert loaded.options == card.options and not loaded.reselect_clears_pins and not loaded.t0
 
 
 def test_loaded_card_signs_with_the_same_key(card: SoftwareCard, tmp_path: Path) -> None:
@@ -207,7 +207,7 @@ def test_internal_fault_becomes_6f00(card: SoftwareCard, monkeypatch: pytest.Mon
     def broken(*_: object) -> bytes:
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setitem(card._os._handlers, 0xB0, (0x00, broken))
+    monkeypatch.setitem(card._os.handlers, (0x00, 0xB0), broken)
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(0x000A)) == 0x9000
     assert card.process(bytes.fromhex(read_binary(0, 0))) == b"\x6f\x00"

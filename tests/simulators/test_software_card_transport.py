@@ -37,10 +37,10 @@ def test_t0_card_has_a_t0_atr_and_no_extended_length(t0_card: SoftwareCard) -> N
 def test_t0_read_binary_answers_6cxx_at_the_end_of_file(t0_card: SoftwareCard) -> None:
     assert sw(t0_card, SELECT_JPKI) == 0x9000
     assert sw(t0_card, select_ef(0x0006)) == 0x9000
-    assert tx(t0_card, read_binary(0, 0)) == (b"", 0x6C20)  # 32 bytes, not 256
+    assert tx(t0_card, read_binary(0, 0)) == (b"", 0x6CA0)  # 160 bytes, not 256
     assert tx(t0_card, read_binary(0, 0x20)) == (b"JPKIAPICCTOKEN2" + b" " * 17, 0x9000)
     assert tx(t0_card, read_binary(0, 4)) == (b"JPKI", 0x9000)  # exact Le: direct
-    assert sw(t0_card, read_binary(0x40, 0)) == 0x6B00  # errors pass through
+    assert sw(t0_card, read_binary(0xA0, 0)) == 0x6B00  # errors pass through
 
 
 def test_t0_signature_comes_through_get_response(t0_card: SoftwareCard) -> None:
@@ -137,7 +137,8 @@ def test_cardchannel_short_token_info_read_uses_6cxx(card: SoftwareCard) -> None
     channel.transmit_checked(CommandApdu(0x00, 0xA4, 0x04, 0x0C, bytes.fromhex(SELECT_JPKI[10:])))
     channel.transmit_checked(CommandApdu(0x00, 0xA4, 0x02, 0x0C, bytes.fromhex("0006")))
     response = channel.transmit(CommandApdu(0x00, 0xB0, 0, 0, le=256))
-    assert response.ok and response.data == b"JPKIAPICCTOKEN2" + b" " * 17
+    assert response.ok and response.data[:32] == b"JPKIAPICCTOKEN2" + b" " * 17
+    assert len(response.data) == 160
     assert response.apdus == 2
 
 

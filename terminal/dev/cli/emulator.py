@@ -115,11 +115,14 @@ def create(
         typer.Option("--pki", help="Test PKI directory [default: $MYNATERM_HOME/pki]."),
     ] = None,
     t0: Annotated[bool, typer.Option("--t0", help="Answer in T=0 style (61xx / 6Cxx).")] = False,
-    keep_pins_on_reselect: Annotated[
+    clear_pins_on_reselect: Annotated[
         bool,
         typer.Option(
-            "--keep-pins-on-reselect",
-            help="Re-selecting the current applet keeps verified PINs (default: clears).",
+            "--clear-pins-on-reselect/--keep-pins-on-reselect",
+            help=(
+                "Re-selecting the current applet clears verified PINs (default: keeps "
+                "them, as real cards do)."
+            ),
         ),
     ] = False,
     unset_pins: Annotated[
@@ -152,7 +155,7 @@ def create(
         card = SoftwareCard.create(
             persona,
             issuer,
-            reselect_clears_pins=not keep_pins_on_reselect,
+            reselect_clears_pins=clear_pins_on_reselect,
             t0=t0,
             unset_pins=unset_pins,
         )

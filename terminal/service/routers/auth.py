@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from terminal.service import cardwork
@@ -21,9 +22,24 @@ class ChallengeOut(BaseModel):
     expires_at: datetime
 
 
+CardSerial = Annotated[int, Field(ge=0, le=2**53)]
+
+
 class LoginIn(BaseModel):
     pin: Pin
     nonce: str | None = Field(default=None, min_length=1, max_length=128)
+    card_serial: CardSerial | None = Field(
+        default=None,
+        description="The card insertion the kiosk checked (reader card_serial); another "
+        "card in the reader is refused with CARD_REMOVED before the PIN is sent",
+    )
+
+
+class KioskCheckOut(BaseModel):
+    ready: bool
+    card_serial: int
+    remaining: int | None
+    max_tries: int
 
 
 class LoginOut(BaseModel):
@@ -44,9 +60,31 @@ def login(reader_id: ReaderId, body: LoginIn, ctx: Ctx, operator: KioskOrClerk) 
     """The resident's PIN unlocks the auth key once; the card signs the challenge; the
     service validates the token and resolves the certificate to the portal symbol,
     which is shown only partially."""
-    outcome = cardwork.login(ctx, reader_id, body.pin.get_secret_value(), body.nonce, operator)
+    outcome = cardwork.login(
+        ctx, reader_id, body.pin.get_secret_value(), body.nonce, operator, body.card_serial
+    )
     return LoginOut(
         status="ok",
         serial=str(outcome.serial),
         portal_symbol_hint=cardwork.mask_symbol(outcome.portal_symbol),
+    )
+
+
+@router.get("/api/readers/{reader_id}/kiosk-check", response_model=KioskCheckOut)
+def kiosk_check(
+    reader_id: ReaderId,
+    ctx: Ctx,
+    _: KioskOrClerk,
+    card_serial: Annotated[int | None, Query(ge=0, le=2**53)] = None,
+) -> KioskCheckOut:
+    """Can the card in the reader log in? Answered before the PIN pad opens, spending
+    no PIN try: a card that is not a My Number card, is unregistered, revoked, expired
+    or has its auth PIN locked is refused with that error code. `card_serial` names the
+    insertion the page saw (another card answers CARD_REMOVED)."""
+    check = cardwork.kiosk_check(ctx, reader_id, card_serial)
+    return KioskCheckOut(
+        ready=True,
+        card_serial=check.card_serial,
+        remaining=check.remaining,
+        max_tries=check.max_tries,
     )

@@ -1,186 +1,390 @@
-// Kiosk: the resident places the card, types the 4-digit PIN on the pad, the card signs
-// a fresh challenge and the service answers with the login result.
+// Kiosk: an explicit state machine, one screen per state, driven by the service's reader
+// events (SSE):
+//
+//   signin -> waiting -> checking -> pin -> working -> result -> take-card -> waiting
+//                          \-> refused (not a My Number card, unregistered, revoked,
+//                              PIN locked: before any PIN is asked) -> waiting
+//
+// Pulling the card and the idle timeout return to `waiting` from every state and wipe
+// the resident's data from the page and from memory. Each card insertion opens a new
+// generation; an answer that arrives for an older generation is dropped.
 "use strict";
 
 (() => {
-  const { t, api, $, show } = MT;
-  const state = { readers: new Map(), readerId: null, pin: "", remaining: null,
-                  working: false, done: false, cardSerial: null, status: "card.insert" };
+  const { api, $, show, say } = MT;
+  const params = new URLSearchParams(location.search);
 
-  function readerId() { return state.readerId; }
-
-  function setStatus(key) {
-    state.status = key;
-    $("#status").textContent = t(key);
+  function seconds(name, fallback) {
+    const value = Number(params.get(name));
+    return Number.isFinite(value) && value >= 1 && value <= 3600 ? value : fallback;
   }
 
-  function setError(text) { $("#error").textContent = text || ""; }
+  // The installer's kiosk URL sets these (e.g. /kiosk?reader=1&idle=60).
+  const config = {
+    idleSeconds: seconds("idle", 60),      // no activity -> back to waiting
+    resultSeconds: seconds("result", 10),  // the result stays this long, then "take card"
+    noticeSeconds: 8,                      // "the card was removed" note on the waiting screen
+    sessionCheckSeconds: 60,               // staff session still valid?
+  };
+  const IDLE_STATES = new Set(["pin", "refused", "result", "take-card"]);
+  const PIN_LENGTH = 4;
 
-  function renderPin() {
-    $("#pin-display").textContent = "●".repeat(state.pin.length);
-    $("#pin-ok").disabled = state.pin.length !== 4 || state.working;
-    $("#pin-remaining").textContent =
-      state.remaining === null ? "" : t("pin.remaining", { n: state.remaining });
-  }
+  // The station: readers, the session, the state. No resident data here.
+  const station = {
+    readers: new Map(), readerId: null, state: "loading", gen: 0, source: null,
+    leftoverSerial: null, lastSerial: null, timers: {}, idleLeft: 0, simRefresh: null,
+  };
+  // The current resident: everything that must vanish when they leave. Only ever
+  // replaced as a whole (`resident = null`), never partly reset.
+  let resident = null;
 
-  function reset(clearError = true) {
-    state.pin = "";
-    state.done = false;
-    show($("#result"), false);
-    show($("#progress"), false);
-    if (clearError) setError("");
-    renderPin();
-  }
+  // ---- screens ----------------------------------------------------------------------
 
-  async function cardArrived() {
-    reset();
-    setStatus("card.present");
-    try {
-      const summary = await api("GET", `/api/readers/${state.readerId}/card`);
-      const auth = summary.pins.find((pin) => pin.kind === "auth");
-      state.remaining = auth ? auth.remaining : null;
-      if (auth && auth.blocked) {
-        setError(t("err.PIN_BLOCKED"));
-        show($("#pinpad"), false);
-        return;
-      }
-      show($("#pinpad"), true);
-      renderPin();
-    } catch (err) {
-      setError(MT.errorText(err));
+  function clearTimer(name) {
+    if (station.timers[name]) {
+      clearTimeout(station.timers[name]);
+      clearInterval(station.timers[name]);
+      delete station.timers[name];
     }
   }
 
-  function cardLeft() {
-    // Keep a message such as "the card was removed during the operation" on screen
-    // until the next card comes.
-    reset(false);
-    state.remaining = null;
-    show($("#pinpad"), false);
-    setStatus("card.insert");
+  function enter(state) {
+    station.state = state;
+    document.body.dataset.state = state;
+    for (const screen of document.querySelectorAll("[data-screen]")) {
+      show(screen, screen.dataset.screen === state);
+    }
+    if (resident) resident.pin = [];  // the entered PIN never survives a state change
+    const focused = document.activeElement;
+    if (focused && focused !== document.body && focused.closest("[hidden]")) focused.blur();
+    clearTimer("result");
+    if (state === "result") {
+      station.timers.result = setTimeout(() => {
+        if (station.state === "result") enter("take-card");
+      }, config.resultSeconds * 1000);
+    }
+    restartIdle();
+    renderPin();
+    show($("#staff"), state !== "signin" && state !== "loading");
+  }
+
+  // Every element that may hold something of a resident, emptied.
+  function wipeDom() {
+    for (const selector of ["#refusal", "#pin-error", "#pin-remaining", "#progress", "#symbol"]) {
+      say($(selector), null);
+    }
+    $("#pin-display").replaceChildren();
+  }
+
+  function forgetResident() {
+    resident = null;
+    station.gen += 1;  // answers still in flight for the old card are now stale
+    wipeDom();
+  }
+
+  function toWaiting(notice) {
+    forgetResident();
+    clearTimer("notice");
+    say($("#waiting-note"), notice ? { key: notice } : null);
+    if (notice) {
+      station.timers.notice = setTimeout(() => say($("#waiting-note"), leftoverNote()),
+                                         config.noticeSeconds * 1000);
+    } else {
+      say($("#waiting-note"), leftoverNote());
+    }
+    enter("waiting");
+  }
+
+  function leftoverNote() {
+    return station.leftoverSerial !== null ? { key: "kiosk.leftover" } : null;
+  }
+
+  function refuse(spec) {
+    say($("#refusal"), spec);
+    enter("refused");
+  }
+
+  // ---- idle timeout -------------------------------------------------------------------
+
+  function renderIdle() {
+    const visible = IDLE_STATES.has(station.state);
+    show($("#idle"), visible);
+    if (visible) say($("#idle"), { key: "kiosk.idle", vars: { n: station.idleLeft } });
+  }
+
+  function restartIdle() {
+    clearTimer("idle");
+    station.idleLeft = config.idleSeconds;
+    renderIdle();
+    if (!IDLE_STATES.has(station.state)) return;
+    const started = Date.now();
+    station.timers.idle = setInterval(() => {
+      station.idleLeft = Math.max(0, config.idleSeconds - Math.floor((Date.now() - started) / 1000));
+      renderIdle();
+      if (station.idleLeft === 0) idleTimeout();
+    }, 250);
+  }
+
+  function idleTimeout() {
+    clearTimer("idle");
+    const reader = station.readers.get(station.readerId);
+    // A card left in the reader is not offered to the next person: it has to be taken
+    // out (and placed again) before it is read.
+    station.leftoverSerial = reader && reader.card_present ? reader.card_serial : null;
+    toWaiting(null);
+  }
+
+  function activity() {
+    if (IDLE_STATES.has(station.state)) restartIdle();
+  }
+
+  // ---- the card ---------------------------------------------------------------------
+
+  async function cardArrived(serial) {
+    forgetResident();
+    station.leftoverSerial = null;
+    say($("#waiting-note"), null);
+    const gen = station.gen;
+    resident = { gen, cardSerial: serial, pin: [], remaining: null, maxTries: null };
+    enter("checking");
+    try {
+      const check = await api("GET",
+        `/api/readers/${station.readerId}/kiosk-check?card_serial=${serial}`,
+        undefined, { timeoutMs: 30000 });
+      if (!current(gen, "checking")) return;
+      resident.remaining = check.remaining;
+      resident.maxTries = check.max_tries;
+      enter("pin");
+    } catch (err) {
+      if (!current(gen, "checking")) return;
+      if (err.code === "CARD_REMOVED" || err.code === "NO_CARD") { toWaiting("kiosk.removed"); return; }
+      if (isSessionError(err)) return;  // the session handler took over
+      refuse(MT.describeError(err));
+    }
+  }
+
+  function current(gen, state) {
+    return resident !== null && resident.gen === gen && station.state === state;
+  }
+
+  function isSessionError(err) {
+    return err instanceof MT.ApiError && err.status === 401;
   }
 
   function onReaderEvent(event) {
     if (event.type === "snapshot") {
-      state.readers = new Map(event.readers.map((r) => [r.id, r]));
+      station.readers = new Map(event.readers.map((r) => [r.id, r]));
+      fillReaders();
+    } else if (event.type === "reader_removed") {
+      station.readers.delete(event.reader.id);
       fillReaders();
     } else if (event.reader && event.reader.name) {
-      state.readers.set(event.reader.id, event.reader);
+      station.readers.set(event.reader.id, event.reader);
+      if (event.type === "reader_added") fillReaders();
     }
-    const reader = state.readers.get(state.readerId);
-    if (!reader) return;
-    if (event.type === "progress" && event.reader.id === state.readerId) {
-      $("#progress").textContent = t("step." + event.step);
-      show($("#progress"), state.working);
+    if (station.state === "signin" || station.state === "loading") return;
+    const reader = station.readers.get(station.readerId);
+    renderReaderState(reader);
+    if (event.type === "progress" && event.reader.id === station.readerId
+        && station.state === "working") {
+      const key = "step." + event.step;
+      say($("#progress"), { key: MT.t(key) === key ? "step.other" : key });
     }
-    const serial = reader.card_present ? reader.card_serial : null;
-    if (serial !== state.cardSerial) {
-      state.cardSerial = serial;
-      if (serial === null) {
-        if (state.working) {
-          setError(t("err.CARD_REMOVED"));
-        } else {
-          cardLeft();
-        }
-      } else if (!state.working) {
-        cardArrived();
-      }
+    if ((event.type === "card_inserted" || event.type === "card_removed") && station.simRefresh) {
+      station.simRefresh();
     }
+    const present = Boolean(reader && reader.card_present);
+    const serial = present ? reader.card_serial : null;
+    if (serial === station.lastSerial) return;
+    station.lastSerial = serial;
+    if (serial === null) {
+      const interrupted = ["checking", "working"].includes(station.state);
+      station.leftoverSerial = null;
+      toWaiting(interrupted ? "kiosk.removed" : null);
+    } else if (serial !== station.leftoverSerial) {
+      cardArrived(serial);
+    }
+  }
+
+  function renderReaderState(reader) {
+    say($("#reader-state"), reader ? {
+      key: reader.card_present ? "reader.card_present" : "reader.card_absent",
+    } : { key: "reader.none" });
   }
 
   function fillReaders() {
     const select = $("#reader");
-    const wanted = new URLSearchParams(location.search).get("reader");
-    select.replaceChildren(...[...state.readers.values()].map((reader) => {
+    const wanted = params.get("reader");
+    select.replaceChildren(...[...station.readers.values()].map((reader) => {
       const option = document.createElement("option");
       option.value = reader.id;
       option.textContent = reader.name;
       return option;
     }));
-    if (state.readerId === null || !state.readers.has(state.readerId)) {
-      state.readerId = state.readers.has(wanted) ? wanted : (select.options[0] || {}).value || null;
-      state.cardSerial = undefined;
+    if (station.readerId === null || !station.readers.has(station.readerId)) {
+      station.readerId = station.readers.has(wanted) ? wanted
+        : (select.options[0] || {}).value || null;
+      station.lastSerial = undefined;  // re-read the new reader's card state
     }
-    select.value = state.readerId || "";
-    if (state.readerId === null) setStatus("reader.none");
+    select.value = station.readerId || "";
   }
 
-  async function login() {
-    if (state.pin.length !== 4 || state.working) return;
-    const pin = state.pin;
-    state.pin = "";
-    state.working = true;
-    setError("");
+  // ---- the PIN pad --------------------------------------------------------------------
+
+  function renderPin() {
+    const digits = resident && station.state === "pin" ? resident.pin.length : 0;
+    const dots = document.createElement("span");
+    dots.setAttribute("aria-hidden", "true");
+    dots.textContent = "●".repeat(digits) + "○".repeat(PIN_LENGTH - digits);
+    const spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    say(spoken, { key: "kiosk.pin.entered", vars: { n: digits } });
+    $("#pin-display").replaceChildren(dots, spoken);
+    $("#pin-ok").disabled = digits !== PIN_LENGTH;
+    $("#pin-ok").setAttribute("aria-disabled", String(digits !== PIN_LENGTH));
+    if (resident && resident.remaining !== null && station.state === "pin") {
+      say($("#pin-remaining"), { key: "pin.remaining", vars: { n: resident.remaining } });
+    }
+  }
+
+  function press(key) {
+    if (station.state !== "pin" || !resident) return;
+    activity();
+    if (key === "ok") { confirmPin(); return; }
+    if (key === "delete") resident.pin.pop();
+    else if (/^[0-9]$/.test(key) && resident.pin.length < PIN_LENGTH) resident.pin.push(key);
     renderPin();
-    show($("#progress"), true);
-    $("#progress").textContent = t("step.connecting");
-    setStatus("card.busy");
+  }
+
+  // One confirm, one VERIFY: the state leaves `pin` before anything is sent, so a
+  // second Enter or tap finds no PIN pad.
+  async function confirmPin() {
+    if (station.state !== "pin" || !resident || resident.pin.length !== PIN_LENGTH) return;
+    const pin = resident.pin.join("");
+    const { gen, cardSerial } = resident;
+    say($("#pin-error"), null);
+    say($("#progress"), { key: "step.connecting" });
+    enter("working");
     try {
       const challenge = await api("POST", "/api/auth/challenge");
-      const result = await api("POST", `/api/readers/${state.readerId}/login`,
-                               { pin, nonce: challenge.nonce });
-      state.done = true;
-      $("#symbol").textContent = result.portal_symbol_hint || "";
-      show($("#pinpad"), false);
-      show($("#result"), true);
-      setStatus("card.present");
+      if (!current(gen, "working")) return;
+      const result = await api("POST", `/api/readers/${station.readerId}/login`,
+                               { pin, nonce: challenge.nonce, card_serial: cardSerial });
+      if (!current(gen, "working")) return;  // the card left meanwhile: drop the answer
+      say($("#symbol"), { text: result.portal_symbol_hint || "" });
+      enter("result");
     } catch (err) {
-      if (err.code === "PIN_INCORRECT") state.remaining = err.fields.remaining;
-      if (err.code === "PIN_BLOCKED") { state.remaining = 0; show($("#pinpad"), false); }
-      setError(MT.errorText(err));
-      const reader = state.readers.get(state.readerId);
-      setStatus(reader && reader.card_present ? "card.present" : "card.insert");
-      if (err.code === "CARD_REMOVED" || err.code === "NO_CARD") show($("#pinpad"), false);
-    } finally {
-      state.working = false;
-      show($("#progress"), false);
-      renderPin();
+      if (!current(gen, "working")) return;
+      if (isSessionError(err)) return;
+      if (err.code === "PIN_INCORRECT") {
+        resident.remaining = err.fields.remaining;
+        enter("pin");
+        say($("#pin-error"), MT.describeError(err));
+      } else if (err.code === "CARD_REMOVED" || err.code === "NO_CARD") {
+        toWaiting("kiosk.removed");
+      } else {
+        refuse(MT.describeError(err));
+      }
     }
   }
 
-  function onKey(key) {
-    if (key === "clear") state.pin = "";
-    else if (key === "ok") { login(); return; }
-    else if (state.pin.length < 4) state.pin += key;
-    renderPin();
+  function onKeyDown(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    activity();
+    if (station.state !== "pin") return;
+    const target = event.target;
+    const onControl = target instanceof HTMLElement && target !== document.body
+      && target.matches("button, select, input, a, textarea") && !target.closest("#keys");
+    if (/^[0-9]$/.test(event.key)) {
+      event.preventDefault();
+      press(event.key);
+    } else if (event.key === "Backspace") {
+      event.preventDefault();
+      press("delete");
+    } else if (event.key === "Enter" && !onControl) {
+      event.preventDefault();  // never re-presses a focused key
+      press("ok");
+    }
   }
 
-  async function start() {
-    show($("#signin"), false);
-    show($("#kiosk"), true);
-    MT.watchReaders(onReaderEvent);
-    MT.setupSimulator($("#simulator"), readerId);
+  // ---- the session ------------------------------------------------------------------
+
+  function lose(noteKey) {
+    if (station.source) { station.source.close(); station.source = null; }
+    forgetResident();
+    clearTimer("session");
+    station.lastSerial = undefined;
+    show($("#station"), false);
+    show($("#simulator"), false);
+    show($("#unavailable"), true);
+    say($("#signin-note"), { key: noteKey });
+    enter("signin");
+  }
+
+  async function checkSession() {
+    const session = await MT.currentSession().catch(() => undefined);
+    if (session === null && station.state !== "signin") lose("kiosk.expired");
+  }
+
+  async function start(session) {
+    const roles = session.roles || [];
+    if (!roles.some((role) => ["kiosk", "clerk", "officer", "admin"].includes(role))) {
+      say($("#signin-error"), { key: "signin.counter_only" });
+      return;
+    }
+    say($("#signin-error"), null);
+    say($("#signin-note"), null);
+    show($("#unavailable"), false);
+    station.lastSerial = undefined;
+    station.leftoverSerial = null;
+    toWaiting(null);
+    station.source = MT.watchReaders(onReaderEvent, checkSession);
+    station.timers.session = setInterval(checkSession, config.sessionCheckSeconds * 1000);
+    const refresh = await MT.setupSimulator($("#simulator"), () => station.readerId, {
+      all: () => [...station.readers.values()].map((r) => [r.id, r.name]),
+    });
+    show($("#station"), refresh !== null);
+    station.simRefresh = refresh;
+  }
+
+  async function staffSignOut() {
+    if (!(await MT.confirmDialog($("#staff-dialog")))) return;
+    await api("DELETE", "/api/session").catch(() => {});
+    lose("kiosk.signed_out");
+    show($("#unavailable"), false);
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
+    await MT.ready;
     MT.applyLang();
     $("#lang").onclick = MT.toggleLang;
-    document.addEventListener("mt:lang", () => { setStatus(state.status); renderPin(); });
+    document.addEventListener("mt:lang", renderPin);
+    MT.onSessionLost(() => lose("kiosk.expired"));
     for (const button of document.querySelectorAll("[data-key]")) {
-      button.onclick = () => onKey(button.dataset.key);
+      button.addEventListener("mousedown", (event) => event.preventDefault());
+      button.addEventListener("click", () => { button.blur(); press(button.dataset.key); });
     }
-    document.addEventListener("keydown", (event) => {
-      if (!$("#pinpad").hidden && /^[0-9]$/.test(event.key)) onKey(event.key);
-      if (!$("#pinpad").hidden && event.key === "Enter") onKey("ok");
-      if (!$("#pinpad").hidden && event.key === "Backspace") onKey("clear");
-    });
+    document.addEventListener("keydown", onKeyDown);
+    document.addEventListener("pointerdown", activity);
     $("#reader").onchange = (event) => {
-      state.readerId = event.target.value;
-      state.cardSerial = undefined;
+      station.readerId = event.target.value;
+      station.lastSerial = undefined;
+      station.leftoverSerial = null;
       onReaderEvent({ type: "select" });
     };
-    $("#again").onclick = () => { reset(); cardArrived(); };
+    $("#finish").onclick = () => { if (station.state === "result") enter("take-card"); };
+    $("#staff").onclick = staffSignOut;
     $("#signin-form").onsubmit = async (event) => {
       event.preventDefault();
       try {
         await MT.signIn(event.target);
-        start();
+        start(await MT.currentSession());
       } catch (err) {
-        $("#signin-error").textContent = MT.errorText(err);
+        say($("#signin-error"), MT.signInError(err));
       }
     };
-    setStatus("card.insert");
-    const session = await MT.currentSession();
-    if (session) start(); else show($("#signin"), true);
+    const session = await MT.currentSession().catch(() => null);
+    if (session) start(session);
+    else enter("signin");
   });
 })();
