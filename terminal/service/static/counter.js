@@ -60,7 +60,8 @@
       const entries = [["token", summary.token_info]];
       if (auth) entries.push([t("serial"), auth.serial], ["not after", auth.not_after]);
       for (const pin of summary.pins) {
-        entries.push([`PIN ${pin.kind}`, pin.blocked ? "blocked" : `${pin.remaining} / ${pin.max_tries}`]);
+        entries.push([`PIN ${pin.kind}`, pin.is_set === false ? "not set / 未設定"
+          : pin.blocked ? "blocked" : `${pin.remaining} / ${pin.max_tries}`]);
       }
       target.replaceChildren(table(entries));
     } catch (err) {
