@@ -24,6 +24,13 @@ class StatusWord(IntEnum):
     INS_NOT_SUPPORTED = 0x6D00
     CLA_NOT_SUPPORTED = 0x6E00
     NO_PRECISE_DIAGNOSIS = 0x6F00
+    NO_RETRY_LIMIT = 0x6300  # status query of a key without a retry counter
+    LOGICAL_CHANNEL_NOT_SUPPORTED = 0x6881
+    SECURE_MESSAGING_NOT_SUPPORTED = 0x6882
+    SM_DATA_OBJECTS_MISSING = 0x6987
+    SM_DATA_OBJECTS_INCORRECT = 0x6988
+    SM_NOT_ACTIVE = 0x69FC  # proprietary: no secure messaging session (or it ended)
+    NO_SESSION_KEY = 0x66F1  # proprietary: the applet has no session key to set
     MEMORY_FAILURE = 0x6581
     END_OF_FILE_BEFORE_LE = 0x6282
 
@@ -47,6 +54,13 @@ _TEXT: dict[int, str] = {
     0x6D00: "instruction not supported",
     0x6E00: "class not supported",
     0x6F00: "no precise diagnosis",
+    0x6300: "verification failed, no retry limit",
+    0x6881: "logical channel not supported",
+    0x6882: "secure messaging not supported",
+    0x6987: "expected secure messaging data objects missing",
+    0x6988: "secure messaging data objects incorrect",
+    0x69FC: "secure messaging not active",
+    0x66F1: "no session key in this applet",
     0x6581: "memory failure",
     0x6282: "end of file reached before Le bytes",
 }

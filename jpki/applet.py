@@ -66,15 +66,9 @@ class AppletSession:
             raise error_for_sw(response.data, response.sw, f"SELECT {self.aid.name} applet")
 
     def logout(self) -> None:
-        """End every verified PIN, then select this applet again. Selecting the
-        GlobalPlatform ISD restores the card's power-on state on real cards; a card
-        without it is logged out by selecting another applet instead."""
-        response = self.channel.transmit(_select_applet_command(Aid.ISSUER_SECURITY_DOMAIN.value))
-        if response.sw != 0x9000:
-            other = Aid.CARD_INFO if self.aid is not Aid.CARD_INFO else Aid.JPKI
-            self._check(
-                self.channel.transmit(_select_applet_command(other.value)), "SELECT for logout"
-            )
+        """End every verified PIN (`end_verified_state`), then select this applet
+        again so the session stays usable."""
+        end_verified_state(self.channel)
         self.select_applet()
 
     def select_file(self, file_id: int) -> None:

@@ -123,3 +123,47 @@ _PIN_FILES = {
     PinKind.SIGN: JpkiFile.SIGN_PIN,
     PinKind.CARD_INFO: CardInfoFile.PIN,
 }
+
+
+class RevocationReason(StrEnum):
+    """Why a certificate is revoked: the counter's events (domain.md), one vocabulary for
+    the linkage registry, the test PKI and every command. `rfc5280` is the CRLReason a
+    CRL or OCSP answer carries for it."""
+
+    BASIC_FACTS_CHANGED = "basic_facts_changed"  # move, marriage: sign cert only
+    LOSS = "loss"
+    DEATH = "death"
+    CARD_RETURNED = "card_returned"
+    RENEWAL = "renewal"
+    KEY_COMPROMISE = "key_compromise"
+    OTHER = "other"
+
+    @property
+    def rfc5280(self) -> str:
+        return _RFC5280_REASON[self]
+
+    @property
+    def whole_card(self) -> bool:
+        """Reasons that end both certificates of the card, whichever serial was named."""
+        return self in (
+            RevocationReason.LOSS,
+            RevocationReason.DEATH,
+            RevocationReason.CARD_RETURNED,
+            RevocationReason.KEY_COMPROMISE,
+        )
+
+    @classmethod
+    def choices(cls) -> str:
+        """`loss (keyCompromise), ...` for help texts."""
+        return ", ".join(f"{reason.value} ({reason.rfc5280})" for reason in cls)
+
+
+_RFC5280_REASON: dict[RevocationReason, str] = {
+    RevocationReason.BASIC_FACTS_CHANGED: "affiliationChanged",
+    RevocationReason.LOSS: "keyCompromise",  # the card, and its keys, are out of control
+    RevocationReason.DEATH: "cessationOfOperation",
+    RevocationReason.CARD_RETURNED: "cessationOfOperation",
+    RevocationReason.RENEWAL: "superseded",
+    RevocationReason.KEY_COMPROMISE: "keyCompromise",
+    RevocationReason.OTHER: "unspecified",
+}

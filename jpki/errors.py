@@ -10,9 +10,14 @@ class PinFormatError(CardError, ValueError):
     """The PIN does not have the format the card requires. Raised BEFORE any APDU is
     sent, so no try is spent on a PIN that cannot be right."""
 
+    code: str = "PIN_FORMAT"
+    show_message: bool = True  # says what the format is, never the PIN
+
 
 class NotAMyNumberCardError(CardError):
     """The card does not answer the JPKI applet's SELECT: not an Individual Number Card."""
+
+    code: str = "NOT_A_MYNUMBER_CARD"
 
 
 class CardDataError(MalformedResponseError):
@@ -22,6 +27,8 @@ class CardDataError(MalformedResponseError):
 
 class DigestError(ValueError):
     """A digest of the wrong length, or an algorithm the policy refuses (SHA-1)."""
+
+    code: str = "DIGEST_INVALID"
 
 
 # What asn1crypto raises, often lazily (on `.native`, `.dump()`, item access), for bytes

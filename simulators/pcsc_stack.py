@@ -42,6 +42,8 @@ APT_PACKAGES = ("pcscd", "libpcsclite-dev", "vsmartcard-vpcd", "opensc", "swig")
 class PcscStackError(Exception):
     """The stack cannot be started; the message says what to do."""
 
+    code = "PCSC_STACK"
+
 
 class MissingPackagesError(PcscStackError):
     pass

@@ -17,6 +17,8 @@ IDEOGRAPHIC_SPACE = "\u3000"
 class PersonaError(ValueError):
     """The personas file is malformed or names an unknown persona."""
 
+    code = "PERSONA"
+
 
 @dataclass(frozen=True)
 class TestPins:

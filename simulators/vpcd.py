@@ -51,6 +51,8 @@ class VirtualCard(Protocol):
 class BridgeError(Exception):
     """The bridge could not reach vpcd (pcscd not running, wrong port)."""
 
+    code = "PCSC_UNAVAILABLE"
+
 
 class VpcdBridge:
     """One card in one vpcd reader slot. `insert()` connects and serves in a thread;

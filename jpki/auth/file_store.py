@@ -28,6 +28,8 @@ FILE_VERSION = 1
 class ChallengeFileError(Exception):
     """The challenge file exists but cannot be read as one."""
 
+    code = "CHALLENGE_STORE"
+
 
 class FileChallengeStore:
     def __init__(

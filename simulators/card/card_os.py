@@ -11,7 +11,8 @@ here once (docs/decisions.md, issue 11, has the list).
   -> 6881 [obs]; MANAGE CHANNEL -> 6881 as well (there is no other channel to open).
   Secure messaging bits in an applet without a session -> 69FC [obs: CLA 08 on a read
   in JPKI]. Unknown INS -> 6D00; a known INS in the wrong class -> 6E00.
-- SELECT: P1=04 by AID (Lc 1-16, else 6700): unknown AID -> 6A82 whatever P2 is
+- SELECT: P1=04 by AID (Lc 1-16, else 6700), or by a leading part of one (at least the
+  5-byte RID, the first match) [src]: unknown AID -> 6A82 whatever P2 is
   (drivers probing other AIDs must see "not found"); a known AID needs P2=0C (no FCI),
   else 6A86. The GlobalPlatform ISD AID restores the power-on state (MF current, no PIN
   verified) [obs]. P1=00 without data (SELECT MF): 6A86 with the MF current, 9000 with
@@ -115,6 +116,7 @@ SW_REFERENCE_NOT_FOUND = 0x6A88
 SW_NO_SESSION_KEY = 0x66F1
 
 MAX_AID_LENGTH = 16
+MIN_AID_PREFIX = 5  # a registered application provider id (RID)
 PKCS1_TYPE1_OVERHEAD = 11  # 00 01, at least 8 bytes of FF, 00
 SHA256_SIZE = 32
 MAX_HASHED_INPUT = 255  # the card-side hashing schemes take one short APDU of data
@@ -122,6 +124,7 @@ SHORT_ID_MAX = 0x1E
 FID_MF = 0x3F00
 MF_INTERNAL_EF = 0x001E
 TAG_ATR = 0x5F51
+TAG_LOWER_CV = 0x7F21
 SHA256_DIGESTINFO_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
 
 # Commands that carry no response data: in T=0 their case-1 form is `CLA INS P1 P2 00`
@@ -304,7 +307,7 @@ class CardOs:
             self.current_ef = None
             self.security.clear_verified()
             return
-        applet = self.filesystem.applet(aid)
+        applet = self.filesystem.applet(aid) or self._applet_by_prefix(aid)
         # Unknown AIDs answer 6A82 whatever P2 says: OpenSC's other drivers probe with
         # P2=00 and must see "not here", not a parameter error.
         if applet is None:
@@ -315,6 +318,18 @@ class CardOs:
         self.admin.end()  # any SELECT by DF name ends the issuer's admin state
         self.current_applet = applet
         self.current_ef = None
+
+    def _applet_by_prefix(self, prefix: bytes) -> Applet | None:
+        """Selection by a leading part of an AID is legal [src, JICSAP 4.2(1)]: the
+        first applet whose AID starts with it. At least the 5-byte RID, so that no
+        other driver's probe of a short AID lands here. (P2=02, "next occurrence", is
+        not implemented: the notes record no result for it.)"""
+        if len(prefix) < MIN_AID_PREFIX:
+            return None
+        for applet in self.filesystem.applets.values():
+            if applet.aid.startswith(prefix):
+                return applet
+        return None
 
     def _select_mf(self, data: bytes, p2: int) -> None:
         if data == FID_MF.to_bytes(2, "big"):
@@ -387,7 +402,7 @@ class CardOs:
                 raise SwError(
                     SW_BLOCKED if self.options.blocked_status_answers_6984 else sw_wrong_pin(0)
                 )
-            if kind in self.security.verified:
+            if kind in self.security.verified and not self.options.status_query_ignores_verified:
                 return b""
             raise SwError(sw_wrong_pin(record.tries_left))
         if record.blocked:
@@ -446,7 +461,8 @@ class CardOs:
             raise SwError(SW_WRONG_LENGTH)
         if scheme in _PREHASHED and len(data) != SHA256_SIZE:
             raise SwError(SW_CONDITIONS)
-        limit = size - PKCS1_TYPE1_OVERHEAD if scheme is SignatureScheme.PKCS1_AS_SENT else 255
+        as_sent = scheme is SignatureScheme.PKCS1_AS_SENT
+        limit = size - PKCS1_TYPE1_OVERHEAD if as_sent else MAX_HASHED_INPUT
         if len(data) > limit:
             raise SwError(SW_WRONG_LENGTH)
         if command.le is not None and command.le < size:
@@ -499,12 +515,15 @@ class CardOs:
         if command.data or command.le is None:
             raise SwError(SW_WRONG_LENGTH)
         tag = (command.p1 << 8) | command.p2
+        options = self.options
+        at_mf = self.current_applet is None
+        value: bytes | None = None
         if tag == TAG_ATR and self._atr is not None:
-            value: bytes | None = self._atr()[1:]  # the ATR without TS
-        elif self.current_applet is None:
+            if not (at_mf and options.atr_object_only_in_applets):
+                value = self._atr()[1:]  # the ATR without TS
+        elif at_mf and not (tag == TAG_LOWER_CV and options.no_lower_cv_certificate):
             value = self.mf_objects.get(tag)
-        else:
-            value = None  # the MF-level objects answer only with the MF current
+        # Otherwise None: the MF-level objects answer only with the MF current.
         if value is None:
             raise SwError(SW_REFERENCE_NOT_FOUND)
         if len(value) > SHORT_MAX_LE and not self.extended:

@@ -27,6 +27,14 @@ class CardOptions:
     # reader pair, and on a software card it only makes every first command of every
     # tool fail; turn it on to prove a client retries.
     first_command_after_power_fails: bool = False
+    # "Some cards" answer the status query of a verified PIN with 9000 [src]; this card
+    # does. True: it answers 63Cx (tries left) whether verified or not.
+    status_query_ignores_verified: bool = False
+    # The CV certificate 7F21 is missing on older cards [src]. True: GET DATA 7F21 6A88.
+    no_lower_cv_certificate: bool = False
+    # 5F51 (the ATR) answers only with an applet selected on some cards [src]. True:
+    # GET DATA 5F51 at the MF answers 6A88.
+    atr_object_only_in_applets: bool = False
 
     def to_state(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}

@@ -51,6 +51,8 @@ WARNING = (
 class CardStateError(ValueError):
     """A card state file that cannot be read: missing, not JSON, or inconsistent."""
 
+    code = "CARD_FILE"
+
 
 @dataclass
 class CardState:

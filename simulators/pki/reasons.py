@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cryptography import x509
 
+from jpki.constants import RevocationReason
 from simulators.pki.errors import UnknownReasonError
 
 # Events at the municipal counter (domain.md "Revocation" and "Certificates").
@@ -28,14 +29,22 @@ def _fold(text: str) -> str:
     return text.replace("_", "").replace("-", "").replace(" ", "").lower()
 
 
+# The domain's reasons (the vocabulary of every command) through their RFC 5280 name.
+DOMAIN_REASONS: dict[str, x509.ReasonFlags] = {
+    reason.value: next(f for f in _RFC_REASONS if _fold(f.value) == _fold(reason.rfc5280))
+    for reason in RevocationReason
+}
+
 _BY_FOLDED: dict[str, x509.ReasonFlags] = {
     **{_fold(flag.value): flag for flag in _RFC_REASONS},
     **{_fold(name): flag for name, flag in JPKI_EVENTS.items()},
+    **{_fold(name): flag for name, flag in DOMAIN_REASONS.items()},
 }
 
 
 def parse_reason(reason: str | x509.ReasonFlags) -> x509.ReasonFlags:
-    """ "move"/"renewal"/"loss"/"death"/"return", or an RFC 5280 name in any of the usual
+    """A domain reason (jpki.constants.RevocationReason: "loss", "card_returned", ...),
+    a short event name ("move", "return"), or an RFC 5280 name in any of the usual
     spellings ("keyCompromise", "key_compromise", "key-compromise")."""
     if isinstance(reason, x509.ReasonFlags):
         if reason in _RFC_REASONS:
@@ -43,7 +52,7 @@ def parse_reason(reason: str | x509.ReasonFlags) -> x509.ReasonFlags:
         raise UnknownReasonError(f"{reason.value} is not offered: revocation here is final")
     flag = _BY_FOLDED.get(_fold(str(reason)))
     if flag is None:
-        known = ", ".join([*JPKI_EVENTS, *(f.value for f in _RFC_REASONS)])
+        known = RevocationReason.choices()
         raise UnknownReasonError(f"unknown revocation reason {reason!r}; use one of: {known}")
     return flag
 

@@ -17,7 +17,7 @@ from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
-from terminal.cli.output import JsonOption, console, emit
+from terminal.cli.output import JsonOption, console, emit, serial_text
 from terminal.cli.pins import PinStdinOption, read_pin
 
 cert_app = typer.Typer(help="Read the card's certificates.", no_args_is_help=True)
@@ -71,7 +71,8 @@ def cert_read(
         return
     if fmt == "text":
         for key, value in summary.items():
-            console.print(f"[bold]{key:>10}[/]: {value}", highlight=False)
+            shown = serial_text(value) if key == "serial" else value
+            console.print(f"[bold]{key:>10}[/]: {shown}", highlight=False)
         return
     data = der if fmt == "der" else pem
     if out is not None:

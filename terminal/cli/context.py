@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,7 +26,6 @@ class CliState:
                 "give either --card or --reader, not both",
                 code="USAGE",
                 as_json=as_json,
-                exit_code=2,
             )
         if self.card_path is not None:
             from terminal.dev.cli.card_file import card_file_channel  # the software card
@@ -35,16 +35,21 @@ class CliState:
             return
         if self.reader is not None:
             from card.pcsc import open_reader
+            from jpki.applet import end_verified_state
 
             connection = open_reader(self.reader)
+            channel = CardChannel(connection)
             try:
-                yield CardChannel(connection)
+                yield channel
             finally:
+                # The card stays in the reader and would keep its verified PINs until
+                # power-down: log it out before another program gets the reader.
+                with contextlib.suppress(Exception):
+                    end_verified_state(channel)
                 connection.close()
             return
         fail(
             "no card selected: give --card FILE (software card) or --reader NAME",
-            code="NO_CARD",
+            code="USAGE",
             as_json=as_json,
-            exit_code=2,
         )

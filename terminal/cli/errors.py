@@ -1,63 +1,41 @@
-"""One place that turns library errors into the CLI's clear messages and exit codes,
-using the same stable codes as the service."""
+"""One place that turns errors into the CLI's clear messages and exit codes, from the
+same error table as the service (terminal.codes): every command runs its body in
+`cli_errors`, and `fail` exits with the table's number for the code."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import typer
 
-from card.errors import CardError
 from terminal.cli.output import fail
+from terminal.codes import describe
 
-# Exit codes scripts can act on.
-EXIT_CODES = {
-    "PIN_INCORRECT": 3,
-    "PIN_BLOCKED": 4,
-    "PIN_FORMAT": 2,
-    "CARD_REMOVED": 5,
-    "NO_CARD": 5,
-    "NO_READER": 5,
-    "READER_BUSY": 6,
-    "PCSC_UNAVAILABLE": 7,
-    "CERT_REVOKED": 10,
-    "CERT_EXPIRED": 11,
-    "CERT_UNTRUSTED": 12,
-    "REVOCATION_UNKNOWN": 13,
-}
+log = logging.getLogger("mynaterm.cli")
 
 
 @contextmanager
 def cli_errors(as_json: bool) -> Iterator[None]:
-    """Run a command body; known errors become a one-line message (or JSON) and an
-    exit code, never a traceback."""
+    """Run a command body; an error that carries a code of the table becomes a one-line
+    message (or JSON) and the code's exit number, never a traceback."""
     try:
         yield
     except (typer.Exit, typer.Abort, KeyboardInterrupt):
         raise
     except typer.BadParameter as exc:
-        fail(str(exc), code="USAGE", as_json=as_json, exit_code=2)
+        fail(str(exc), code="USAGE", as_json=as_json)
     except Exception as exc:
-        from terminal.dev.local import PkiError, PkiStateError  # the local test PKI
-        from terminal.service.errors import to_service_error
-
-        if isinstance(exc, PkiError):  # the local test PKI: missing or unusable state
-            code = "PKI_STATE" if isinstance(exc, PkiStateError) else "PKI_ERROR"
-            fail(str(exc), code=code, as_json=as_json)
-
-        mapped = to_service_error(exc)
-        if mapped is None:
-            if isinstance(exc, CardError | ValueError | OSError):
+        failure = describe(exc)
+        if failure is None:
+            if isinstance(exc, ValueError | OSError):
                 fail(str(exc) or type(exc).__name__, code="ERROR", as_json=as_json)
             raise
-        message = mapped.message
-        if "remaining" in mapped.fields and mapped.code == "PIN_INCORRECT":
-            message += f" ({mapped.fields['remaining']} tries left)"
-        fail(
-            message,
-            code=mapped.code,
-            as_json=as_json,
-            exit_code=EXIT_CODES.get(mapped.code, 1),
-            **mapped.fields,
-        )
+        message = failure.message
+        if failure.code == "PIN_INCORRECT" and "remaining" in failure.fields:
+            message += f" ({failure.fields['remaining']} tries left)"
+        if failure.code == "PKI_STATE":
+            message += " (create one with `mynaterm pki init`)"
+        log.debug("%s: %s", failure.code, exc)
+        fail(message, code=failure.code, as_json=as_json, **failure.fields)

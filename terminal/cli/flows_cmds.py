@@ -43,7 +43,6 @@ def _resident_code(resident_code: str | None, persona: str | None, as_json: bool
         "give --resident-code (or --persona for a test persona)",
         code="USAGE",
         as_json=as_json,
-        exit_code=2,
     )
 
 

@@ -1,7 +1,7 @@
 """`mynaterm audit verify|list`, `mynaterm link show`, `mynaterm revoke`: the audit
 trail and the linkage registry (`core serve` is in the dev wing: terminal.dev.cli.core).
 
-The database is --db URL, else $MYNATERM_DB_URL, else SQLite at
+The database is --db URL, else $MYNATERM_DATABASE_URL, else SQLite at
 mynaterm_home()/terminal.db. Who acts is --operator (else $MYNATERM_OPERATOR, else the
 login name) on --terminal (else $MYNATERM_TERMINAL_ID, else the host name); lookups and
 changes are audited under that name."""
@@ -9,7 +9,6 @@ changes are audited under that name."""
 from __future__ import annotations
 
 import getpass
-import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +18,12 @@ import typer
 from rich.table import Table
 
 from terminal.audit import AuditTrail, Operator
+from terminal.cli.errors import cli_errors
+from terminal.cli.options import ReasonOption, parse_reason
 from terminal.cli.output import JsonOption, console, emit, fail
-from terminal.db import StoreError, open_store
+from terminal.db import open_store
 from terminal.db.engine import Store
-from terminal.linkage import LinkageError, LinkageRegistry, PersonView, RevocationReason
+from terminal.linkage import LinkageRegistry, PersonView
 
 audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
@@ -31,7 +32,7 @@ DbOption = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Database URL (default: $MYNATERM_DB_URL or SQLite in MYNATERM_HOME/terminal.db).",
+        help="Database URL (default: $MYNATERM_DATABASE_URL, else SQLite in $MYNATERM_HOME).",
     ),
 ]
 OperatorOption = Annotated[
@@ -40,38 +41,28 @@ OperatorOption = Annotated[
 TerminalOption = Annotated[
     str | None, typer.Option("--terminal", help="Terminal id recorded in the audit trail.")
 ]
-# Exit codes scripts can act on (others: 1).
-EXIT_CODES = {
-    "STORE_UNAVAILABLE": 7,
-    "STORE_BUSY": 7,
-    "CORE_CONFIG": 7,
-    "AUDIT_BROKEN": 9,
-    "CERT_REVOKED": 10,
-    "UNKNOWN_SERIAL": 4,
-    "UNKNOWN_PERSON": 4,
-    "NOT_LINKED": 4,
-}
 
 
 def _operator(operator: str | None, terminal: str | None) -> Operator:
+    from terminal.config import cli_config
+
+    config = cli_config()
     return Operator(
-        operator or os.environ.get("MYNATERM_OPERATOR") or getpass.getuser(),
-        terminal or os.environ.get("MYNATERM_TERMINAL_ID") or socket.gethostname(),
+        operator or config.operator or getpass.getuser(),
+        terminal or config.terminal_id or socket.gethostname(),
     )
 
 
 @contextmanager
 def _store(db: str | None, as_json: bool) -> Iterator[Store]:
-    try:
+    """The store for one command, closed afterwards; its errors and the registry's go
+    through the shared error handling (terminal.cli.errors)."""
+    with cli_errors(as_json):
         store = open_store(db)
-    except StoreError as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
-    try:
-        yield store
-    except (StoreError, LinkageError) as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
-    finally:
-        store.close()
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 # ---- audit -----------------------------------------------------------------------------
@@ -87,7 +78,6 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
             f"audit trail broken at seq {report.bad_seq}: {report.problem}",
             code="AUDIT_BROKEN",
             as_json=as_json,
-            exit_code=EXIT_CODES["AUDIT_BROKEN"],
             bad_seq=report.bad_seq,
             records=report.records,
         )
@@ -170,7 +160,7 @@ def link_show(
     """A person's symbols and certificates (with renewal links), by integrated number or
     by certificate serial. The lookup is audited."""
     if (person is None) == (serial is None):
-        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json, exit_code=2)
+        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json)
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:
         registry = LinkageRegistry(store)
@@ -184,7 +174,7 @@ def link_show(
 
 def revoke(
     serial: Annotated[str, typer.Argument(help="Certificate serial (decimal or 0x-hex).")],
-    reason: Annotated[RevocationReason, typer.Option("--reason", help="Why.")],
+    reason: ReasonOption,
     issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer key id (hex).")] = None,
     db: DbOption = None,
     operator: OperatorOption = None,
@@ -193,14 +183,16 @@ def revoke(
 ) -> None:
     """Mark a certificate revoked in the linkage registry (it stops resolving for login).
     Loss, death, card return and key compromise revoke both certificates of the card."""
+    why = parse_reason(reason, as_json=as_json)
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:
-        result = LinkageRegistry(store).revoke(serial, reason, who, issuer_key_id=issuer)
+        result = LinkageRegistry(store).revoke(serial, why, who, issuer_key_id=issuer)
     payload: dict[str, Any] = {
         "integrated_number": result.integrated_number,
         "revoked": list(result.revoked),
         "already": list(result.already),
-        "reason": reason.value,
+        "reason": why.value,
+        "rfc5280_reason": why.rfc5280,
     }
     emit(
         payload,

@@ -50,7 +50,14 @@ def main(
         str | None,
         typer.Option("--reader", help="Use the PC/SC reader with this name (or index)."),
     ] = None,
+    hex_serials: Annotated[
+        bool,
+        typer.Option("--hex-serials", help="Print certificate serials in hex (default decimal)."),
+    ] = False,
 ) -> None:
+    from terminal.cli.output import show_serials_in_hex
+
+    show_serials_in_hex(hex_serials)
     ctx.obj = CliState(card_path=card, reader=reader)
 
 

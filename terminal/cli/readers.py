@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -16,34 +14,9 @@ from rich.table import Table
 
 from card.errors import (
     CardError,
-    CardRemovedError,
-    NoCardError,
-    NoReaderError,
-    PcscUnavailableError,
-    ReaderBusyError,
-    TransportError,
 )
-from terminal.cli.errors import EXIT_CODES
-from terminal.cli.output import JsonOption, console, emit, fail
-
-_TRANSPORT_CODES: tuple[tuple[type[TransportError], str], ...] = (
-    (PcscUnavailableError, "PCSC_UNAVAILABLE"),
-    (ReaderBusyError, "READER_BUSY"),
-    (CardRemovedError, "CARD_REMOVED"),
-    (NoCardError, "NO_CARD"),
-    (NoReaderError, "NO_READER"),
-)
-
-
-@contextmanager
-def pcsc_errors(as_json: bool) -> Iterator[None]:
-    """PC/SC failures as one clear line (the library's message says how to fix it)."""
-    try:
-        yield
-    except TransportError as exc:
-        code = next((c for t, c in _TRANSPORT_CODES if isinstance(exc, t)), "CARD_ERROR")
-        fail(str(exc), code=code, as_json=as_json, exit_code=EXIT_CODES.get(code, 1))
-
+from terminal.cli.errors import cli_errors
+from terminal.cli.output import JsonOption, console, emit
 
 # --- readers -------------------------------------------------------------------------------
 
@@ -86,7 +59,7 @@ def readers_payload() -> list[dict[str, Any]]:
 def readers(as_json: JsonOption = False) -> None:
     """List PC/SC readers: card present, ATR, and whether it is a My Number card
     (asked by selecting the JPKI applet, never guessed from the ATR)."""
-    with pcsc_errors(as_json):
+    with cli_errors(as_json):
         entries = readers_payload()
 
     def human() -> None:
@@ -132,7 +105,7 @@ def watch(
     --json: one JSON object per line."""
     from card.monitor import EventKind, ReaderMonitor
 
-    with pcsc_errors(as_json), ReaderMonitor() as monitor:
+    with cli_errors(as_json), ReaderMonitor() as monitor:
         try:
             for event in monitor.events(timeout):
                 payload = event.to_dict()

@@ -23,9 +23,9 @@ def _settings(as_json: bool, config: Path | None, **overrides: Any) -> Any:
         return load_settings(config, **{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         problems = "; ".join(str(error.get("msg", "")) for error in exc.errors())
-        fail(f"invalid settings: {problems}", code="SETTINGS", as_json=as_json, exit_code=2)
+        fail(f"invalid settings: {problems}", code="SETTINGS", as_json=as_json)
     except (InsecureSettingsError, OSError, ValueError) as exc:
-        fail(f"invalid settings: {exc}", code="SETTINGS", as_json=as_json, exit_code=2)
+        fail(f"invalid settings: {exc}", code="SETTINGS", as_json=as_json)
 
 
 def run_uvicorn(app: Any, settings: Any, port: int | None = None) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import secrets
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,23 +17,18 @@ from typing import Annotated, Any
 import typer
 
 from jpki.auth import (
-    AuthTokenError,
     AuthTokenValidator,
-    ChallengeFileError,
     FileChallengeStore,
     create_auth_token,
 )
-from jpki.cms import CmsError, sign_cms, verify_cms
+from jpki.cms import sign_cms, verify_cms
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
-from jpki.pdf import PdfSignatureError, sign_pdf, verify_pdf
+from jpki.pdf import sign_pdf, verify_pdf
 from jpki.signer import JpkiCardSigner
-from jpki.validation import (
-    ValidationError,
-)
 from terminal.cli.context import CliState
-from terminal.cli.errors import EXIT_CODES, cli_errors
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.errors import cli_errors
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 from terminal.cli.pins import PinStdinOption, read_pin
 from terminal.dev.local import crls_of, open_local_pki, validator_for
 
@@ -60,31 +53,6 @@ def _challenge_store() -> FileChallengeStore:
     return FileChallengeStore(mynaterm_home() / "challenges.json")
 
 
-@contextmanager
-def _errors(as_json: bool) -> Iterator[None]:
-    """Signature, token and PKI errors carry their own stable codes; the rest go to the
-    shared mapping (PIN, card, validation)."""
-    from terminal.dev.local import PkiError
-
-    with cli_errors(as_json):
-        try:
-            yield
-        except (AuthTokenError, CmsError, PdfSignatureError) as exc:
-            cause = getattr(exc, "cause", None)
-            fields: dict[str, Any] = cause.fields() if isinstance(cause, ValidationError) else {}
-            fail(
-                str(exc),
-                code=exc.code,
-                as_json=as_json,
-                exit_code=EXIT_CODES.get(exc.code, 1),
-                **fields,
-            )
-        except ChallengeFileError as exc:
-            fail(str(exc), code="CHALLENGE_STORE", as_json=as_json)
-        except PkiError as exc:
-            fail(f"{exc} (create one with `mynaterm pki init`)", code="PKI_STATE", as_json=as_json)
-
-
 def _unlock(session: JpkiSession, kind: PinKind, *, pin_stdin: bool, as_json: bool) -> None:
     """Read the PIN status (no try spent); refuse a blocked PIN without sending it; then
     ask for the PIN and VERIFY exactly once."""
@@ -94,7 +62,6 @@ def _unlock(session: JpkiSession, kind: PinKind, *, pin_stdin: bool, as_json: bo
             f"the {kind.value} PIN is blocked; it can be reset only at the municipal counter",
             code="PIN_BLOCKED",
             as_json=as_json,
-            exit_code=EXIT_CODES["PIN_BLOCKED"],
             remaining=0,
         )
     if status.verified:
@@ -120,7 +87,7 @@ def auth_challenge(
     as_json: JsonOption = False,
 ) -> None:
     """Issue a single-use challenge (nonce) for ORIGIN, valid 5 minutes."""
-    with _errors(as_json):
+    with cli_errors(as_json):
         challenge = _challenge_store().issue(session or secrets.token_urlsafe(16), origin)
     payload = {
         "nonce": challenge.nonce,
@@ -148,7 +115,7 @@ def auth_respond(
 ) -> None:
     """Have the card answer a challenge: asks the auth PIN, signs with the AUTH key."""
     state: CliState = ctx.obj
-    with _errors(as_json), state.channel(as_json=as_json) as channel:
+    with cli_errors(as_json), state.channel(as_json=as_json) as channel:
         session = JpkiSession(channel)
         _unlock(session, PinKind.AUTH, pin_stdin=pin_stdin, as_json=as_json)
         token = create_auth_token(JpkiCardSigner(session, KeyKind.AUTH), origin, challenge)
@@ -178,7 +145,7 @@ def auth_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a login token: challenge (single use), signature, chain, revocation."""
-    with _errors(as_json):
+    with cli_errors(as_json):
         raw = _read_input(token_file)
         store = _challenge_store()
         # The CLI is its own relying party: without --session it uses the session the
@@ -202,7 +169,7 @@ def auth_verify(
     }
 
     def human() -> None:
-        console.print(f"[green]authenticated[/]: certificate serial {result.serial}")
+        console.print(f"[green]authenticated[/]: certificate serial {serial_text(result.serial)}")
         console.print(
             f"revocation: {result.record.revocation_status} ({result.record.revocation_source})"
         )
@@ -228,7 +195,7 @@ def sign_command(
     """Sign FILE with the card's signature key (asks the sign PIN): detached CAdES-BES."""
     state: CliState = ctx.obj
     content = file.read_bytes()
-    with _errors(as_json), state.channel(as_json=as_json) as channel:
+    with cli_errors(as_json), state.channel(as_json=as_json) as channel:
         session = JpkiSession(channel)
         _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
         extra = (session.read_certificate(CertKind.SIGN_CA),) if with_ca else ()
@@ -263,7 +230,7 @@ def verify_command(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a detached signature: content, signature, signer certificate, revocation."""
-    with _errors(as_json):
+    with cli_errors(as_json):
         pki = open_local_pki(pki_dir)
         result = verify_cms(file.read_bytes(), signature.read_bytes(), validator_for(pki))
     payload = {
@@ -277,7 +244,9 @@ def verify_command(
     }
 
     def human() -> None:
-        console.print(f"[green]valid signature[/] by certificate serial {result.serial}")
+        console.print(
+            f"[green]valid signature[/] by certificate serial {serial_text(result.serial)}"
+        )
         if result.basic_four is not None:
             console.print(f"signer: {result.basic_four.name}, {result.basic_four.address}")
         if result.signing_time:
@@ -301,7 +270,7 @@ def sign_pdf_command(
     """Sign a PDF (PAdES) with the card's signature key (asks the sign PIN)."""
     state: CliState = ctx.obj
     pdf = source.read_bytes()
-    with _errors(as_json), state.channel(as_json=as_json) as channel:
+    with cli_errors(as_json), state.channel(as_json=as_json) as channel:
         session = JpkiSession(channel)
         _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
         ca = session.read_certificate(CertKind.SIGN_CA)
@@ -327,7 +296,7 @@ def verify_pdf_command(
 ) -> None:
     """Validate every signature of a PDF with pyHanko (trust roots and CRLs from the
     test PKI) and the project's validator (chain, validity, revocation, hard fail)."""
-    with _errors(as_json):
+    with cli_errors(as_json):
         pki = open_local_pki(pki_dir)
         now = datetime.now(UTC)
         results = verify_pdf(

@@ -33,16 +33,8 @@ from jpki.validation.certinfo import load_certificate, revocation_pointers
 from jpki.validation.crlindex import CrlInfo
 from jpki.validation.crlstore import partition_id
 from jpki.validation.policy import RevocationSource
-from terminal.cli.output import JsonOption, console, emit, fail
-
-EXIT_CODES = {
-    "CERT_UNTRUSTED": 3,
-    "CERT_EXPIRED": 4,
-    "CERT_REVOKED": 5,
-    "REVOCATION_UNKNOWN": 6,
-    "CERT_MALFORMED": 7,
-}
-CRL_EXIT = 8
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
+from terminal.codes import exit_code
 
 crl_app = typer.Typer(help="The local CRL store: fetch, show, look up.", no_args_is_help=True)
 
@@ -86,7 +78,7 @@ def _trust(
         ders = [a.der for k in kinds for a in TrustStore.jpki_production(k).anchors]
         return TrustStore(ders), "J-LIS production anchors"
     except (ValidationError, OSError) as exc:
-        fail(f"trust anchors unusable: {exc}", code="ANCHORS", as_json=as_json, exit_code=2)
+        fail(f"trust anchors unusable: {exc}", code="ANCHORS", as_json=as_json)
 
 
 def _parse_at(text: str | None, as_json: bool) -> dt.datetime | None:
@@ -95,9 +87,7 @@ def _parse_at(text: str | None, as_json: bool) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        fail(
-            f"--at {text!r} is not an ISO 8601 instant", code="USAGE", as_json=as_json, exit_code=2
-        )
+        fail(f"--at {text!r} is not an ISO 8601 instant", code="USAGE", as_json=as_json)
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
@@ -150,11 +140,11 @@ def verify_cert(
     point; OCSP with --ocsp). Hard fail unless --soft-fail."""
     when = _parse_at(at, as_json)
     if crl is not None and crl_url is not None:
-        fail("give --crl or --crl-url, not both", code="USAGE", as_json=as_json, exit_code=2)
+        fail("give --crl or --crl-url, not both", code="USAGE", as_json=as_json)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        fail(f"{file}: {exc.strerror or exc}", code="USAGE", as_json=as_json, exit_code=2)
+        fail(f"{file}: {exc.strerror or exc}", code="USAGE", as_json=as_json)
     trust, anchors_from = _trust(anchors, kind, as_json)
     sources: list[RevocationSource] = []
     if use_ocsp:
@@ -190,7 +180,6 @@ def verify_cert(
             exc.message,
             code=exc.code,
             as_json=as_json,
-            exit_code=EXIT_CODES.get(exc.code, 1),
             **exc.fields(),
         )
 
@@ -199,7 +188,7 @@ def verify_cert(
         rev = result.revocation
         rows = [
             ("subject", result.subject),
-            ("serial", f"{result.serial:#x}"),
+            ("serial", serial_text(result.serial)),
             ("kind", result.kind.value),
             ("valid", f"{result.not_before} .. {result.not_after}"),
             ("at", str(result.validated_at)),
@@ -254,7 +243,7 @@ def crl_fetch(
         data = RoutingCrlFetcher(HttpCrlFetcher(), FileCrlFetcher()).fetch(source)
         info = CrlStore(_store_dir(store)).load(data, trust, partition=partition)
     except RevocationSourceError as exc:
-        fail(exc.message, code=exc.reason_code, as_json=as_json, exit_code=CRL_EXIT)
+        fail(exc.message, code=exc.reason_code, as_json=as_json)
     emit(_info_json(info), as_json, lambda: _crl_table([info]))
 
 
@@ -342,9 +331,9 @@ def crl_lookup(
 
     emit(payload, as_json, human)
     if revoked:
-        raise typer.Exit(EXIT_CODES["CERT_REVOKED"])
+        raise typer.Exit(exit_code("CERT_REVOKED"))
     if unknown:
-        raise typer.Exit(EXIT_CODES["REVOCATION_UNKNOWN"])
+        raise typer.Exit(exit_code("REVOCATION_UNKNOWN"))
 
 
 def register(app: typer.Typer) -> None:

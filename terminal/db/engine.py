@@ -26,14 +26,17 @@ from terminal.home import mynaterm_home
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 5
-DB_URL_ENV = "MYNATERM_DB_URL"
+DB_URL_ENV = "MYNATERM_DATABASE_URL"  # the same name as the service's setting
 
 
 def default_db_url() -> str:
-    """$MYNATERM_DB_URL, else SQLite at mynaterm_home()/terminal.db."""
-    env = os.environ.get(DB_URL_ENV)
-    if env:
-        return env
+    """$MYNATERM_DATABASE_URL, else SQLite at mynaterm_home()/terminal.db. The old
+    MYNATERM_DB_URL is refused with a message naming the new one."""
+    from terminal.config import cli_config
+
+    url = cli_config().database_url
+    if url:
+        return url
     return f"sqlite:///{mynaterm_home() / 'terminal.db'}"
 
 

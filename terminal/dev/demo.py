@@ -51,6 +51,8 @@ class DemoSetup:
     linked_readers: list[str]
     pki_url: str | None
     closers: list[Any] = field(default_factory=list)
+    # Which persona's card sits in which reader (the README's tour names them).
+    cards: list[dict[str, Any]] = field(default_factory=list)
 
     def announcement(self) -> dict[str, Any]:
         base = f"http://127.0.0.1:{self.port}"
@@ -65,6 +67,7 @@ class DemoSetup:
                 for name, password in self.credentials.items()
             ],
             "linked_readers": self.linked_readers,
+            "cards": self.cards,
         }
 
     def print(self, console: Any) -> None:
@@ -77,11 +80,10 @@ class DemoSetup:
         console.print("  operators (generated now, shown once):")
         for entry in info["operators"]:
             console.print(f"    {entry['username']:<8} {entry['password']}")
-        console.print(
-            "  cards in readers "
-            + ", ".join(self.linked_readers)
-            + " are already linked; test PINs: simulators/personas.toml"
-        )
+        console.print("  cards in the readers (test PINs: simulators/personas.toml):")
+        for card in self.cards:
+            state = "linked (kiosk)" if card["linked"] else "not linked (counter issuance)"
+            console.print(f"    {card['reader_name']}: {card['persona']} - {state}")
 
     def close(self) -> None:
         for closer in reversed(self.closers):
@@ -181,6 +183,7 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
         closers.append(lambda card=card, path=path: card.save(path))
 
     linked: list[str] = []
+    cards: list[dict[str, Any]] = []
     for index, persona in enumerate(personas[:readers]):
         reader = add_software_reader(ctx.readers, SOFTWARE_READER_NAME.format(index=index))
         ctx.readers.insert_software_card(reader.id, wing.card_library[persona.id], persona.id)
@@ -188,8 +191,18 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
         # linked now so that the kiosk works at once.
         if index > 0 and _link(ctx, reader.id, persona):
             linked.append(reader.id)
+        cards.append(
+            {
+                "reader": reader.id,
+                "reader_name": reader.name,
+                "persona": persona.id,
+                "linked": reader.id in linked,
+            }
+        )
     ctx.closers.extend(closers)
-    return DemoSetup(app, settings, port, home, credentials, linked, pki_url, closers=[])
+    return DemoSetup(
+        app, settings, port, home, credentials, linked, pki_url, closers=[], cards=cards
+    )
 
 
 def _link(ctx: ServiceContext, reader_id: str, persona: Any) -> bool:

@@ -13,15 +13,24 @@ import httpx
 from terminal.linkage.errors import LinkageError
 from terminal.linkage.types import PORTAL_AGENCY
 
+# The core's codes that mean the same to the terminal's callers. Every other code of
+# the core (UNAUTHENTICATED, FORBIDDEN, UNKNOWN_AGENCY, ...) concerns the terminal's own
+# credentials or configuration at the core, not the operator: it stays in `core_code`
+# and the terminal reports CORE_ERROR (never a 401/403 to the operator).
+_PASSED_THROUGH = frozenset({"INVALID_RESIDENT_CODE", "CORE_UNAVAILABLE"})
+
 
 class CoreClientError(LinkageError):
-    """The core refused or failed; `code` is the core's code when it gave one."""
+    """The core refused or failed. `core_code` is the core's own code when it gave one;
+    `code` is the terminal's (CORE_ERROR unless the core's code means the same here)."""
 
     code = "CORE_ERROR"
+    show_message = False  # the core's words are for the log
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
-        if code is not None:
+        self.core_code = code
+        if code in _PASSED_THROUGH:
             self.code = code
 
 

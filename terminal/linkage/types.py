@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from asn1crypto import x509
 
+from jpki.constants import RevocationReason as RevocationReason  # the domain vocabulary
 from jpki.mynumber import MyNumber
 from terminal.linkage.errors import InvalidCertInfo, InvalidRequest
 
@@ -29,26 +30,6 @@ class CertStatus(StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"  # replaced by renewal; as dead as revoked for login
-
-
-class RevocationReason(StrEnum):
-    BASIC_FACTS_CHANGED = "basic_facts_changed"  # move, marriage: sign cert only
-    LOSS = "loss"
-    DEATH = "death"
-    CARD_RETURNED = "card_returned"
-    RENEWAL = "renewal"
-    KEY_COMPROMISE = "key_compromise"
-    OTHER = "other"
-
-    @property
-    def whole_card(self) -> bool:
-        """Reasons that end both certificates of the card, whichever serial was named."""
-        return self in (
-            RevocationReason.LOSS,
-            RevocationReason.DEATH,
-            RevocationReason.CARD_RETURNED,
-            RevocationReason.KEY_COMPROMISE,
-        )
 
 
 def normalize_key_id(value: str | bytes) -> str:

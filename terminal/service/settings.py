@@ -180,6 +180,9 @@ def is_loopback(host: str) -> bool:
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Settings from a TOML or JSON file (if given), then the environment, then
     `overrides` (highest)."""
+    from terminal.config import refuse_renamed_settings
+
+    refuse_renamed_settings()
     values: dict[str, Any] = {}
     if path is not None:
         text = path.read_text(encoding="utf-8")

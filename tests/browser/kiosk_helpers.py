@@ -91,3 +91,11 @@ class ForeignCard:
         if len(apdu) >= 4 and apdu[1] == 0xA4:
             return b"\x6a\x82"
         return b"\x6d\x00"
+
+
+def carried_to_kiosk(ctx: Any, reader: str) -> Any:
+    """The resident takes the card from the counter's reader and places it again (the
+    card powers up afresh: no PIN stays verified from the counter)."""
+    card = ctx.readers.remove_software_card(reader)
+    ctx.readers.insert_software_card(reader, card, label="carried")
+    return card

@@ -22,6 +22,7 @@ from tests.browser.kiosk_helpers import (
     ForeignCard,
     VerifyCounter,
     call,
+    carried_to_kiosk,
     issue_over_http,
     sign_in,
     token,
@@ -93,6 +94,7 @@ def test_login_cycle_every_state(
 ) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     verifies = VerifyCounter(wired, "0")
     page.add_init_script(RECORD_STATES)
     page.goto(f"{live_server}/kiosk?reader=0")
@@ -100,12 +102,12 @@ def test_login_cycle_every_state(
     screenshots(page, "kiosk-01-signin")
     # Hold the card check so that the "checking" screen can be seen.
     held: list[Any] = []
-    page.route("**/kiosk-check*", lambda route: held.append(route))
+    page.route("**/card/check*", lambda route: held.append(route))
     sign_in(page, "kiosk1")
     expect_state(page, "checking")
     screenshots(page, "kiosk-03-checking")
     held.pop().continue_()
-    page.unroute("**/kiosk-check*")
+    page.unroute("**/card/check*")
     expect_state(page, "pin")
     expect(page.locator("#pin-remaining")).to_have_text("残り3回")
     assert page.locator("#idle").is_visible()
@@ -160,6 +162,7 @@ def test_wrong_pin_spends_one_try_and_keyboard_only(
 ) -> None:  # type: ignore[no-untyped-def]
     card = insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     verifies = VerifyCounter(wired, "0")
     open_kiosk(page, live_server)
     expect_state(page, "pin")
@@ -251,6 +254,7 @@ def test_idle_timeout_clears_the_result(
 ) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     open_kiosk(page, live_server, query="&idle=3&result=60")
     expect_state(page, "pin")
     page.keyboard.type(YAMADA.pins.auth)
@@ -261,14 +265,17 @@ def test_idle_timeout_clears_the_result(
     expect(page.locator("#idle")).to_contain_text("秒で最初の画面に戻ります")
     expect_state(page, "waiting", timeout=8000)  # the countdown ran out, card still in
     no_resident_left(page, symbol)
-    expect(page.locator("#waiting-note")).to_have_text(
+    expect(page.locator("#waiting-title")).to_have_text(
         "カードが置かれたままです。カードをお取りください"
     )
+    assert page.locator("#waiting-hint").is_hidden()
     screenshots(page, "kiosk-09-idle-leftover")
     assert _heap_holds(page, symbol) is False
     # The card left in the reader is not read again until it is taken out.
     pull(live_server)
-    expect(page.locator("#waiting-note")).to_have_text("")
+    expect(page.locator("#waiting-title")).to_have_text(
+        "マイナンバーカードをカードリーダーに置いてください"
+    )
     insert_card("0")
     expect_state(page, "pin")
     # An idle PIN pad goes back too, with its digits.
@@ -297,6 +304,7 @@ def test_removal_racing_the_answer(
 ) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     open_kiosk(page, live_server)
     expect_state(page, "pin")
     # The login succeeds at the service, but its answer reaches the page only after the
@@ -353,6 +361,7 @@ def test_swapped_card_is_not_sent_the_pin(
     no VERIFY."""
     insert_card("0")
     issue_over_http(live_server, "0")
+    carried_to_kiosk(wired, "0")
     checked = wired.readers.get("0").card_serial
     other = insert_card("0")
     verifies = VerifyCounter(wired, "0")

@@ -40,6 +40,15 @@ FACTS: list[Fact] = [
         (select_aid(JPKI_AID), select_ef(0x000A), select_ef(0x000B)),
     ),
     Fact(
+        "§0 Selecting by an AID prefix [src, JICSAP 4.2(1)]",
+        "A leading part of the JPKI AID selects the JPKI AP.",
+        (
+            Step("00A4040C07D392F000260100", "9000"),
+            select_ef(0x0008),
+            Step("00B0000000", "9000", data="8F8F00"),
+        ),
+    ),
+    Fact(
         "§1 EFs 000A / 000B [obs]",
         "The auth certificate and its CA certificate are free to read.",
         (
@@ -48,6 +57,16 @@ FACTS: list[Fact] = [
             Step("00B0000004", "9000", length=4),
             select_ef(0x000B),
             Step("00B0000004", "9000", length=4),
+        ),
+    ),
+    Fact(
+        "§6 ATR and length limits: plain reads",
+        "Plain READ BINARY takes Le up to 256 (00): a certificate EF answers 256 bytes.",
+        (
+            select_aid(JPKI_AID),
+            select_ef(0x000A),
+            Step("00B0000000", "9000", length=256),
+            Step("00B0010000", "9000", length=256),
         ),
     ),
     Fact(

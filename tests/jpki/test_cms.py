@@ -32,7 +32,12 @@ from simulators.pki import TestPki
 from tests.jpki.test_auth_token_support import CardUnderTest, checker_for, open_card
 
 CONTENT = "申請書: 転入届\n".encode() * 50
-LATER = datetime.now(UTC) + timedelta(minutes=1)
+
+
+def later() -> datetime:
+    """A minute from now, read when the test runs: a constant taken at collection falls
+    before the certificates that a long run issues later."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -93,7 +98,7 @@ def test_openssl_verifies_and_rejects_a_changed_byte_as_does_verify_cms(
     assert openssl_verify(tmp_path, CONTENT, signature, ca) == 0
 
     checker, _ = checker_for(test_pki)
-    verified = verify_cms(CONTENT, signature, checker, at=LATER)
+    verified = verify_cms(CONTENT, signature, checker, at=later())
     cert = x509.load_der_x509_certificate(sign_signer.certificate)
     assert verified.serial == cert.serial_number
     assert verified.hash_name == "sha256"
@@ -104,7 +109,7 @@ def test_openssl_verifies_and_rejects_a_changed_byte_as_does_verify_cms(
     refused = openssl_cms_verify(tmp_path, bytes(changed), signature, ca)
     assert refused.returncode != 0 and "content verify error" in refused.stderr, refused.stderr
     with pytest.raises(CmsDigestMismatchError) as info:
-        verify_cms(bytes(changed), signature, checker, at=LATER)
+        verify_cms(bytes(changed), signature, checker, at=later())
     assert info.value.code == "CMS_DIGEST_MISMATCH"
 
 
@@ -146,7 +151,7 @@ def test_verify_returns_signing_time_and_basic_four_of_the_signer(
     when = datetime(2026, 5, 1, 3, 4, 5, tzinfo=UTC)
     checker, _ = checker_for(test_pki)
     verified = verify_cms(
-        CONTENT, sign_cms(CONTENT, sign_signer, signing_time=when), checker, at=LATER
+        CONTENT, sign_cms(CONTENT, sign_signer, signing_time=when), checker, at=later()
     )
     assert verified.signing_time == when
     assert verified.basic_four is not None
@@ -172,7 +177,7 @@ def test_other_hashes_verify_with_openssl(
         == 0
     )
     checker, _ = checker_for(test_pki)
-    assert verify_cms(CONTENT, signature, checker, at=LATER).hash_name == hash_name
+    assert verify_cms(CONTENT, signature, checker, at=later()).hash_name == hash_name
 
 
 def _flip_signature_bit(signature_der: bytes) -> bytes:
@@ -189,7 +194,9 @@ def test_flipped_signature_bit_is_signature_invalid(
 ) -> None:
     checker, _ = checker_for(test_pki)
     with pytest.raises(CmsSignatureInvalidError):
-        verify_cms(CONTENT, _flip_signature_bit(sign_cms(CONTENT, sign_signer)), checker, at=LATER)
+        verify_cms(
+            CONTENT, _flip_signature_bit(sign_cms(CONTENT, sign_signer)), checker, at=later()
+        )
 
 
 def _other_sign_certificate(templates: dict[str, SoftwareCard]) -> bytes:
@@ -219,7 +226,7 @@ def test_swapped_certificate_is_signature_invalid(
     )
     checker, _ = checker_for(test_pki)
     with pytest.raises(CmsSignatureInvalidError):
-        verify_cms(CONTENT, swapped, checker, at=LATER)
+        verify_cms(CONTENT, swapped, checker, at=later())
 
 
 def test_signing_certificate_v2_naming_another_certificate_is_refused(
@@ -238,7 +245,7 @@ def test_signing_certificate_v2_naming_another_certificate_is_refused(
     crafted = _replace_signer_certificate(sign_cms(CONTENT, ClaimsOther()), sign_signer.certificate)
     checker, _ = checker_for(test_pki)
     with pytest.raises(CmsSignerCertificateMismatchError) as info:
-        verify_cms(CONTENT, crafted, checker, at=LATER)
+        verify_cms(CONTENT, crafted, checker, at=later())
     assert info.value.code == "CMS_SIGNER_CERT_MISMATCH"
 
 
@@ -250,7 +257,7 @@ def test_signature_without_the_signer_certificate_is_malformed(
     info["content"]["certificates"] = [cms.CertificateChoices({"certificate": other})]
     checker, _ = checker_for(test_pki)
     with pytest.raises(CmsMalformedError):
-        verify_cms(CONTENT, bytes(info.dump(force=True)), checker, at=LATER)
+        verify_cms(CONTENT, bytes(info.dump(force=True)), checker, at=later())
 
 
 def test_wrong_key_for_certificate_fails_signature_and_ess_checks(
@@ -265,7 +272,7 @@ def test_wrong_key_for_certificate_fails_signature_and_ess_checks(
 
     checker, _ = checker_for(test_pki)
     with pytest.raises(CmsSignatureInvalidError):
-        verify_cms(CONTENT, sign_cms(CONTENT, Mismatched()), checker, at=LATER)
+        verify_cms(CONTENT, sign_cms(CONTENT, Mismatched()), checker, at=later())
 
 
 def test_revoked_signer_and_revocation_down(persona: Persona, test_pki: TestPki) -> None:
@@ -275,13 +282,13 @@ def test_revoked_signer_and_revocation_down(persona: Persona, test_pki: TestPki)
     checker, network = checker_for(test_pki)
     network.down = True
     with pytest.raises(CmsCertificateRejectedError) as info:
-        verify_cms(CONTENT, signature, checker, at=LATER)
+        verify_cms(CONTENT, signature, checker, at=later())
     assert info.value.code == "REVOCATION_UNKNOWN"
     network.down = False
     serial = x509.load_der_x509_certificate(signer.certificate).serial_number
     test_pki.revoke(serial, "move", at=datetime.now(UTC))
     with pytest.raises(CmsCertificateRejectedError) as info:
-        verify_cms(CONTENT, signature, checker, at=LATER)
+        verify_cms(CONTENT, signature, checker, at=later())
     assert info.value.code == "CERT_REVOKED"
 
 

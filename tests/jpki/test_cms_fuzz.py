@@ -22,7 +22,12 @@ from tests.jpki.fuzzing import FUZZ_SETTINGS, garbage, mutated
 from tests.jpki.test_auth_token_support import open_card, trust_store
 
 CONTENT = b"application form\n" * 20
-LATER = datetime.now(UTC) + timedelta(minutes=1)
+
+
+def later() -> datetime:
+    """A minute from now, read when the test runs: a constant taken at collection falls
+    before the certificates that a long run issues later."""
+    return datetime.now(UTC) + timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,12 @@ def signed(card_templates: dict[str, SoftwareCard], test_pki: TestPki) -> Signed
 
 
 def test_the_original_verifies(signed: Signed) -> None:
-    assert verify_cms(CONTENT, signed.signature, signed.checker, at=LATER).serial > 0
+    assert verify_cms(CONTENT, signed.signature, signed.checker, at=later()).serial > 0
 
 
 def _refused(data: bytes, signed: Signed) -> None:
     try:
-        verify_cms(CONTENT, data, signed.checker, at=LATER)
+        verify_cms(CONTENT, data, signed.checker, at=later())
     except CmsError:
         return
     raise AssertionError("a changed signature verified")
@@ -97,7 +102,7 @@ def test_an_empty_bit_string_in_the_signer_certificate_is_malformed(signed: Sign
     at = signed.signature.index(key_usage) + len(key_usage) - 2
     crafted = signed.signature[:at] + bytes.fromhex("03000300") + signed.signature[at + 4 :]
     with pytest.raises(CmsMalformedError):
-        verify_cms(CONTENT, crafted, signed.checker, at=LATER)
+        verify_cms(CONTENT, crafted, signed.checker, at=later())
 
 
 def test_an_unsigned_envelope_field_changed_is_refused(signed: Signed) -> None:
@@ -111,11 +116,11 @@ def test_an_unsigned_envelope_field_changed_is_refused(signed: Signed) -> None:
         + signed.signature[at + len(data_oid) :]
     )
     with pytest.raises(CmsMalformedError):
-        verify_cms(CONTENT, other, signed.checker, at=LATER)
+        verify_cms(CONTENT, other, signed.checker, at=later())
     digest_set = signed.signature.index(bytes.fromhex("310f300d0609608648016503040201"))
     retagged = signed.signature[:digest_set] + b"\x30" + signed.signature[digest_set + 1 :]
     with pytest.raises(CmsMalformedError):
-        verify_cms(CONTENT, retagged, signed.checker, at=LATER)
+        verify_cms(CONTENT, retagged, signed.checker, at=later())
 
 
 def test_a_signature_that_made_asn1crypto_raise_attribute_error_is_malformed(
@@ -125,4 +130,4 @@ def test_a_signature_that_made_asn1crypto_raise_attribute_error_is_malformed(
     asn1crypto's `.native` raised AttributeError out of verify_cms."""
     crafted = (Path(__file__).parent / "data" / "cms_asn1_attributeerror.der").read_bytes()
     with pytest.raises(CmsMalformedError):
-        verify_cms(b"x" * 100, crafted, signed.checker, at=LATER)
+        verify_cms(b"x" * 100, crafted, signed.checker, at=later())

@@ -282,7 +282,7 @@ def test_store_reads_every_entry_as_cryptography_does(auth_pki: MiniPki, tmp_pat
     crl = auth_pki.crl(revoked=revoked)
     partition = partition_name("auth", "Tsukuba-shi")
     CrlStore(tmp_path).load(crl, TrustStore(auth_pki.anchors), partition=partition, at=NOW)
-    restarted = CrlStore(tmp_path)
+    restarted = CrlStore(tmp_path, trust=TrustStore(auth_pki.anchors))
     for entry_ in x509.load_der_x509_crl(crl):
         found = restarted.lookup(partition, entry_.serial_number, at=NOW)
         assert found is not None

@@ -4,6 +4,7 @@ returns, not against the software card's internals. Over every transport."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
 from card.errors import InvalidPinError, PinBlockedError, SecurityStatusNotSatisfiedError
 from card.protocol import CardChannel
+from jpki.card_objects import CardObject, CardObjects
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession, SignatureScheme, SigningInputError
 from jpki.token_info import TokenKind
@@ -171,3 +173,43 @@ def test_a_blocked_pin_reads_as_blocked_either_way(
     with pytest.raises(PinBlockedError):
         session.verify_pin(PinKind.AUTH, persona.pins.auth)
     assert recorder.verifies_with_data() == 0  # status read first: the PIN never sent
+
+
+def test_card_objects_at_the_mf(channel: CardChannel, persona: Persona) -> None:
+    JpkiSession(channel).verify_pin(PinKind.AUTH, persona.pins.auth)
+    objects = CardObjects(channel)  # the ISD: power-on state
+    card_id = objects.card_id()
+    assert card_id is not None and len(card_id) == 15 and card_id.isdigit()
+    municipality = objects.municipality()
+    assert municipality is not None and len(municipality) == 5
+    expiry = objects.expiry()
+    assert expiry is not None and expiry > dt.date.today()
+    assert objects.get(0x0041) is None  # absent: 6A88
+    atr = objects.get(CardObject.CONTACT_ATR)
+    assert atr is not None and len(atr) >= 2
+    if channel.extended_length:
+        upper = objects.get(CardObject.CV_ROOT_TO_INTERMEDIATE)
+        assert upper is not None and len(upper) > 256 and upper[:2] == b"\x5f\x4e"
+    # Selecting the ISD ended the verified PIN.
+    assert JpkiSession(channel).pin_status(PinKind.AUTH).remaining == PinKind.AUTH.max_tries
+
+
+def test_client_copes_with_other_cards(
+    connect,  # type: ignore[no-untyped-def]
+    card_templates: dict[str, SoftwareCard],
+    persona: Persona,
+) -> None:
+    """Cards that show no 7F21, and answer 63Cx to the status query of a verified PIN."""
+    card = card_templates[persona.id].copy(
+        options=CardOptions(no_lower_cv_certificate=True, status_query_ignores_verified=True)
+    )
+    channel = connect(card)
+    objects = CardObjects(channel)
+    assert objects.get(CardObject.CV_INTERMEDIATE_TO_KEY) is None
+    session = JpkiSession(channel)
+    session.verify_pin(PinKind.AUTH, persona.pins.auth)
+    status = session.pin_status(PinKind.AUTH)
+    assert not status.verified and status.remaining == PinKind.AUTH.max_tries
+    session.verify_pin(PinKind.AUTH, persona.pins.auth)  # a right PIN again costs nothing
+    assert len(session.sign(KeyKind.AUTH, DIGEST)) == 256
+    assert card.pin_remaining(PinKind.AUTH) == PinKind.AUTH.max_tries

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from simulators.personas import get_persona
 from simulators.pki import PkiServer, TestPki, serve
 from terminal.cli.main import app
+from terminal.codes import exit_code
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()
@@ -37,13 +38,13 @@ REAL = ["--anchors", str(DATA / "auth_ca_2015.pem"), "--anchors", str(DATA / "au
 def test_real_certificate_exit_codes() -> None:
     cert = str(DATA / "auth_real.pem")
     code, out = cli("verify-cert", cert, *REAL, "--at", "2020-01-01T00:00:00Z", "--json")
-    assert code == 6 and out["error"]["code"] == "REVOCATION_UNKNOWN"  # type: ignore[index]
+    assert code == exit_code("REVOCATION_UNKNOWN") and out["error"]["code"] == "REVOCATION_UNKNOWN"  # type: ignore[index]
     code, out = cli("verify-cert", cert, *REAL, "--at", "2020-01-01", "--soft-fail", "--json")
     assert code == 0 and out["valid"] is True  # type: ignore[index]
     assert out["revocation"]["status"] == "not-checked"  # type: ignore[index]
     assert "2015" in out["anchor"]  # type: ignore[index]
     code, out = cli("verify-cert", cert, *REAL, "--at", "2025-01-01", "--json")
-    assert code == 4 and out["error"]["code"] == "CERT_EXPIRED"  # type: ignore[index]
+    assert code == exit_code("CERT_EXPIRED") and out["error"]["code"] == "CERT_EXPIRED"  # type: ignore[index]
     code, out = cli(
         "verify-cert",
         cert,
@@ -54,11 +55,11 @@ def test_real_certificate_exit_codes() -> None:
         "--soft-fail",
         "--json",
     )
-    assert code == 3 and out["error"]["code"] == "CERT_UNTRUSTED"  # type: ignore[index]
+    assert code == exit_code("CERT_UNTRUSTED") and out["error"]["code"] == "CERT_UNTRUSTED"  # type: ignore[index]
     code, out = cli(
         "verify-cert", cert, *REAL, "--kind", "sign", "--at", "2020-01-01", "--soft-fail", "--json"
     )
-    assert code == 3
+    assert code == exit_code("CERT_UNTRUSTED")
     # without --anchors and without a test PKI: the shipped production anchors
     code, out = cli("verify-cert", cert, "--at", "2020-01-01", "--soft-fail", "--json")
     assert code == 0 and out["anchors_from"] == "J-LIS production anchors"  # type: ignore[index]
@@ -68,7 +69,7 @@ def test_malformed_and_usage(tmp_path: Path) -> None:
     junk = tmp_path / "junk.der"
     junk.write_bytes(b"\x30\x82\x01")
     code, out = cli("verify-cert", str(junk), *REAL, "--json")
-    assert code == 7 and out["error"]["code"] == "CERT_MALFORMED"  # type: ignore[index]
+    assert code == exit_code("CERT_MALFORMED") and out["error"]["code"] == "CERT_MALFORMED"  # type: ignore[index]
     code, _ = cli("verify-cert", str(tmp_path / "missing.der"), *REAL, "--json")
     assert code == 2
     code, _ = cli("verify-cert", str(DATA / "auth_real.pem"), *REAL, "--at", "yesterday")
@@ -115,7 +116,7 @@ def test_crl_commands_and_verify_with_test_pki(home: Home, tmp_path: Path) -> No
     serial = str(home.auth.serial_number)
     # nothing held yet: cannot decide
     code, out = cli("crl", "lookup", serial, "--json", home=home.path)
-    assert code == 6 and out["status"] == "unknown"  # type: ignore[index]
+    assert code == exit_code("REVOCATION_UNKNOWN") and out["status"] == "unknown"  # type: ignore[index]
     code, out = cli("crl", "fetch", _crl_url(home.auth), "--json", home=home.path)
     assert code == 0, out
     partition = out["partition"]  # type: ignore[index]
@@ -140,20 +141,20 @@ def test_crl_commands_and_verify_with_test_pki(home: Home, tmp_path: Path) -> No
 
     home.pki.revoke(home.auth.serial_number, "loss")
     code, out = cli("verify-cert", str(cert_file), "--ocsp", "--json", home=home.path)
-    assert code == 5 and out["error"]["source"] == "ocsp"  # type: ignore[index]
+    assert code == exit_code("CERT_REVOKED") and out["error"]["source"] == "ocsp"  # type: ignore[index]
     code, out = cli(
         "crl", "fetch", _crl_url(home.auth), "--partition", partition, "--json", home=home.path
     )
     assert code == 0 and out["crl_number"] > 1  # type: ignore[index]
     code, out = cli("crl", "lookup", serial, "--json", home=home.path)
-    assert code == 5 and out["answers"][0]["reason"] == "keyCompromise"  # type: ignore[index]
+    assert code == exit_code("CERT_REVOKED") and out["answers"][0]["reason"] == "keyCompromise"  # type: ignore[index]
     code, out = cli("verify-cert", str(cert_file), "--json", home=home.path)
-    assert code == 5 and out["error"]["source"] == "crl"  # type: ignore[index]
+    assert code == exit_code("CERT_REVOKED") and out["error"]["source"] == "crl"  # type: ignore[index]
     # an explicit CRL file is used alone
     crl_file = tmp_path / "p.crl"
     crl_file.write_bytes(home.pki.crl("auth", home.pki.partitions("auth")[0]))
     code, out = cli("verify-cert", str(cert_file), "--crl", str(crl_file), "--json", home=home.path)
-    assert code == 5
+    assert code == exit_code("CERT_REVOKED")
     # a CRL of the wrong partition is refused by fetch
     code, out = cli(
         "crl",
@@ -164,4 +165,4 @@ def test_crl_commands_and_verify_with_test_pki(home: Home, tmp_path: Path) -> No
         "--json",
         home=home.path,
     )
-    assert code == 8 and out["error"]["code"] == "CRL_PARTITION"  # type: ignore[index]
+    assert code == exit_code("CRL_PARTITION") and out["error"]["code"] == "CRL_PARTITION"  # type: ignore[index]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from simulators.personas import Persona
 from terminal.cli import linkage as linkage_cli
+from terminal.codes import exit_code
 from terminal.db.engine import Store
 from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage import CertRevoked, LinkageRegistry, PersonRef
@@ -101,15 +102,15 @@ def test_link_show_revoke_and_audit(
 
 def test_cli_errors_are_typed(cli: typer.Typer, db_url: str) -> None:
     code, out = _run(cli, "revoke", "12345", "--reason", "loss", "--db", db_url)
-    assert code == 4 and out == {
+    assert code == exit_code("UNKNOWN_SERIAL") and out == {
         "error": {"code": "UNKNOWN_SERIAL", "message": "serial 12345 is not linked to anyone"}
     }
     code, out = _run(cli, "link", "show", "--db", db_url)
     assert code == 2 and out["error"]["code"] == "USAGE"  # type: ignore[index]
     code, out = _run(cli, "link", "show", "--person", "12", "--db", db_url)
-    assert code == 1 and out["error"]["code"] == "INVALID_REQUEST"  # type: ignore[index]
+    assert code == exit_code("INVALID_REQUEST") and out["error"]["code"] == "INVALID_REQUEST"  # type: ignore[index]
 
 
 def test_unreachable_database_exits_with_store_unavailable(cli: typer.Typer) -> None:
     code, out = _run(cli, "audit", "verify", "--db", "postgresql+psycopg://u:p@127.0.0.1:1/none")
-    assert code == 7 and out["error"]["code"] == "STORE_UNAVAILABLE"  # type: ignore[index]
+    assert code == exit_code("STORE_UNAVAILABLE") and out["error"]["code"] == "STORE_UNAVAILABLE"  # type: ignore[index]

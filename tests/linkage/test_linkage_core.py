@@ -32,6 +32,7 @@ from simulators.core import (
 from simulators.core.app import create_core_app
 from simulators.core.config import dev_token
 from simulators.personas import Persona
+from terminal.codes import exit_code
 from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage.core_client import CoreClient, CoreClientError, CoreUnavailable
 
@@ -183,10 +184,10 @@ def test_http_client_matches_in_process_client(
         )
         with pytest.raises(CoreClientError) as unknown:
             remote.person_symbols(taro.resident_code, ["police"])
-        assert unknown.value.code == "UNKNOWN_AGENCY"
+        assert unknown.value.core_code == "UNKNOWN_AGENCY" and unknown.value.code == "CORE_ERROR"
         with pytest.raises(CoreClientError) as forbidden:
             remote.translate("tax", over_http["tax"], "portal")
-        assert forbidden.value.code == "FORBIDDEN"
+        assert forbidden.value.core_code == "FORBIDDEN"
         with pytest.raises(CoreClientError) as bad_code:
             remote.person_symbols("123", [])
         assert bad_code.value.code == "INVALID_RESIDENT_CODE"
@@ -195,13 +196,13 @@ def test_http_client_matches_in_process_client(
         pytest.raises(CoreClientError) as not_a_municipality,
     ):
         portal.person_symbols(taro.resident_code, [])
-    assert not_a_municipality.value.code == "FORBIDDEN"
+    assert not_a_municipality.value.core_code == "FORBIDDEN"
     with (
         CoreClient(core_url, "wrong-token", agency=TERMINAL_AGENCY) as stranger,
         pytest.raises(CoreClientError) as refused,
     ):
         stranger.person_symbols(taro.resident_code, [])
-    assert refused.value.code == "UNAUTHENTICATED"
+    assert refused.value.core_code == "UNAUTHENTICATED" and refused.value.code == "CORE_ERROR"
 
 
 def test_http_responses_never_carry_the_resident_code(
@@ -263,7 +264,7 @@ def test_cli_core_serve(
         text=True,
         timeout=60,
     )
-    assert no_key.returncode == 7
+    assert no_key.returncode == exit_code("CORE_CONFIG")
     assert json.loads(no_key.stdout)["error"]["code"] == "CORE_CONFIG"
     proc = subprocess.Popen(
         [mynaterm, "core", "serve", "--dev", "--port", str(port), "--json"],

@@ -176,3 +176,20 @@ def test_human_output_of_readers_and_watch(
         events.stdout
     )
     assert "My Number card" not in events.stdout  # --no-identify: nothing was selected
+
+
+def test_a_card_command_leaves_no_verified_pin_behind(
+    reader_pool: ReaderPool, software_card: SoftwareCard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real cards keep a VERIFY until power-down, across disconnects (real-card-notes
+    §0): after `pin verify` the CLI logs the card out, so the next program that gets
+    the reader cannot sign with the auth key without the PIN."""
+    plugged = reader_pool.plug(software_card)
+    monkeypatch.setenv("MYNATERM_PIN", "1234")
+    result = runner.invoke(app, ["--reader", plugged.reader, "pin", "verify", "auth"])
+    assert result.exit_code == 0, result.output
+    select_jpki = bytes.fromhex("00A4040C0AD392F000260100000001")
+    assert software_card.process(select_jpki)[-2:] == b"\x90\x00"
+    digest_info = bytes.fromhex("3031300d060960864801650304020105000420") + bytes(32)
+    sign = bytes([0x80, 0x2A, 0x00, 0x97, len(digest_info)]) + digest_info + b"\x00"
+    assert software_card.process(sign)[-2:] == b"\x69\x82"

@@ -67,6 +67,12 @@ def test_demo_serves_health_and_a_login(tmp_path: Path) -> None:
                 "/api/session", json={"username": kiosk["username"], "password": kiosk["password"]}
             )
             assert signed_in.status_code == 200
+            # The README's table of cards in readers is what the demo does.
+            from tests.terminal.test_readme_tour import readme_cards
+
+            assert [
+                (int(card["reader"]), card["persona"], card["linked"]) for card in info["cards"]
+            ] == [(index, persona, linked) for index, persona, _, linked in readme_cards()]
             reader = info["linked_readers"][0]
             persona = load_personas()[int(reader)]  # the demo puts persona i in reader i
             response = http.post(f"/api/readers/{reader}/login", json={"pin": persona.pins.auth})

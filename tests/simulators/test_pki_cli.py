@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from simulators.pki import TestPki
 from terminal.cli.main import app
+from terminal.codes import exit_code
 from tests.simulators.test_pki_support import card_key, clean_pki_dir, copy_pki, issue
 
 __all__ = ["clean_pki_dir"]
@@ -89,8 +90,9 @@ def test_issue_revoke_status_list(pki_copy: Path, tmp_path: Path) -> None:
     code, status = _json("pki", "status", "--dir", str(pki_copy), issued["auth_serial"])
     assert (code, status["state"], status["kind"]) == (0, "good", "auth")
     code, revoked = _json(
-        "pki", "revoke", "--dir", str(pki_copy), f"0x{auth.serial_number:x}", "--reason", "move"
-    )
+        "pki", "revoke", "--dir", str(pki_copy), f"0x{auth.serial_number:x}",
+        "--reason", "basic_facts_changed",
+    )  # fmt: skip
     assert code == 0
     assert revoked["revoked"][0]["reason"] == "affiliationChanged"
     colon_hex = ":".join(f"{b:02X}" for b in auth.serial_number.to_bytes(8, "big"))
@@ -101,7 +103,7 @@ def test_issue_revoke_status_list(pki_copy: Path, tmp_path: Path) -> None:
     code, again = _json(
         "pki", "revoke", "--dir", str(pki_copy), issued["auth_serial"], "--reason", "loss"
     )
-    assert code == 5 and again["error"]["code"] == "ALREADY_REVOKED"
+    assert code == exit_code("ALREADY_REVOKED") and again["error"]["code"] == "ALREADY_REVOKED"
     code, card = _json(
         "pki",
         "revoke",
@@ -124,11 +126,18 @@ def test_issue_revoke_status_list(pki_copy: Path, tmp_path: Path) -> None:
 
 def test_cli_errors_have_codes_and_no_traceback(pki_copy: Path, tmp_path: Path) -> None:
     code, unknown = _json("pki", "revoke", "--dir", str(pki_copy), "12345", "--reason", "loss")
-    assert code == 4 and unknown["error"]["code"] == "UNKNOWN_SERIAL"
+    assert code == exit_code("UNKNOWN_SERIAL") and unknown["error"]["code"] == "UNKNOWN_SERIAL"
     code, bad = _json("pki", "revoke", "--dir", str(pki_copy), "12345", "--reason", "stolen")
     assert code == 2 and bad["error"]["code"] == "BAD_REASON"
+    # one vocabulary: the domain's names, in `pki revoke` as in `revoke`
+    code, rfc = _json("pki", "revoke", "--dir", str(pki_copy), "12345", "--reason", "keyCompromise")
+    assert (
+        code == 2
+        and rfc["error"]["code"] == "BAD_REASON"
+        and "loss (keyCompromise)" in rfc["error"]["message"]
+    )
     code, missing = _json("pki", "status", "--dir", str(tmp_path / "none"), "1")
-    assert code == 3 and missing["error"]["code"] == "PKI_STATE"
+    assert code == exit_code("PKI_STATE") and missing["error"]["code"] == "PKI_STATE"
     code, bad_url = _json("pki", "init", "--dir", str(tmp_path / "x"), "--base-url", "nope")
     assert code == 2 and bad_url["error"]["code"] == "USAGE"
     code, status = _json("pki", "status", "--dir", str(pki_copy), "99")
@@ -149,7 +158,7 @@ def test_cli_errors_have_codes_and_no_traceback(pki_copy: Path, tmp_path: Path) 
         "pki", "issue", "--dir", str(pki_copy), "--persona", "nobody",
         "--auth-key", str(not_a_key), "--sign-key", str(not_a_key),
     )  # fmt: skip
-    assert code == 2 and persona["error"]["code"] == "PERSONA"
+    assert code == exit_code("PERSONA") and persona["error"]["code"] == "PERSONA"
 
 
 def test_serve_prints_urls_serves_them_and_stops_on_ctrl_c(pki_copy: Path) -> None:

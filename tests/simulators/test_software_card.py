@@ -87,7 +87,7 @@ def test_all_four_applets_answer_select(card: SoftwareCard, select: str) -> None
     ("apdu", "status"),
     [
         ("00A4040C0AD392F000260100000002", 0x6A82),  # unknown AID
-        ("00A4040C09D392F0002601000000", 0x6A82),  # JPKI AID prefix only: exact match
+        ("00A4040C04D392F000", 0x6A82),  # shorter than a RID: no prefix selection
         ("00A4040C", 0x6700),  # no AID
         ("00A4040C11" + "00" * 17, 0x6700),  # AID longer than 16 bytes
         ("00A40400" + "0AD392F000260100000001", 0x6A86),  # P2=00 (FCI) not supported

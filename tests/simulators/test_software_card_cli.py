@@ -15,6 +15,7 @@ from jpki.constants import PinKind
 from simulators.card import SoftwareCard
 from simulators.personas import load_personas
 from terminal.cli.main import app
+from terminal.codes import exit_code
 from tests.simulators.software_card_apdu import SELECT_JPKI, select_ef, sw, verify
 
 runner = CliRunner()
@@ -130,7 +131,7 @@ def test_create_refuses_to_overwrite_and_unknown_personas(pki_dir: Path, tmp_pat
         ],
     )
     assert result.exit_code != 0
-    assert json.loads(result.stdout)["error"]["code"] == "UNKNOWN_PERSONA"
+    assert json.loads(result.stdout)["error"]["code"] == "PERSONA"
     assert not (tmp_path / "n").exists()
 
 
@@ -219,5 +220,33 @@ def test_info_on_a_bad_file_fails_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "junk.json"
     path.write_text("{}")
     result = runner.invoke(app, ["emulator", "info", str(path), "--json"])
-    assert result.exit_code == 1
+    assert result.exit_code == exit_code("CARD_FILE")
     assert json.loads(result.stdout)["error"]["code"] == "CARD_FILE"
+
+
+def test_create_with_behaviours_of_other_cards(pki_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "other.card"
+    base = ["emulator", "create", "--persona", "yamada-taro", "--pki", str(pki_dir), "--json"]
+    result = runner.invoke(
+        app,
+        [
+            *base,
+            "--out",
+            str(out),
+            "--behave",
+            "warm-reset-clears-pins",
+            "--behave",
+            "blocked-status-answers-6984",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["behaviours"] == [
+        "blocked-status-answers-6984",
+        "warm-reset-clears-pins",
+    ]
+    card = SoftwareCard.load(out)
+    assert card.options.warm_reset_clears_pins and card.options.blocked_status_answers_6984
+    assert not card.options.reselect_clears_pins
+    refused = runner.invoke(app, [*base, "--out", str(tmp_path / "x"), "--behave", "nonsense"])
+    assert refused.exit_code == 2
+    assert not (tmp_path / "x").exists()

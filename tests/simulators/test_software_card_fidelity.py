@@ -29,6 +29,9 @@ ALL_ON = CardOptions(
     warm_reset_clears_pins=True,
     blocked_status_answers_6984=True,
     first_command_after_power_fails=True,
+    status_query_ignores_verified=True,
+    no_lower_cv_certificate=True,
+    atr_object_only_in_applets=True,
 )
 SIGN_AUTH = "802A0097" + "33" + "3031300d060960864801650304020105000420" + "00" * 32 + "00"
 
@@ -166,3 +169,17 @@ def test_the_cv_certificates_chain(card: SoftwareCard) -> None:
     intermediate.verify(signature, signed, padding.PKCS1v15(), hashes.SHA256())
     assert certified.public_numbers() == card.integrity_public_key.public_numbers()
     assert lower[:3] == bytes.fromhex("5F4E82")  # template contents, no 7F21 wrapper
+
+
+def test_options_for_other_cards_objects_and_status(card: SoftwareCard) -> None:
+    older = card.copy(options=CardOptions(no_lower_cv_certificate=True))
+    assert sw(older, "00CA7F21000000") == 0x6A88
+    assert sw(older, "00CA00F8000000") == 0x9000
+    atr_in_applets = card.copy(options=CardOptions(atr_object_only_in_applets=True))
+    assert sw(atr_in_applets, "00CA5F5100") == 0x6A88
+    assert sw(atr_in_applets, SELECT_JPKI) == 0x9000
+    assert tx(atr_in_applets, "00CA5F5100") == (card.atr[1:], 0x9000)
+    counting = card.copy(options=CardOptions(status_query_ignores_verified=True))
+    open_auth(counting)
+    assert sw(counting, PIN_STATUS) == 0x63C3
+    assert sw(counting, SIGN_AUTH) == 0x9000  # still verified

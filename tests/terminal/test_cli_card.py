@@ -129,4 +129,4 @@ def test_pkey_sign(
 def test_no_card_selected_is_a_clear_error() -> None:
     result = runner.invoke(app, ["pin", "status", "--json"])
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["error"]["code"] == "NO_CARD"
+    assert json.loads(result.stdout)["error"]["code"] == "USAGE"

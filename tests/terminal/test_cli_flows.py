@@ -14,6 +14,7 @@ from simulators.card import SoftwareCard
 from simulators.personas import get_persona
 from simulators.pki import TestPki
 from terminal.cli.main import app
+from terminal.codes import exit_code
 
 runner = CliRunner()
 
@@ -109,6 +110,6 @@ def test_missing_test_pki_is_a_clear_error(
     card = tmp_path / "card.card"
     software_card.save(card)
     result = run(card, "issue", "--persona", "yamada-taro", pin="TARO2024")
-    assert result.exit_code == 1
+    assert result.exit_code == exit_code("PKI_STATE")
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "PKI_STATE" and "mynaterm pki init" in error["message"]

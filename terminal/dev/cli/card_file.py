@@ -8,12 +8,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from card.protocol import CardChannel
-from simulators.card import SoftwareCard, SoftwareCardConnection
+from simulators.card import CardStateError, SoftwareCard, SoftwareCardConnection
 
 
 @contextmanager
 def card_file_channel(path: Path) -> Iterator[CardChannel]:
-    card = SoftwareCard.load(path)
+    """Raises CardStateError (CARD_FILE) when the file is missing or not a card."""
+    try:
+        card = SoftwareCard.load(path)
+    except OSError as exc:
+        raise CardStateError(f"{path}: {exc.strerror or exc}") from exc
     try:
         yield CardChannel(SoftwareCardConnection(card))
     finally:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from terminal.cli.linkage import EXIT_CODES
 from terminal.cli.output import JsonOption, console, emit, fail
 
 core_app = typer.Typer(
@@ -37,7 +36,7 @@ def core_serve(
     try:
         core = SymbolCore.from_environment(dev=dev)
     except CoreError as exc:
-        fail(str(exc), code=exc.code, as_json=as_json, exit_code=EXIT_CODES.get(exc.code, 1))
+        fail(str(exc), code=exc.code, as_json=as_json)
     url = f"http://127.0.0.1:{port}"
     codes = [a.code for a in core.agencies()]
     info = {"url": url, "agencies": codes, "dev": dev}

@@ -16,6 +16,7 @@ from cryptography import x509
 from rich.table import Table
 
 from jpki.constants import PinKind
+from simulators.card.options import CardOptions
 from simulators.personas import Persona, PersonaError, get_persona, load_personas
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.home import mynaterm_home
@@ -28,6 +29,8 @@ emulator_app = typer.Typer(
     no_args_is_help=True,
 )
 
+# --behave names (kebab case) for the CardOptions switches.
+CARD_BEHAVIOURS = {f.replace("_", "-"): f for f in CardOptions.__dataclass_fields__}
 SEX_TEXT = {"1": "male", "2": "female", "9": "not applicable"}
 PIN_VARIABLES = {
     PinKind.AUTH: "MYNATERM_AUTH_PIN",
@@ -66,6 +69,9 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
         "persona_id": card.persona_id,
         "t0": card.t0,
         "reselect_clears_pins": card.reselect_clears_pins,
+        "behaviours": sorted(
+            name for name, field in CARD_BEHAVIOURS.items() if getattr(card.options, field)
+        ),
         "atr": card.atr.hex(" ").upper(),
         "pin_tries_left": {kind.value: card.pin_remaining(kind) for kind in PinKind},
         "pins_set": {kind.value: card.pin_is_set(kind) for kind in PinKind},
@@ -81,7 +87,7 @@ def personas(as_json: JsonOption = False) -> None:
     try:
         entries = [persona_summary(p) for p in load_personas()]
     except PersonaError as exc:
-        fail(str(exc), code="PERSONAS", as_json=as_json)
+        fail(str(exc), code="PERSONA", as_json=as_json)
 
     def human() -> None:
         # Ids and masked numbers are what people copy: never let them be truncated.
@@ -133,6 +139,17 @@ def create(
             "sets them there; VERIFY answers 6A88 until then).",
         ),
     ] = False,
+    behaviours: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--behave",
+            help=(
+                "Switch on a behaviour other cards show (repeatable): "
+                + ", ".join(CARD_BEHAVIOURS)
+                + ". See simulators/card/options.py."
+            ),
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -140,6 +157,14 @@ def create(
     from simulators.card import SoftwareCard
     from simulators.pki import PkiError, TestPki
 
+    unknown = sorted(set(behaviours or ()) - set(CARD_BEHAVIOURS))
+    if unknown:
+        fail(
+            f"unknown --behave {', '.join(unknown)}; one of {', '.join(CARD_BEHAVIOURS)}",
+            code="USAGE",
+            as_json=as_json,
+            exit_code=2,
+        )
     if out.exists() and not force:
         fail(f"{out} exists; give --force to replace it", code="EXISTS", as_json=as_json)
     if not out.parent.is_dir():
@@ -147,23 +172,25 @@ def create(
     try:
         persona = get_persona(persona_id)
     except PersonaError as exc:
-        fail(str(exc), code="UNKNOWN_PERSONA", as_json=as_json)
+        fail(str(exc), code="PERSONA", as_json=as_json)
     pki_dir = pki or mynaterm_home() / "pki"
     try:
         pki_dir.mkdir(parents=True, exist_ok=True)
         issuer = TestPki.open_or_create(pki_dir)
+        options = CardOptions(**{CARD_BEHAVIOURS[name]: True for name in behaviours or ()})
         card = SoftwareCard.create(
             persona,
             issuer,
-            reselect_clears_pins=clear_pins_on_reselect,
+            reselect_clears_pins=clear_pins_on_reselect or options.reselect_clears_pins,
             t0=t0,
+            options=options,
             unset_pins=unset_pins,
         )
         card.save(out)
     except PkiError as exc:
-        fail(f"test PKI in {pki_dir}: {exc}", code="PKI", as_json=as_json)
+        fail(f"test PKI in {pki_dir}: {exc}", code=exc.code, as_json=as_json)
     except ValueError as exc:  # a PIN from the environment of the wrong format
-        fail(str(exc), code="PIN_FORMAT", as_json=as_json, exit_code=2)
+        fail(str(exc), code="PIN_FORMAT", as_json=as_json)
     except OSError as exc:
         fail(f"cannot write {out}: {exc.strerror}", code="IO", as_json=as_json)
     payload = card_summary(card, out)

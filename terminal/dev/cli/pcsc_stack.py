@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from card.errors import PcscUnavailableError
-from terminal.cli.errors import EXIT_CODES
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.home import mynaterm_home
 
@@ -156,7 +155,6 @@ def serve(
             str(exc),
             code="PCSC_UNAVAILABLE",
             as_json=as_json,
-            exit_code=EXIT_CODES["PCSC_UNAVAILABLE"],
         )
     plugged = [
         {"card": str(path), "port": bridge.port}

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_public_key
 from rich.table import Table
 
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.errors import cli_errors
+from terminal.cli.options import ReasonOption, parse_reason
+from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 
 pki_app = typer.Typer(
     help="The test JPKI: CAs, card certificates, revocation, CRLs and OCSP.",
@@ -29,38 +29,11 @@ DirOption = Annotated[
     typer.Option("--dir", help="PKI directory (default: $MYNATERM_HOME/pki)."),
 ]
 
-# Stable error codes for scripts, one per typed PKI error.
-_ERROR_CODES = {
-    "UnknownSerialError": ("UNKNOWN_SERIAL", 4),
-    "AlreadyRevokedError": ("ALREADY_REVOKED", 5),
-    "UnknownReasonError": ("BAD_REASON", 2),
-    "UnknownKindError": ("USAGE", 2),
-    "UnknownGenerationError": ("USAGE", 2),
-    "InvalidPartitionError": ("USAGE", 2),
-    "InvalidBaseUrlError": ("USAGE", 2),
-    "IssuanceError": ("ISSUANCE", 1),
-    "PkiStateError": ("PKI_STATE", 3),
-}
-
 
 def _directory(directory: Path | None) -> Path:
     from terminal.home import mynaterm_home
 
     return directory if directory is not None else mynaterm_home() / "pki"
-
-
-@contextmanager
-def _pki_errors(as_json: bool) -> Iterator[None]:
-    from simulators.personas import PersonaError
-    from simulators.pki import PkiError
-
-    try:
-        yield
-    except PkiError as exc:
-        code, exit_code = _ERROR_CODES.get(type(exc).__name__, ("PKI_ERROR", 1))
-        fail(str(exc), code=code, as_json=as_json, exit_code=exit_code)
-    except PersonaError as exc:
-        fail(str(exc), code="PERSONA", as_json=as_json, exit_code=2)
 
 
 def _open(directory: Path | None) -> Any:
@@ -150,7 +123,7 @@ def init(
     from simulators.pki import TestPki
 
     path = _directory(directory)
-    with _pki_errors(as_json):
+    with cli_errors(as_json):
         existed = TestPki.exists(path)
         pki = TestPki.open_or_create(path, base_url=base_url)
         if existed and base_url is not None and base_url.rstrip("/") != pki.base_url:
@@ -195,7 +168,7 @@ def issue(
     `mynaterm emulator create`, which does this itself)."""
     from simulators.personas import get_persona
 
-    with _pki_errors(as_json):
+    with cli_errors(as_json):
         holder = get_persona(persona)
         auth_public = _load_public_key(auth_key, "--auth-key")
         sign_public = _load_public_key(sign_key, "--sign-key")
@@ -224,8 +197,8 @@ def issue(
         payload,
         as_json,
         lambda: console.print(
-            f"issued for {holder.id}: auth serial {payload['auth_serial']}, "
-            f"sign serial {payload['sign_serial']}"
+            f"issued for {holder.id}: auth serial {serial_text(str(payload['auth_serial']))}, "
+            f"sign serial {serial_text(str(payload['sign_serial']))}"
             + (f" (PEM files in {out})" if out is not None else "")
         ),
     )
@@ -240,13 +213,7 @@ def _status_payload(status: Any) -> dict[str, Any]:
 @pki_app.command("revoke")
 def revoke(
     serial: Annotated[str, typer.Argument(help="Serial: decimal, 0x-hex or AA:BB:.. hex.")],
-    reason: Annotated[
-        str,
-        typer.Option(
-            "--reason",
-            help="move | renewal | loss | death | return, or an RFC 5280 reason name.",
-        ),
-    ],
+    reason: ReasonOption,
     at: Annotated[
         str | None, typer.Option("--at", help="Revocation time, ISO 8601 (default now).")
     ] = None,
@@ -259,12 +226,13 @@ def revoke(
     """Revoke a certificate (or, with --card, both of its card's certificates)."""
     number = _parse_serial(serial)
     moment = _parse_time(at)
-    with _pki_errors(as_json):
+    why = parse_reason(reason, as_json=as_json).value
+    with cli_errors(as_json):
         pki = _open(directory)
         if whole_card:
-            records = pki.revoke_card(number, reason, at=moment)
+            records = pki.revoke_card(number, why, at=moment)
         else:
-            records = [pki.revoke(number, reason, at=moment)]
+            records = [pki.revoke(number, why, at=moment)]
         statuses = [_status_payload(pki.status(r.serial, now=r.revoked_at)) for r in records]
     payload = {"revoked": statuses}
 
@@ -273,7 +241,8 @@ def revoke(
             console.print("nothing to revoke: every certificate of that card is revoked")
         for s in statuses:
             console.print(
-                f"revoked {s['kind']} serial {s['serial']} ({s['reason']}) at {s['revoked_at']}"
+                f"revoked {s['kind']} serial {serial_text(s['serial'])} ({s['reason']})"
+                f" at {s['revoked_at']}"
             )
 
     emit(payload, as_json, human)
@@ -289,11 +258,11 @@ def status(
     """The PKI's own view of a serial: good, revoked (reason, time) or unknown."""
     number = _parse_serial(serial)
     moment = _parse_time(at)
-    with _pki_errors(as_json):
+    with cli_errors(as_json):
         payload = _status_payload(_open(directory).status(number, now=moment))
 
     def human() -> None:
-        line = f"serial {payload['serial']}: [bold]{payload['state']}[/]"
+        line = f"serial {serial_text(payload['serial'])}: [bold]{payload['state']}[/]"
         if payload["state"] == "revoked":
             line += f" ({payload['reason']} at {payload['revoked_at']})"
         if payload["kind"]:
@@ -311,7 +280,7 @@ def list_issued(
     as_json: JsonOption = False,
 ) -> None:
     """Card certificates issued so far, with their status."""
-    with _pki_errors(as_json):
+    with cli_errors(as_json):
         pki = _open(directory)
         rows = [
             {
@@ -353,7 +322,7 @@ def serve_command(
     """Serve the CRLs, the OCSP responders and the CA certificates until Ctrl-C."""
     from simulators.pki import serve
 
-    with _pki_errors(as_json):
+    with cli_errors(as_json):
         pki = _open(directory)
         try:
             server = serve(pki, host=host, port=port)

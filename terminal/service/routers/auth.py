@@ -70,7 +70,7 @@ def login(reader_id: ReaderId, body: LoginIn, ctx: Ctx, operator: KioskOrClerk) 
     )
 
 
-@router.get("/api/readers/{reader_id}/kiosk-check", response_model=KioskCheckOut)
+@router.get("/api/readers/{reader_id}/card/check", response_model=KioskCheckOut)
 def kiosk_check(
     reader_id: ReaderId,
     ctx: Ctx,

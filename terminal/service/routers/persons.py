@@ -25,6 +25,7 @@ class CertificateOut(BaseModel):
     serial: str
     kind: str
     status: str
+    card_id: str  # certificates of one card: what a whole-card revocation ends
     not_before: datetime
     not_after: datetime
     revoked_reason: str | None
@@ -63,6 +64,7 @@ def _person_out(view: PersonView) -> PersonOut:
                 serial=c.serial,
                 kind=c.kind,
                 status=c.status,
+                card_id=c.card_id,
                 not_before=c.not_before,
                 not_after=c.not_after,
                 revoked_reason=c.revoked_reason,

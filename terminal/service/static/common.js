@@ -20,10 +20,7 @@ const MT = (() => {
   // A value inside `vars` may itself be a message spec ({key, vars}) or a date
   // ({date: iso}); both are rendered in the current language.
   function renderValue(value) {
-    if (value && typeof value === "object") {
-      if ("date" in value) return formatDate(value.date);
-      if ("key" in value) return render(value);
-    }
+    if (value && typeof value === "object") return render(value);
     return value === null || value === undefined ? "" : String(value);
   }
 
@@ -36,10 +33,14 @@ const MT = (() => {
     return text;
   }
 
+  // A message spec: a key ("key" or {key, vars}), a literal ({text}), a date ({date})
+  // or a sequence of specs ({parts: [...]}).
   function render(spec) {
     if (!spec) return "";
     if (typeof spec === "string") return t(spec);
     if ("text" in spec) return spec.text;
+    if ("date" in spec) return formatDate(spec.date);
+    if ("parts" in spec) return spec.parts.map(render).join("");
     return t(spec.key, spec.vars);
   }
 
@@ -65,6 +66,9 @@ const MT = (() => {
     }
     spoken.set(el, spec);
     el.textContent = render(spec);
+    if (spoken.size > 500) {  // elements replaced since (e.g. re-rendered tables) go
+      for (const other of spoken.keys()) if (!other.isConnected) spoken.delete(other);
+    }
   }
 
   function applyLang() {
@@ -102,10 +106,17 @@ const MT = (() => {
   let sessionLost = null;
   function onSessionLost(handler) { sessionLost = handler; }
 
+  // Which page this is: the service keeps one session cookie per page and picks it by
+  // this header, so a kiosk sign-in and a counter sign-in never stand in for each other.
+  function page() {
+    return document.body && document.body.classList.contains("kiosk") ? "kiosk" : "counter";
+  }
+
   async function api(method, path, body, options = {}) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs || 60000);
-    const init = { method, credentials: "same-origin", headers: {}, signal: controller.signal };
+    const init = { method, credentials: "same-origin", headers: { "X-Mynaterm-Page": page() },
+                   signal: controller.signal };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -154,7 +165,8 @@ const MT = (() => {
   // reconnects by itself and the server re-sends a snapshot); onClosed() when the
   // stream is refused for good (session gone).
   function watchReaders(onEvent, onClosed) {
-    const source = new EventSource("/api/events");
+    // EventSource sends no headers: the page is named in the query as well.
+    const source = new EventSource("/api/events?page=" + page());
     const types = ["snapshot", "reader_added", "reader_removed", "card_inserted",
                    "card_removed", "busy", "idle", "progress"];
     for (const type of types) {
@@ -189,6 +201,7 @@ const MT = (() => {
       return await api("POST", path, {
         username: data.get("username"),
         password: data.get("password"),
+        page: page(),
       }, { signIn: true });
     } finally {
       form.querySelector("input[type=password]").value = "";
@@ -199,6 +212,10 @@ const MT = (() => {
   // it may); any other code says what it is.
   function signInError(err) {
     if (err instanceof ApiError && err.code === "UNAUTHENTICATED") return { key: "signin.failed" };
+    // The service refuses a kiosk-only account on the counter page.
+    if (err instanceof ApiError && err.code === "FORBIDDEN" && page() === "counter") {
+      return { key: "signin.kiosk_only" };
+    }
     return describeError(err);
   }
 
@@ -264,7 +281,7 @@ const MT = (() => {
     return refresh;
   }
 
-  return { ready, t, render, say, formatDate, applyLang, toggleLang, api, ApiError,
+  return { ready, page, t, render, say, formatDate, applyLang, toggleLang, api, ApiError,
            describeError, errorText, signInError, onSessionLost, watchReaders, $, show,
            currentSession, signIn, confirmDialog, setupSimulator,
            get lang() { return lang; } };

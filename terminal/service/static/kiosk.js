@@ -33,6 +33,7 @@
   const station = {
     readers: new Map(), readerId: null, state: "loading", gen: 0, source: null,
     leftoverSerial: null, lastSerial: null, timers: {}, idleLeft: 0, simRefresh: null,
+    boundReader: null,
   };
   // The current resident: everything that must vanish when they leave. Only ever
   // replaced as a whole (`resident = null`), never partly reset.
@@ -87,16 +88,18 @@
     clearTimer("notice");
     say($("#waiting-note"), notice ? { key: notice } : null);
     if (notice) {
-      station.timers.notice = setTimeout(() => say($("#waiting-note"), leftoverNote()),
+      station.timers.notice = setTimeout(() => say($("#waiting-note"), null),
                                          config.noticeSeconds * 1000);
-    } else {
-      say($("#waiting-note"), leftoverNote());
     }
+    renderWaiting();
     enter("waiting");
   }
 
-  function leftoverNote() {
-    return station.leftoverSerial !== null ? { key: "kiosk.leftover" } : null;
+  // A card left in the reader (after an idle timeout) is asked out, not for.
+  function renderWaiting() {
+    const leftover = station.leftoverSerial !== null;
+    say($("#waiting-title"), { key: leftover ? "kiosk.leftover" : "kiosk.waiting" });
+    show($("#waiting-hint"), !leftover);
   }
 
   function refuse(spec) {
@@ -144,12 +147,13 @@
     forgetResident();
     station.leftoverSerial = null;
     say($("#waiting-note"), null);
+    renderWaiting();
     const gen = station.gen;
     resident = { gen, cardSerial: serial, pin: [], remaining: null, maxTries: null };
     enter("checking");
     try {
       const check = await api("GET",
-        `/api/readers/${station.readerId}/kiosk-check?card_serial=${serial}`,
+        `/api/readers/${station.readerId}/card/check?card_serial=${serial}`,
         undefined, { timeoutMs: 30000 });
       if (!current(gen, "checking")) return;
       resident.remaining = check.remaining;
@@ -214,7 +218,10 @@
 
   function fillReaders() {
     const select = $("#reader");
-    const wanted = params.get("reader");
+    // A kiosk account bound to a reader (the session names it) uses that one.
+    const bound = station.boundReader
+      && [...station.readers.values()].find((r) => r.name === station.boundReader);
+    const wanted = bound ? bound.id : params.get("reader");
     select.replaceChildren(...[...station.readers.values()].map((reader) => {
       const option = document.createElement("option");
       option.value = reader.id;
@@ -335,6 +342,7 @@
     say($("#signin-error"), null);
     say($("#signin-note"), null);
     show($("#unavailable"), false);
+    station.boundReader = session.reader || null;
     station.lastSerial = undefined;
     station.leftoverSerial = null;
     toWaiting(null);
