@@ -37,7 +37,7 @@ from terminal.dev.issuer import TestPkiAuthority
 from terminal.dev.local import local_core_client, validator_for
 from terminal.flows import CounterContext, KioskContext, issue_card, login
 from terminal.linkage import LinkageRegistry
-from terminal.linkage.errors import CertRevoked
+from terminal.linkage.errors import CertRevoked, NotLinked
 from terminal.linkage.types import CertInfo
 
 ORIGIN = "https://portal.example.jp"
@@ -354,6 +354,16 @@ def test_card_pulled_at_every_apdu_of_a_renewal_leaves_card_and_registry_consist
         for after in (False, True):
             here, card, _ = attempt(index, after)
             try:
+                if (serial(card.auth_certificate), serial(card.sign_certificate)) != old:
+                    # The card holds the new keys, the registry is still old: the new
+                    # serial does not log in yet and the old key is gone from the card.
+                    with pytest.raises(NotLinked):
+                        here.registry.resolve_login(
+                            serial(card.auth_certificate), auth_issuer(card)
+                        )
+                    assert card.public_key(KeyKind.AUTH).public_numbers() != (
+                        template.public_key(KeyKind.AUTH).public_numbers()
+                    )
                 reconcile(channel(card), here.life)  # the card's next insertion
                 outcomes[(index, after)] = check_consistent(here, card, old)
                 resolution = here.registry.resolve_login(
