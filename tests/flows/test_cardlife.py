@@ -17,8 +17,10 @@ from cryptography import x509
 from card.errors import CardRemovedError, InvalidPinError, PinBlockedError, PinNotSetError
 from card.protocol import CardChannel
 from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+from jpki.cardinfo_ap import CardInfoSession
 from jpki.constants import KeyKind, PinKind
 from jpki.issuance import confirm_new_pin
+from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard, SoftwareCardConnection
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
@@ -376,3 +378,35 @@ def test_card_pulled_at_every_apdu_of_a_renewal_leaves_card_and_registry_consist
     # once it ran (its answer lost), new everywhere after the reconciliation.
     assert len(outcomes) == 2 * total
     assert [key for key, renewed in outcomes.items() if renewed] == [(total, True)]
+
+
+def test_unlock_a_sign_pin_keeping_it_and_reset_the_card_info_pin(world: World) -> None:
+    persona = get_persona("sato-hanako")
+    card = SoftwareCard.create(persona, world.pki)
+    session = JpkiSession(channel(card))
+    for _ in range(5):
+        with pytest.raises((InvalidPinError, PinBlockedError)):
+            session.verify_pin(PinKind.SIGN, "WRONG999", check_status_first=False)
+    assert card.pin_remaining(PinKind.SIGN) == 0
+    kept = reset_pin(
+        channel(card),
+        world.life,
+        resident_code=persona.resident_code,
+        kind=PinKind.SIGN,
+        new_pin=None,
+        face_to_face_confirmed=True,
+    )
+    assert kept.remaining == 5 and not kept.new_value
+    JpkiSession(channel(card)).verify_pin(PinKind.SIGN, persona.pins.sign)  # the same PIN
+    reset_pin(
+        channel(card),
+        world.life,
+        resident_code=persona.resident_code,
+        kind=PinKind.CARD_INFO,
+        new_pin="6006",
+        face_to_face_confirmed=True,
+    )
+    info = CardInfoSession(channel(card))
+    with pytest.raises(InvalidPinError):
+        info.verify_pin(persona.pins.cardinfo)
+    info.verify_pin("6006")
