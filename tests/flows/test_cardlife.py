@@ -201,6 +201,7 @@ def test_lock_at_the_kiosk_reset_at_the_counter_log_in(world: World) -> None:
 def test_renew_both_on_the_same_card(world: World) -> None:
     persona = get_persona("yamada-taro")
     card, symbol = issued_card(world, persona)
+    old_card = card.copy()  # a clone with the old keys: what a copied old card would do
     old_auth, old_sign = serial(card.auth_certificate), serial(card.sign_certificate)
     outcome = renew_on_card(
         channel(card),
@@ -225,6 +226,10 @@ def test_renew_both_on_the_same_card(world: World) -> None:
         status = world.pki.status(old)
         assert status.state == "revoked" and status.reason == "superseded"
     assert world.pki.status(int(result.new_auth_serial)).state == "good"
+    # The old serial is refused at the kiosk: the registry has it superseded (and the
+    # authority revoked it, which a validator sees once its CRL is newer than that).
+    with pytest.raises(CertRevoked):
+        login(channel(old_card), world.kiosk, pin=persona.pins.auth)
 
 
 def auth_issuer(card: SoftwareCard) -> str:
