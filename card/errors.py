@@ -58,6 +58,13 @@ class PcscUnavailableError(TransportError):
     code: str = "PCSC_UNAVAILABLE"
 
 
+class PcscNotInstalledError(PcscUnavailableError, ImportError):
+    """pyscard (the optional `pcsc` extra) is not installed. Raised when card.pcsc is
+    imported; an ImportError too, so import guards keep working."""
+
+    code: str = "PCSC_NOT_INSTALLED"
+
+
 class CardTimeoutError(TransportError):
     """The card did not answer within the allowed time."""
 

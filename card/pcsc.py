@@ -22,19 +22,27 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, NoReturn
 
-from smartcard import scard
-
 from card.errors import (
     CardError,
     CardRemovedError,
     CardTimeoutError,
     NoCardError,
     NoReaderError,
+    PcscNotInstalledError,
     PcscUnavailableError,
     ReaderBusyError,
     ReaderRemovedError,
     TransportError,
 )
+
+try:
+    from smartcard import scard
+except ModuleNotFoundError as exc:  # pyscard is an optional extra
+    if exc.name not in ("smartcard", "smartcard.scard"):
+        raise
+    raise PcscNotInstalledError(
+        "PC/SC readers need pyscard, which is not installed: pip install 'mynaterm[pcsc]'"
+    ) from None
 
 Protocol = Literal["T0", "T1", "any"]
 

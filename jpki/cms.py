@@ -25,7 +25,8 @@ from jpki.certinfo import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.errors import ASN1_PARSE_ERRORS
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
-from jpki.validation.errors import ValidationError
+from jpki.validation.der import DerError, read_header
+from jpki.validation.errors import LIBRARY_PARSE_ERRORS, ValidationError
 from jpki.validation.validator import as_utc
 
 # Imported for its side effect too: it registers signing_certificate_v2 with cms.
@@ -189,7 +190,7 @@ def verify_cms(
         return _verify_cms(content, signature_der, checker, when)
     except CmsError:
         raise
-    except ASN1_PARSE_ERRORS as exc:
+    except (*ASN1_PARSE_ERRORS, *LIBRARY_PARSE_ERRORS) as exc:
         # asn1crypto parses lazily and, on crafted input, fails in `.native` and friends
         # with whatever the decoder met (AttributeError, IndexError, ...): all of that
         # is a malformed signature, never a crash of the caller.
@@ -241,13 +242,11 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
     if len(der) > MAX_SIGNATURE_BYTES:
         raise CmsMalformedError(f"signature larger than {MAX_SIGNATURE_BYTES} bytes")
     try:
+        # DER shape first: asn1crypto accepts wrong tags in the unsigned envelope (a
+        # SEQUENCE for the SET of digest algorithms, a version swallowing the next
+        # field). Re-encoding with dump(force=True) would catch it but costs ~0.1 s.
+        _check_der_tree(der)
         info = cms.ContentInfo.load(der, strict=True)
-        # DER only: re-encoding must give the very bytes received. asn1crypto accepts
-        # wrong tags and lengths in the unsigned envelope (a SEQUENCE for the SET of
-        # digest algorithms, a version swallowing the next field); a signature that is
-        # not exactly one DER structure is not one this verifier vouches for.
-        if info.dump(force=True) != der:
-            raise CmsMalformedError("the signature is not DER-encoded")
         if info["content_type"].native != "signed_data":
             raise CmsMalformedError("not a CMS SignedData")
         signed = info["content"]
@@ -260,6 +259,7 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
             raise CmsMalformedError("eContentType is not id-data")
         if signed["version"].native not in ("v1", "v3"):
             raise CmsMalformedError(f"unsupported SignedData version {signed['version'].native}")
+        _check_tags(signed, _SIGNED_DATA_TAGS)
         signer_infos = list(signed["signer_infos"])
         certificates = [
             choice.chosen for choice in signed["certificates"] or [] if choice.name == "certificate"
@@ -275,13 +275,81 @@ def _parse_signed_data(der: bytes) -> tuple[cms.SignerInfo, list[x509.Certificat
     if len(signer_infos) != 1:
         raise CmsMalformedError(f"expected exactly one signer, found {len(signer_infos)}")
     signer = signer_infos[0]
+    _check_tags(signer, _SIGNER_INFO_TAGS)
     expected = "v1" if signer["sid"].name == "issuer_and_serial_number" else "v3"
     if signer["version"].native != expected:  # RFC 5652 5.3
         raise CmsMalformedError("SignerInfo version does not match its signer identifier")
-    listed = [a["algorithm"].native for a in signed["digest_algorithms"]]
-    if signer["digest_algorithm"]["algorithm"].native not in listed:
+    for algorithm in (*signed["digest_algorithms"], signer["digest_algorithm"]):
+        _check_no_parameters(algorithm, "digest algorithm")
+    _check_no_parameters(signer["signature_algorithm"], "signature algorithm")
+    # Compared as encoded: the unsigned envelope must name exactly what the signer used.
+    listed = [a.dump() for a in signed["digest_algorithms"]]
+    if signer["digest_algorithm"].dump() not in listed:
         raise CmsMalformedError("the signer's digest algorithm is not in digestAlgorithms")
     return signer, certificates
+
+
+# The first byte each envelope field must start with (universal or context tag).
+_SIGNED_DATA_TAGS: dict[str, tuple[int, ...]] = {
+    "version": (0x02,),
+    "digest_algorithms": (0x31,),
+    "encap_content_info": (0x30,),
+    "certificates": (0xA0,),
+    "crls": (0xA1,),
+    "signer_infos": (0x31,),
+}
+_SIGNER_INFO_TAGS: dict[str, tuple[int, ...]] = {
+    "version": (0x02,),
+    "sid": (0x30, 0x80),
+    "digest_algorithm": (0x30,),
+    "signed_attrs": (0xA0,),
+    "signature_algorithm": (0x30,),
+    "signature": (0x04,),
+    "unsigned_attrs": (0xA1,),
+}
+_MAX_DEPTH = 32
+
+
+def _check_no_parameters(algorithm: core.Sequence, what: str) -> None:
+    """SHA-2 and RSA PKCS#1 v1.5 take no parameters: absent, or exactly NULL."""
+    parameters = algorithm["parameters"]
+    if not isinstance(parameters, core.Void) and parameters.dump() != b"\x05\x00":
+        raise CmsMalformedError(f"{what} parameters must be absent or NULL")
+
+
+def _check_tags(value: core.Sequence, expected: dict[str, tuple[int, ...]]) -> None:
+    for name, tags in expected.items():
+        field = value[name]
+        if isinstance(field, core.Void):
+            continue  # an absent OPTIONAL field
+        encoded = field.dump()  # the bytes as received, no re-encoding
+        if not encoded or encoded[0] not in tags:
+            raise CmsMalformedError(f"{name} has the wrong tag")
+
+
+def _check_der_tree(der: bytes) -> None:
+    """Definite, minimal lengths everywhere; every constructed value exactly filled by
+    its children; nothing after the top-level value. Linear in the input."""
+
+    def walk(pos: int, end: int, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            raise CmsMalformedError("the signature nests too deeply")
+        while pos < end:
+            try:
+                tag, start, stop = read_header(der, pos, end)
+            except DerError as exc:
+                raise CmsMalformedError(f"not DER: {exc}") from exc
+            if tag & 0x20:
+                walk(start, stop, depth + 1)
+            pos = stop
+
+    try:
+        _, _, stop = read_header(der, 0, len(der))
+    except DerError as exc:
+        raise CmsMalformedError(f"not DER: {exc}") from exc
+    if stop != len(der):
+        raise CmsMalformedError("bytes after the signature")
+    walk(0, len(der), 0)
 
 
 def _hash_name(signer_info: cms.SignerInfo) -> str:
@@ -316,7 +384,9 @@ def _signer_certificate(
         if sid.name == "issuer_and_serial_number":
             wanted = sid.chosen
             if (
-                cert.issuer == wanted["issuer"]
+                # The DER of the issuer exactly, not RFC 5280 name matching: the
+                # identifier is unsigned, so it must be the certificate's very bytes.
+                cert.issuer.dump() == wanted["issuer"].dump()
                 and cert.serial_number == wanted["serial_number"].native
             ):
                 return cert
@@ -328,7 +398,7 @@ def _signer_certificate(
 def _verify_signature(cert_der: bytes, signer_info: cms.SignerInfo, hash_name: str) -> None:
     try:
         key = cx509.load_der_x509_certificate(cert_der).public_key()
-    except ValueError as exc:
+    except LIBRARY_PARSE_ERRORS as exc:
         raise CmsMalformedError(f"signer certificate does not parse: {exc}") from exc
     if not isinstance(key, rsa.RSAPublicKey):
         raise CmsMalformedError("signer certificate does not hold an RSA key")

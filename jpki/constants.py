@@ -12,6 +12,7 @@ class Aid(bytes, Enum):
     CARD_INFO = bytes.fromhex("D3921000310001010408")  # 券面事項入力補助 AP
     CARD_SURFACE = bytes.fromhex("D3921000310001010402")  # 券面事項確認 AP
     RESIDENT_REGISTRY = bytes.fromhex("D3921000310001010401")  # 住基 AP
+    COMMON = bytes.fromhex("D3921000310001010100")  # 共通カード AP
     # GlobalPlatform Issuer Security Domain: selecting it restores the power-on state.
     ISSUER_SECURITY_DOMAIN = bytes.fromhex("A0000001510000")
 
@@ -34,12 +35,45 @@ class JpkiFile(IntEnum):
 
 
 class CardInfoFile(IntEnum):
-    """Elementary files of the card-info input-helper applet."""
+    """Elementary files of the card-info input-helper applet (券面入力補助 AP,
+    real-card-notes.md §2)."""
 
     MY_NUMBER = 0x0001
     BASIC_FOUR = 0x0002
     INTEGRITY = 0x0003
+    CV_CERTIFICATE = 0x0004
+    KEY_INFO = 0x0005  # FF40: version bytes, key id, opaque
+    SESSION_KEY_PUBLIC = 0x0006  # A1 { 90 e, 91 n }: RSA key for session-key delivery
+    AP_KEY_CERTIFICATE = 0x0007  # FF50 { DF51 AP key public half, DF52 issuer signature }
+    UNKNOWN_0008 = 0x0008  # sixteen FF bytes, purpose unknown
     PIN = 0x0011
+    RESERVED_KEY = 0x0012  # blocked on every card as issued
+    AP_KEY = 0x0013  # the AP's own signing key (80 2A 00 00, no credential)
+    CODE_A = 0x0014  # 照合番号A: the My Number
+    CODE_B = 0x0015  # 照合番号B: era birth date + expiry year + security code
+
+
+class SurfaceFile(IntEnum):
+    """Elementary files of the card-surface applet (券面事項確認 AP, notes §3)."""
+
+    AGE_RECORD = 0x0001  # FF10 { DF11 birth date, DF12 card key, DF13 signature }
+    CARD_FACE = 0x0002  # FF20 { DF21 offsets, DF22..DF2A }
+    KEY_INFO = 0x0003  # FF30 { DF31 version, DF32 key id, DF33, DF34 municipality, DF35 }
+    CV_CERTIFICATE = 0x0004  # 7F21 certifying the key that signs 0001/0002/0005
+    MY_NUMBER_IMAGE = 0x0005  # FF40 { DF41 PNG 72x12, DF42 card key, DF43 signature }
+    UNKNOWN_0006 = 0x0006  # sixteen FF bytes
+    BIRTH_DATE_KEY = 0x0011
+    CODE_B = 0x0012
+    CODE_A = 0x0013
+
+
+class CommonFile(IntEnum):
+    """Elementary files of the common card applet (共通カード AP, notes §4)."""
+
+    CARD_RECORD = 0x0001  # record 1: 01 1C serial(15) municipality(5) expiry(8)
+    KEY_REFERENCE = 0x0002  # record 1: a 16-byte key reference
+    AUTH_KEY = 0x0019  # INTERNAL AUTHENTICATE 00 88 00 99, no credential
+    PIN = 0x001C
 
 
 class CertKind(StrEnum):
@@ -75,13 +109,27 @@ class KeyKind(StrEnum):
 
 
 class PinKind(StrEnum):
+    """Every key reference a cardholder credential is checked against (VERIFY).
+
+    Retry limits: 3 / 5 / 3 for the JPKI and card-info PINs (jpki-card.md); the
+    照合番号 and birth-date keys get 10 (real-card-notes.md §2 mentions ten attempts for
+    照合番号B; the others are not stated, see docs/decisions.md); the card-info key 0012
+    is blocked on every card as issued and so has no tries at all (0)."""
+
     AUTH = "auth"  # 利用者証明用: 4 digits, 3 tries
     SIGN = "sign"  # 署名用: 6-16 of A-Z 0-9, 5 tries
     CARD_INFO = "cardinfo"  # 券面事項入力補助: 4 digits, 3 tries
+    CARD_INFO_RESERVED = "cardinfo-0012"  # blocked as issued, opens nothing known
+    CARD_INFO_CODE_A = "cardinfo-code-a"  # 照合番号A (the My Number), 12 digits
+    CARD_INFO_CODE_B = "cardinfo-code-b"  # 照合番号B, 14 digits
+    SURFACE_BIRTH_DATE = "surface-birth-date"  # era YYMMDD, 6 digits
+    SURFACE_CODE_B = "surface-code-b"  # 照合番号B, 14 digits
+    SURFACE_CODE_A = "surface-code-a"  # 照合番号A, 12 digits
+    COMMON = "common"  # 共通カード AP PIN, 4 digits
 
     @property
     def aid(self) -> Aid:
-        return Aid.CARD_INFO if self is PinKind.CARD_INFO else Aid.JPKI
+        return _PIN_AIDS[self]
 
     @property
     def file(self) -> int:
@@ -89,7 +137,7 @@ class PinKind(StrEnum):
 
     @property
     def max_tries(self) -> int:
-        return 5 if self is PinKind.SIGN else 3
+        return _PIN_MAX_TRIES[self]
 
 
 TOKEN_INFO_MYNUMBER_CARD = "JPKIAPICCTOKEN2"  # noqa: S105 (a label, not a secret)
@@ -118,10 +166,56 @@ OID_SAN_ADDRESS = OID_SAN_BASE + ".5"
 OID_SAN_ADDRESS_SUBSTITUTE = OID_SAN_BASE + ".6"
 
 
-_PIN_FILES = {
+_PIN_FILES: dict[PinKind, int] = {
     PinKind.AUTH: JpkiFile.AUTH_PIN,
     PinKind.SIGN: JpkiFile.SIGN_PIN,
     PinKind.CARD_INFO: CardInfoFile.PIN,
+    PinKind.CARD_INFO_RESERVED: CardInfoFile.RESERVED_KEY,
+    PinKind.CARD_INFO_CODE_A: CardInfoFile.CODE_A,
+    PinKind.CARD_INFO_CODE_B: CardInfoFile.CODE_B,
+    PinKind.SURFACE_BIRTH_DATE: SurfaceFile.BIRTH_DATE_KEY,
+    PinKind.SURFACE_CODE_B: SurfaceFile.CODE_B,
+    PinKind.SURFACE_CODE_A: SurfaceFile.CODE_A,
+    PinKind.COMMON: CommonFile.PIN,
+}
+
+_PIN_AIDS: dict[PinKind, Aid] = {
+    PinKind.AUTH: Aid.JPKI,
+    PinKind.SIGN: Aid.JPKI,
+    PinKind.CARD_INFO: Aid.CARD_INFO,
+    PinKind.CARD_INFO_RESERVED: Aid.CARD_INFO,
+    PinKind.CARD_INFO_CODE_A: Aid.CARD_INFO,
+    PinKind.CARD_INFO_CODE_B: Aid.CARD_INFO,
+    PinKind.SURFACE_BIRTH_DATE: Aid.CARD_SURFACE,
+    PinKind.SURFACE_CODE_B: Aid.CARD_SURFACE,
+    PinKind.SURFACE_CODE_A: Aid.CARD_SURFACE,
+    PinKind.COMMON: Aid.COMMON,
+}
+
+_PIN_MAX_TRIES: dict[PinKind, int] = {
+    PinKind.AUTH: 3,
+    PinKind.SIGN: 5,
+    PinKind.CARD_INFO: 3,
+    PinKind.CARD_INFO_RESERVED: 0,
+    PinKind.CARD_INFO_CODE_A: 10,
+    PinKind.CARD_INFO_CODE_B: 10,
+    PinKind.SURFACE_BIRTH_DATE: 10,
+    PinKind.SURFACE_CODE_B: 10,
+    PinKind.SURFACE_CODE_A: 10,
+    PinKind.COMMON: 3,
+}
+
+# The digits-only credentials and their exact lengths (the sign PIN is the odd one).
+PIN_DIGITS: dict[PinKind, int] = {
+    PinKind.AUTH: 4,
+    PinKind.CARD_INFO: 4,
+    PinKind.CARD_INFO_RESERVED: 4,
+    PinKind.CARD_INFO_CODE_A: 12,
+    PinKind.CARD_INFO_CODE_B: 14,
+    PinKind.SURFACE_BIRTH_DATE: 6,
+    PinKind.SURFACE_CODE_B: 14,
+    PinKind.SURFACE_CODE_A: 12,
+    PinKind.COMMON: 4,
 }
 
 

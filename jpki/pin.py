@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from jpki.constants import PinKind
+from jpki.constants import PIN_DIGITS, PinKind
 from jpki.errors import PinFormatError
 
-_FOUR_DIGITS = re.compile(r"[0-9]{4}")
 _SIGN_PIN = re.compile(r"[A-Z0-9]{6,16}")
+_LABELS = {
+    PinKind.CARD_INFO_CODE_A: "照合番号A (the 12-digit My Number)",
+    PinKind.SURFACE_CODE_A: "照合番号A (the 12-digit My Number)",
+    PinKind.CARD_INFO_CODE_B: "照合番号B",
+    PinKind.SURFACE_CODE_B: "照合番号B",
+    PinKind.SURFACE_BIRTH_DATE: "birth date (Japanese era YYMMDD)",
+}
 
 
 def encode_pin(kind: PinKind, pin: str) -> bytes:
@@ -20,8 +26,10 @@ def encode_pin(kind: PinKind, pin: str) -> bytes:
         if not _SIGN_PIN.fullmatch(candidate):
             raise PinFormatError("the signature PIN is 6 to 16 characters of A-Z and 0-9")
         return candidate.encode("ascii")
-    if not _FOUR_DIGITS.fullmatch(pin):
-        raise PinFormatError(f"the {kind.value} PIN is exactly 4 digits")
+    digits = PIN_DIGITS[kind]
+    if len(pin) != digits or not all("0" <= c <= "9" for c in pin):
+        label = _LABELS.get(kind, f"the {kind.value} PIN")
+        raise PinFormatError(f"{label} is exactly {digits} digits")
     return pin.encode("ascii")
 
 

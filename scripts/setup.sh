@@ -11,6 +11,7 @@ APT_PACKAGES=(
   postgresql                                              # shared store tests
   chromium fonts-noto-cjk                                 # browser tests (Japanese glyphs)
   openssl procps                                          # CMS/CRL/OCSP cross-checks; pkill
+  libopenjp2-tools                                        # opj_decompress: checks the card photo
 )
 
 missing=()

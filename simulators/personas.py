@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from jpki.era import era_yymmdd
 from jpki.mynumber import MyNumber
 
 DEFAULT_PERSONAS_FILE = Path(__file__).with_name("personas.toml")
@@ -44,6 +46,9 @@ class Persona:
     my_number: MyNumber
     resident_code: str
     pins: TestPins
+    card_expiry: dt.date
+    security_code: str
+    municipality_code: str
 
     @property
     def family_name(self) -> str:
@@ -52,6 +57,26 @@ class Persona:
     @property
     def given_name(self) -> str:
         return self.name.split(IDEOGRAPHIC_SPACE, 1)[-1]
+
+    @property
+    def era_birth_date(self) -> str:
+        """The card-surface birth-date key (Japanese era YYMMDD)."""
+        return era_yymmdd(self.birth_date)
+
+    @property
+    def code_b(self) -> str:
+        """照合番号B: era birth date YYMMDD + expiry year YYYY + security code (14 digits)."""
+        return f"{self.era_birth_date}{self.card_expiry.year:04d}{self.security_code}"
+
+    @property
+    def card_serial(self) -> str:
+        """The common card AP's 15-digit card serial, fixed per persona (derived from the
+        persona id: the personas file need not carry it)."""
+        digest = hashlib.sha256(f"card-serial:{self.id}".encode()).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10**15:015d}"
+
+    def __repr__(self) -> str:  # personal (if fictitious) data: keep reprs short
+        return f"Persona(id={self.id!r})"
 
     def pins_from_env(self) -> TestPins:
         """The persona's PINs, overridden by MYNATERM_*_PIN when set."""
@@ -75,10 +100,20 @@ def _parse(entry: dict[str, object]) -> Persona:
         resident_code = str(entry["resident_code"])
         if len(resident_code) != 11 or not resident_code.isdigit():
             raise PersonaError(f"persona {entry.get('id')}: resident_code is 11 digits")
+        birth_date = dt.date.fromisoformat(str(entry["birth_date"]))
+        # Older personas files lack the card-face fields: documented defaults (expiry
+        # 2035-01-01, security code 0000, Chiyoda-ku).
+        card_expiry = dt.date.fromisoformat(str(entry.get("card_expiry", "2035-01-01")))
+        security_code = str(entry.get("security_code", "0000"))
+        if len(security_code) != 4 or not security_code.isdigit():
+            raise PersonaError(f"persona {entry.get('id')}: security_code is 4 digits")
+        municipality_code = str(entry.get("municipality_code", "13101"))
+        if len(municipality_code) != 5 or not municipality_code.isdigit():
+            raise PersonaError(f"persona {entry.get('id')}: municipality_code is 5 digits")
         return Persona(
             id=str(entry["id"]),
             name=name,
-            birth_date=dt.date.fromisoformat(str(entry["birth_date"])),
+            birth_date=birth_date,
             sex=sex,
             address=str(entry["address"]),
             prefecture=str(entry["prefecture"]),
@@ -88,6 +123,9 @@ def _parse(entry: dict[str, object]) -> Persona:
             my_number=MyNumber(str(entry["my_number"])),
             resident_code=resident_code,
             pins=TestPins(str(pins["auth"]), str(pins["sign"]).upper(), str(pins["cardinfo"])),
+            card_expiry=card_expiry,
+            security_code=security_code,
+            municipality_code=municipality_code,
         )
     except (KeyError, TypeError, AssertionError, ValueError) as exc:
         if isinstance(exc, PersonaError):

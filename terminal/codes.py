@@ -109,6 +109,9 @@ CODES = _table(
     ("MALFORMED_CARD_RESPONSE",      502,  23, "the card's answer was malformed"),
     ("NOT_A_MYNUMBER_CARD",          422,  24, "this card is not an Individual Number Card"),
     ("SECURITY_STATUS_NOT_SATISFIED", 409, 25, "the card wants a PIN first"),
+    ("PCSC_NOT_INSTALLED",           501,  26, "pyscard is not installed: pip install 'mynaterm[pcsc]'"),  # noqa: E501
+    ("CARD_SIGNATURE_INVALID",       422,  27, "the card's signed data does not verify"),
+    ("CARD_ISSUER_UNTRUSTED",        422,  28, "the card's CV certificate issuer is not trusted"),
     # -- 30-39: login tokens and challenges ----------------------------------------------
     ("AUTH_FAILED",                  422,  30, "the authentication token was refused"),
     ("TOKEN_MALFORMED",              422,  31, "the authentication token is malformed"),
@@ -173,6 +176,7 @@ CODES = _table(
     ("UNAUTHENTICATED",              401,  95, "sign in first"),
     ("FORBIDDEN",                    403,  96, "this role may not do that"),
     ("TOO_MANY_ATTEMPTS",            429,  97, "too many attempts; wait and try again"),
+    ("SESSION_EXPIRED",              401, 101, "the session has ended; staff must sign in again"),
     ("NOT_FOUND",                    404,  98, "not found"),
     ("NOT_AVAILABLE",                501,  99, "not available in this service"),
     # 100: the HTTP request itself was refused (service only).
@@ -182,6 +186,8 @@ CODES = _table(
     ("NOT_ACCEPTABLE",               406, 100, "not acceptable"),
     ("PAYLOAD_TOO_LARGE",            413, 100, "the request is too large"),
     ("UNSUPPORTED_MEDIA_TYPE",       415, 100, "unsupported media type"),
+    ("SECRET_IN_URL",                400, 100, "PINs and passwords go in the request body, never in the URL"),  # noqa: E501
+    ("DUPLICATE_HEADER",             400, 100, "a header the service decides on was sent twice"),
     # -- 101-110: free (identity, sessions, ...) -------------------------------------------
     # -- 111-125: the card's life at the counter (issue 15; the admin channel is a model)
     ("PIN_NOT_SET",                  409, 111, "the PIN is not set yet; the holder sets it at the municipal counter"),  # noqa: E501

@@ -16,6 +16,8 @@ from typing import Any
 
 from card.protocol import CardChannel
 from jpki.auth import AuthResult, AuthTokenValidator, ChallengeStore, create_auth_token
+from jpki.auth.challenge import looks_like_nonce
+from jpki.auth.errors import ChallengeNotFoundError
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from jpki.signer import JpkiCardSigner
@@ -193,6 +195,10 @@ def login(
         nonce = context.challenges.issue(session_id, context.origin, now=context.clock()).nonce
     elif session_id is None:
         raise ValueError("a caller's nonce needs the session id it was issued to")
+    elif not looks_like_nonce(nonce):
+        # Checked before the PIN: a nonce this service never issues (wrong length,
+        # non-ASCII) must not cost a VERIFY and a card signature first.
+        raise ChallengeNotFoundError("the nonce is not one this service issues")
     session = JpkiSession(channel)
     session.verify_pin(PinKind.AUTH, pin)
     signer = JpkiCardSigner(session, KeyKind.AUTH)

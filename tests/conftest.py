@@ -19,6 +19,10 @@ pytest_plugins = ("tests.pcsc.fixtures",)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# Public J-LIS certificates (real CAs, a published test vector), copied into the
+# repository: tests never read a path outside the checkout.
+REAL_JPKI_DIR = Path(__file__).parent / "jpki" / "data"
+
 
 def require_or_skip(condition: bool, reason: str) -> None:
     """In CI a missing real part is a failure; on a developer machine, a skip."""

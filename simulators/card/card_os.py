@@ -41,8 +41,15 @@ here once (docs/decisions.md, issue 11, has the list).
   (6982). Input: none -> 6700; longer than the scheme allows -> 6700; not the 32 bytes a
   pre-hashed scheme needs -> 6985 (the notes give "6985 or 6700" without saying which).
   Le present and below the signature size -> 6700.
-- INTERNAL AUTHENTICATE (00 88 00 P2): a key behind a PIN -> 6982 [obs]; a key without
-  one -> 6985 (the surface AP's keys [obs]); no key by that reference -> 6A88.
+- INTERNAL AUTHENTICATE (00 88 00 P2): a key behind a PIN -> 6982 [obs]; the common
+  AP's EF 0019 key (KeyFile.internal_auth) answers with sha256WithRSA (PKCS#1 v1.5)
+  over the 1-255 data bytes as sent, no credential [obs]; any other key without a PIN
+  -> 6985 (the surface AP's keys [obs]); no key by that reference -> 6A88.
+- COMPUTE DIGITAL SIGNATURE with P2=00 signs with the current applet's own default key
+  (Applet.default_key: the card-info and card-surface APs' keys, no credential [obs]).
+- READ RECORD (00 B2 <record> 04 Le): the current EF must be a record EF (6981; none:
+  6986), its read rule met (6982); records count from 1, a missing one -> 6A83 (the
+  common AP's EF 0001/0002 [obs]).
 - GET CHALLENGE (00 84 00 00 Le) [obs]: Le bytes (1-256) from the OS random source, at
   the MF and in any applet; P1-P2 not 00 -> 6A86; extended form -> 6985; no Le or data
   -> 6700.
@@ -90,6 +97,7 @@ from simulators.card.filesystem import (
     InternalFile,
     KeyFile,
     PinFile,
+    RecordFile,
 )
 from simulators.card.options import CardOptions
 from simulators.card.security import PinRecord, SecurityState, pin_format_ok
@@ -103,6 +111,7 @@ INS_INTERNAL_AUTHENTICATE = 0x88
 INS_SELECT = 0xA4
 INS_SET_SESSION_KEY = 0xAE
 INS_READ_BINARY = 0xB0
+INS_READ_RECORD = 0xB2
 INS_GET_RESPONSE = 0xC0
 INS_GET_DATA = 0xCA
 INS_IPHONE_PROFILE = 0xFC
@@ -114,6 +123,7 @@ SW_CHANNEL_NOT_SUPPORTED = 0x6881
 SW_SM_NOT_ACTIVE = 0x69FC
 SW_REFERENCE_NOT_FOUND = 0x6A88
 SW_NO_SESSION_KEY = 0x66F1
+SW_RECORD_NOT_FOUND = 0x6A83
 
 MAX_AID_LENGTH = 16
 MIN_AID_PREFIX = 5  # a registered application provider id (RID)
@@ -137,6 +147,7 @@ SESSION_KEY_REFUSAL: dict[bytes, int] = {
     Aid.JPKI.value: SW_SECURITY_STATUS,
     Aid.RESIDENT_REGISTRY.value: SW_SECURITY_STATUS,
     Aid.CARD_SURFACE.value: SW_NO_SESSION_KEY,
+    Aid.COMMON.value: SW_NO_SESSION_KEY,
 }
 
 Handler = Callable[[CommandApdu], bytes]
@@ -192,6 +203,7 @@ class CardOs:
         self.handlers: dict[tuple[int, int], Handler] = {}
         self.register(CLA_ISO, INS_SELECT, self._select)
         self.register(CLA_ISO, INS_READ_BINARY, self._read_binary)
+        self.register(CLA_ISO, INS_READ_RECORD, self._read_record)
         self.register(CLA_ISO, INS_VERIFY, self._verify)
         self.register(CLA_ISO, INS_CHANGE_REFERENCE_DATA, self._change_reference_data)
         self.register(CLA_ISO, INS_GET_CHALLENGE, self._get_challenge)
@@ -374,6 +386,22 @@ class CardOs:
             raise SwError(SW_OFFSET)
         return ef.data[offset : offset + command.le]
 
+    def _read_record(self, command: CommandApdu) -> bytes:
+        if command.p2 != 0x04 or command.p1 == 0x00:
+            raise SwError(SW_BAD_P1P2)
+        if command.data or command.le is None:
+            raise SwError(SW_WRONG_LENGTH)
+        ef = self.current_ef
+        if ef is None:
+            raise SwError(SW_NO_CURRENT_EF)
+        if not isinstance(ef, RecordFile):
+            raise SwError(SW_INCOMPATIBLE_FILE)
+        if not ef.access.allows(self.security.is_verified):
+            raise SwError(SW_SECURITY_STATUS)
+        if command.p1 > len(ef.records):
+            raise SwError(SW_RECORD_NOT_FOUND)
+        return ef.records[command.p1 - 1][: command.le]
+
     # --- PINs -----------------------------------------------------------------------
 
     def _pin_by_reference(self, p2: int) -> tuple[PinKind, PinRecord]:
@@ -434,6 +462,13 @@ class CardOs:
     # --- keys -----------------------------------------------------------------------
 
     def _key_by_reference(self, p2: int) -> KeyFile:
+        if p2 == 0x00:  # the current applet's own key (80 2A 00 00)
+            applet = self.current_applet
+            default = applet.default_key if applet is not None else None
+            found = applet.files.get(default) if applet is not None and default else None
+            if not isinstance(found, KeyFile):
+                raise SwError(SW_REFERENCE_NOT_FOUND)
+            return found
         if p2 == 0x80:
             ef = self.current_ef
             if not isinstance(ef, KeyFile):
@@ -452,7 +487,7 @@ class CardOs:
         except ValueError:
             raise SwError(SW_BAD_P1P2) from None
         ef = self._key_by_reference(command.p2)
-        if not self.security.is_verified(ef.use_pin):
+        if ef.use_pin is not None and not self.security.is_verified(ef.use_pin):
             raise SwError(SW_SECURITY_STATUS)
         keys = self.security.keys
         size = (keys.key_size(ef.key) + 7) // 8
@@ -485,10 +520,20 @@ class CardOs:
     def _internal_authenticate(self, command: CommandApdu) -> bytes:
         if command.p1 != 0x00:
             raise SwError(SW_BAD_P1P2)
+        if command.p2 == 0x00:
+            raise SwError(SW_BAD_P1P2)
         ef = self._key_by_reference(command.p2)
         if ef.use_pin is not None:
             raise SwError(SW_SECURITY_STATUS)  # keys behind a PIN [obs], verified or not
-        raise SwError(SW_CONDITIONS)
+        if not ef.internal_auth:
+            raise SwError(SW_CONDITIONS)
+        if not 1 <= len(command.data) <= MAX_HASHED_INPUT:
+            raise SwError(SW_WRONG_LENGTH)
+        keys = self.security.keys
+        size = (keys.key_size(ef.key) + 7) // 8
+        payload = SHA256_DIGESTINFO_PREFIX + _sha256(command.data)
+        encoded = b"\x00\x01" + b"\xff" * (size - 3 - len(payload)) + b"\x00" + payload
+        return keys.raw_sign(ef.key, encoded)
 
     def _set_session_key(self, command: CommandApdu) -> bytes:
         aid = self.current_applet.aid if self.current_applet is not None else b""

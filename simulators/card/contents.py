@@ -1,76 +1,46 @@
-"""What the card's files hold, byte for byte (jpki-card.md, real-card-notes.md):
-certificates followed by 0xFF filler, the 160-byte token info, the card-info
-input-helper records, and the card-level GET DATA objects. Values real cards carry
+"""What the card's files hold, byte for byte (jpki-card.md, real-card-notes.md): the
+JPKI applet here (certificates followed by 0xFF filler, the 160-byte token info), the
+card's identity (serial, municipality, expiry), and the other applets from their own
+modules (textap, surface, common), all put together by `build_filesystem`. Values real cards carry
 but the notes do not give (serials, municipality codes, key ids) are synthetic, derived
 from the persona so that one persona's card always shows the same ones."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import struct
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-from card.tlv import encode_tlv
 from jpki.constants import (
     CERT_PRESENT,
     TOKEN_INFO_LENGTH,
     TOKEN_INFO_MYNUMBER_CARD,
     TOKEN_LABEL_LENGTH,
     Aid,
-    CardInfoFile,
     JpkiFile,
     KeyKind,
     PinKind,
 )
+from simulators.card.common import common_applet
 from simulators.card.filesystem import (
     Applet,
     BinaryFile,
+    CardKey,
     FileSystem,
     InternalFile,
     KeyFile,
     PinFile,
     ReadAccess,
 )
+from simulators.card.issuer import CardIssuerKeys, rsa_key_object
+from simulators.card.surface import surface_applet
+from simulators.card.textap import FILLER, card_info_applet, padded_size, with_filler
 from simulators.issuing import IssuedCertificates
 from simulators.personas import Persona
 
-FILLER = 0xFF
 CERT_EF_MIN_SIZE = 2048
-EF_GRANULE = 256
-
-TAG_MY_NUMBER = 0xFF10
-TAG_BASIC_FOUR = 0xFF20
-TAG_OFFSETS = 0xDF21
-TAG_NAME = 0xDF22
-TAG_ADDRESS = 0xDF23
-TAG_BIRTH_DATE = 0xDF24
-TAG_SEX = 0xDF25
-TAG_INTEGRITY = 0xFF30
-TAG_MY_NUMBER_DIGEST = 0xDF31
-TAG_BASIC_FOUR_DIGEST = 0xDF32
-TAG_INTEGRITY_SIGNATURE = 0xDF33
-
-# Length of the DF21 TLV: tag (2) + length (1) + four big-endian u16 offsets.
-OFFSETS_TLV_LENGTH = 3 + 8
-
-
-def padded_size(content_length: int, minimum: int = 0) -> int:
-    """EF size for content: the next multiple of 256 that leaves at least one filler
-    byte, so every record-bearing EF really has filler after its data object."""
-    granules = content_length // EF_GRANULE + 1
-    return max(minimum, granules * EF_GRANULE)
-
-
-def with_filler(content: bytes, size: int) -> bytes:
-    if len(content) > size:
-        raise ValueError(f"{len(content)} bytes do not fit an EF of {size}")
-    return content + bytes([FILLER]) * (size - len(content))
 
 
 def certificate_ef(der: bytes) -> bytes:
@@ -122,18 +92,6 @@ def certificate_availability(has_sign: bool = True, has_auth: bool = True) -> by
 
 # --- the card's identity (synthetic, per persona) ------------------------------------
 
-# 全国地方公共団体コード (5 digits, without the check digit) of the personas' cities.
-MUNICIPALITY_CODES = {
-    "千代田区": "13101",
-    "大阪市": "27100",
-    "札幌市": "01100",
-    "福岡市": "40130",
-    "名古屋市": "23100",
-    "那覇市": "47201",
-}
-UNKNOWN_MUNICIPALITY = "00000"
-CARD_VALIDITY_BIRTHDAYS = 10  # an adult's card expires on the 10th birthday after issue
-
 
 @dataclass(frozen=True)
 class CardIdentity:
@@ -150,95 +108,12 @@ class CardIdentity:
         return self.serial[-16:]
 
 
-def card_identity(persona: Persona, issued_on: dt.date) -> CardIdentity:
-    seed = int.from_bytes(hashlib.sha256(f"card serial {persona.id}".encode()).digest()[:8])
-    serial = f"{seed % 10**15:015d}"
-    year = issued_on.year + CARD_VALIDITY_BIRTHDAYS
-    birthday = persona.birth_date
-    try:
-        expiry = birthday.replace(year=year)
-    except ValueError:  # born on 29 February
-        expiry = dt.date(year, 2, 28)
-    return CardIdentity(serial, MUNICIPALITY_CODES.get(persona.city, UNKNOWN_MUNICIPALITY), expiry)
-
-
-def my_number_record(persona: Persona) -> bytes:
-    """EF 0001 of the card-info applet: FF10 0C <12 digits> FF FF (17 bytes)."""
-    return encode_tlv(TAG_MY_NUMBER, persona.my_number.reveal().encode("ascii")) + b"\xff\xff"
-
-
-def basic_four_record(persona: Persona) -> bytes:
-    """EF 0002 content without filler: FF20 { DF21 offsets, DF22 name, DF23 address,
-    DF24 birth date, DF25 sex }.
-
-    DF21 holds four big-endian u16: the offset of the first tag byte of DF22, DF23,
-    DF24 and DF25, counted from the start of the FF20 value (so DF22 is always at 11,
-    right after the DF21 TLV itself)."""
-    elements = [
-        encode_tlv(TAG_NAME, persona.name.encode("utf-8")),
-        encode_tlv(TAG_ADDRESS, persona.address.encode("utf-8")),
-        encode_tlv(TAG_BIRTH_DATE, persona.birth_date.strftime("%Y%m%d").encode("ascii")),
-        encode_tlv(TAG_SEX, persona.sex.encode("ascii")),
-    ]
-    offsets = bytearray()
-    position = OFFSETS_TLV_LENGTH
-    for element in elements:
-        offsets += position.to_bytes(2, "big")
-        position += len(element)
-    value = encode_tlv(TAG_OFFSETS, bytes(offsets)) + b"".join(elements)
-    return encode_tlv(TAG_BASIC_FOUR, value)
-
-
-def basic_four_digest_input(record: bytes) -> bytes:
-    """The part of the basic-4 record DF32 hashes: the FF20 value from DF22 on."""
-    header = 2 + (1 if record[2] < 0x80 else 1 + (record[2] & 0x7F))
-    return record[header + OFFSETS_TLV_LENGTH :]
-
-
-# Signs the integrity record's to-be-signed bytes (RSA PKCS#1 v1.5 with SHA-256).
-IntegritySigner = Callable[[bytes], bytes]
-
-
-def integrity_record(my_number: bytes, basic_four: bytes, sign: IntegritySigner) -> bytes:
-    """EF 0003 content without filler: FF30 { DF31 sha256(EF0001's 17 bytes),
-    DF32 sha256(basic-4 value from DF22 on), DF33 signature }.
-
-    DF33 is an RSA PKCS#1 v1.5 SHA-256 signature over the DF31 TLV followed by the DF32
-    TLV, exactly as encoded in the record."""
-    signed = encode_tlv(TAG_MY_NUMBER_DIGEST, hashlib.sha256(my_number).digest()) + encode_tlv(
-        TAG_BASIC_FOUR_DIGEST, hashlib.sha256(basic_four_digest_input(basic_four)).digest()
-    )
-    return encode_tlv(TAG_INTEGRITY, signed + encode_tlv(TAG_INTEGRITY_SIGNATURE, sign(signed)))
-
-
-@dataclass(frozen=True)
-class IntegrityKey:
-    """The "card manufacturer" key that signs card-info integrity records.
-
-    One per process, generated on first use, like one issuer signing many cards. Its
-    private half is never stored with a card (the record is written once, at issuance);
-    each card keeps only the public key (SubjectPublicKeyInfo DER) so verifiers in
-    tests can check DF33 with `SoftwareCard.integrity_public_key`."""
-
-    private_key: rsa.RSAPrivateKey
-
-    def __repr__(self) -> str:
-        return "IntegrityKey(<private key not shown>)"
-
-    def sign(self, data: bytes) -> bytes:
-        return self.private_key.sign(data, padding.PKCS1v15(), hashes.SHA256())
-
-
-_integrity_lock = threading.Lock()
-_integrity_key: IntegrityKey | None = None
-
-
-def integrity_key() -> IntegrityKey:
-    global _integrity_key
-    with _integrity_lock:
-        if _integrity_key is None:
-            _integrity_key = IntegrityKey(rsa.generate_private_key(65537, 2048))
-        return _integrity_key
+def card_identity(persona: Persona, issued_on: dt.date | None = None) -> CardIdentity:
+    """The card's serial, municipality and expiry: the persona's (personas.toml), so the
+    common AP record, the card face and the GET DATA objects all agree. `issued_on` is
+    kept for callers; the expiry printed on the card is the persona's."""
+    del issued_on
+    return CardIdentity(persona.card_serial, persona.municipality_code, persona.card_expiry)
 
 
 def jpki_applet(certs: IssuedCertificates, identity: CardIdentity) -> Applet:
@@ -264,43 +139,28 @@ def jpki_applet(certs: IssuedCertificates, identity: CardIdentity) -> Applet:
     return applet
 
 
-def card_info_applet(persona: Persona, sign: IntegritySigner) -> Applet:
-    my_number = my_number_record(persona)
-    basic_four = basic_four_record(persona)
-    integrity = integrity_record(my_number, basic_four, sign)
-    applet = Applet(Aid.CARD_INFO.value, "card-info input helper")
-    # EF 0001 is exactly the 17-byte record: its two trailing FF are its filler.
-    applet.add(BinaryFile(CardInfoFile.MY_NUMBER, my_number, ReadAccess.after(PinKind.CARD_INFO)))
-    applet.add(
-        BinaryFile(
-            CardInfoFile.BASIC_FOUR,
-            with_filler(basic_four, padded_size(len(basic_four))),
-            ReadAccess.after(PinKind.CARD_INFO),
-        )
-    )
-    applet.add(
-        BinaryFile(
-            CardInfoFile.INTEGRITY,
-            with_filler(integrity, padded_size(len(integrity))),
-            ReadAccess.after(PinKind.CARD_INFO),
-        )
-    )
-    applet.add(PinFile(CardInfoFile.PIN, PinKind.CARD_INFO))
-    return applet
-
-
 def build_filesystem(
     persona: Persona,
     certs: IssuedCertificates,
-    sign: IntegritySigner,
+    issuer: CardIssuerKeys,
+    card_keys: dict[CardKey, RSAPublicKey],
     identity: CardIdentity | None = None,
 ) -> FileSystem:
-    """All four applets; card surface and resident registry answer SELECT but hold no
-    files this card implements."""
-    identity = identity or card_identity(persona, dt.date.today())
+    """Every applet: JPKI, card-info (textap), card surface (surface), common card
+    (common); the resident-registry applet answers SELECT but holds no files this card
+    implements. `card_keys`: public halves of the card's own applet keys."""
+    identity = identity or card_identity(persona)
     fs = FileSystem()
     fs.add(jpki_applet(certs, identity))
-    fs.add(card_info_applet(persona, sign))
-    fs.add(Applet(Aid.CARD_SURFACE.value, "card surface"))
+    fs.add(
+        card_info_applet(
+            persona,
+            issuer.text,
+            rsa_key_object(card_keys[CardKey.CARD_INFO_AP]),
+            rsa_key_object(card_keys[CardKey.CARD_INFO_SESSION]),
+        )
+    )
+    fs.add(surface_applet(persona, issuer.surface, rsa_key_object(card_keys[CardKey.SURFACE_CARD])))
+    fs.add(common_applet(persona))
     fs.add(Applet(Aid.RESIDENT_REGISTRY.value, "resident registry"))
     return fs

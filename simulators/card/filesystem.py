@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from jpki.constants import KeyKind, PinKind
+
+
+class CardKey(StrEnum):
+    """The card's private keys beyond the two JPKI keys: each applet's own keys."""
+
+    CARD_INFO_AP = "cardinfo-ap"  # 券面入力補助 AP key 0013: 80 2A 00 00, no credential
+    CARD_INFO_SESSION = "cardinfo-session"  # its EF 0006 key (session-key delivery)
+    SURFACE_CARD = "surface-card"  # 券面事項確認 AP card key: 80 2A 00 00, no credential
+    COMMON_AUTH = "common-auth"  # 共通 AP EF 0019: INTERNAL AUTHENTICATE, no credential
+
+
+KeyName = KeyKind | CardKey
 
 
 @dataclass(frozen=True)
@@ -76,13 +89,28 @@ class BinaryFile:
         return f"BinaryFile({self.fid:04X}, {len(self.data)} bytes, {self.access!r})"
 
 
-@dataclass(frozen=True)
-class KeyFile:
-    """A private key EF: selected before COMPUTE DIGITAL SIGNATURE, never readable."""
+@dataclass
+class RecordFile:
+    """A record-structured EF (READ RECORD), records numbered from 1."""
 
     fid: int
-    key: KeyKind
-    use_pin: PinKind
+    records: tuple[bytes, ...]
+    access: ReadAccess = FREE
+
+    def __repr__(self) -> str:
+        return f"RecordFile({self.fid:04X}, {len(self.records)} records, {self.access!r})"
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A private key EF: selected before COMPUTE DIGITAL SIGNATURE, never readable.
+    `use_pin` None: the key needs no credential. `internal_auth`: the key answers
+    INTERNAL AUTHENTICATE (only the common AP's EF 0019 does on real cards)."""
+
+    fid: int
+    key: KeyName
+    use_pin: PinKind | None
+    internal_auth: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,14 +129,18 @@ class InternalFile:
     fid: int
 
 
-ElementaryFile = BinaryFile | KeyFile | PinFile | InternalFile
+ElementaryFile = BinaryFile | RecordFile | KeyFile | PinFile | InternalFile
 
 
 @dataclass
 class Applet:
+    """`default_key`: the key EF that COMPUTE DIGITAL SIGNATURE with P2=00 uses (the
+    card-info and card-surface APs sign with their own key that way)."""
+
     aid: bytes
     label: str
     files: dict[int, ElementaryFile] = field(default_factory=dict)
+    default_key: int | None = None
 
     def add(self, ef: ElementaryFile) -> None:
         if ef.fid in self.files:

@@ -10,12 +10,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from jpki.constants import KeyKind, PinKind
+from jpki.constants import PIN_DIGITS, PinKind
+from simulators.card.filesystem import KeyName
 
 # scrypt work factor for PIN reference data. A 4-digit PIN falls to any work factor
 # (10^4 candidates), so this only keeps the PIN from being read off a state file at a
@@ -29,15 +31,16 @@ SIGN_PIN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def pin_format_ok(kind: PinKind, pin: bytes) -> bool:
-    """The card's format rule: auth and card-info PINs are 4 digits, the sign PIN is
-    6-16 characters of A-Z 0-9 (upper case only: clients upper-case the input)."""
+    """The card's format rule: the sign PIN is 6-16 characters of A-Z 0-9 (upper case
+    only: clients upper-case the input); every other key is a fixed number of digits
+    (4 for the PINs, 6 for the era birth date, 12 for 照合番号A, 14 for 照合番号B)."""
     try:
         text = pin.decode("ascii")
     except UnicodeDecodeError:
         return False
     if kind is PinKind.SIGN:
         return 6 <= len(text) <= 16 and all(c in SIGN_PIN_ALPHABET for c in text)
-    return len(text) == 4 and text.isdigit()
+    return len(text) == PIN_DIGITS[kind] and all("0" <= c <= "9" for c in text)
 
 
 def _scrypt(pin: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -59,12 +62,21 @@ class PinRecord:
     )
 
     @classmethod
-    def create(cls, kind: PinKind, pin: str) -> PinRecord:
+    def create(cls, kind: PinKind, pin: str, *, scrypt_n: int = SCRYPT_N) -> PinRecord:
+        """`scrypt_n`: a lower work factor suits keys whose value the state file holds
+        anyway (照合番号A is the My Number in EF 0001; the birth date is in the records)."""
         raw = pin.encode("ascii")
         if not pin_format_ok(kind, raw):
             raise ValueError(f"the {kind.value} PIN does not have the card's format")
         salt = os.urandom(SALT_BYTES)
-        record = cls(kind, salt, b"", kind.max_tries, kind.max_tries)
+        record = cls(
+            kind,
+            salt,
+            b"",
+            kind.max_tries,
+            kind.max_tries,
+            {"n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P},
+        )
         record.digest = record._hash(raw)
         return record
 
@@ -133,19 +145,19 @@ class KeyStore:
 
     __slots__ = ("_keys",)
 
-    def __init__(self, keys: dict[KeyKind, RSAPrivateKey]) -> None:
+    def __init__(self, keys: dict[KeyName, RSAPrivateKey]) -> None:
         self._keys = dict(keys)
 
     def __repr__(self) -> str:
         return f"KeyStore(<{len(self._keys)} private keys, not shown>)"
 
-    def public_key(self, kind: KeyKind) -> RSAPublicKey:
+    def public_key(self, kind: KeyName) -> RSAPublicKey:
         return self._keys[kind].public_key()
 
-    def key_size(self, kind: KeyKind) -> int:
+    def key_size(self, kind: KeyName) -> int:
         return self._keys[kind].key_size
 
-    def raw_sign(self, kind: KeyKind, encoded_message: bytes) -> bytes:
+    def raw_sign(self, kind: KeyName, encoded_message: bytes) -> bytes:
         """RSA private operation on an already padded message of the key's size.
 
         The card pads the host's DigestInfo itself (PKCS#1 v1.5 type 1), so this is the
@@ -165,7 +177,7 @@ class KeyStore:
             raise ValueError("RSA private operation failed its check")
         return signature.to_bytes(size, "big")
 
-    def install(self, kind: KeyKind, key: RSAPrivateKey) -> None:
+    def install(self, kind: KeyName, key: RSAPrivateKey) -> None:
         """Replace a key (the admin ACTIVATE command, simulators.card.admin)."""
         self._keys[kind] = key
 
@@ -173,17 +185,28 @@ class KeyStore:
         """Another store with the same (immutable) key objects."""
         return KeyStore(self._keys)
 
-    def sign_pss_sha256(self, kind: KeyKind, digest: bytes) -> bytes:
+    def names(self) -> list[KeyName]:
+        return list(self._keys)
+
+    def has(self, kind: KeyName) -> bool:
+        return kind in self._keys
+
+    def sign_pss_sha256(self, kind: KeyName, digest: bytes) -> bytes:
         """RSASSA-PSS over a SHA-256 digest: MGF1-SHA-256, a fresh random salt of the
         digest's length (the salt length real cards use is not recorded; 32 is the
         usual choice and what verifiers with PSS.AUTO or DIGEST_LENGTH accept)."""
-        return self._keys[kind].sign(
-            digest,
-            padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH),
-            Prehashed(hashes.SHA256()),
-        )
+        scheme = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+        key = self._keys[kind]
+        signature = key.sign(digest, scheme, Prehashed(hashes.SHA256()))
+        # Keys from a state file are not consistency-checked at load (state.py): check
+        # the result instead, as raw_sign does.
+        try:
+            key.public_key().verify(signature, digest, scheme, Prehashed(hashes.SHA256()))
+        except InvalidSignature:
+            raise ValueError("RSA private operation failed its check") from None
+        return signature
 
-    def private_key_for_state(self, kind: KeyKind) -> RSAPrivateKey:
+    def private_key_for_state(self, kind: KeyName) -> RSAPrivateKey:
         """Only for the state file writer (simulators.card.state)."""
         return self._keys[kind]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import secrets
 import threading
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from card.tlv import TlvError, encoded_size
 from card.trace import ApduTracer
 from jpki.constants import MYNUMBER_CARD_ATR, Aid, JpkiFile, KeyKind, PinKind
 from simulators.card.card_os import CardOs
-from simulators.card.contents import build_filesystem, card_identity, integrity_key
+from simulators.card.contents import build_filesystem, card_identity
 from simulators.card.errors import SW_INTERNAL, SW_WRONG_LENGTH
-from simulators.card.filesystem import Applet, BinaryFile, FileSystem
+from simulators.card.filesystem import Applet, BinaryFile, CardKey, FileSystem, KeyName
+from simulators.card.issuer import CardIssuerKeys, card_issuer_for
 from simulators.card.mf_objects import mf_data_objects
 from simulators.card.options import CardOptions
 from simulators.card.security import KeyStore, PinRecord, SecurityState
@@ -37,8 +39,27 @@ apdu_logger = logging.getLogger("simulators.card.apdu")
 # A T=0-only ATR (T0=60: TB1, TC1 present, no TD1, so T=0 is implied; no TCK), used
 # when the card runs in T=0 mode so that the ATR does not claim T=1.
 T0_ATR = bytes.fromhex("3B6000FF")
+# The PINs the holder chooses (and sets at the counter on a new card, issue 15).
+HOLDER_PINS = (PinKind.AUTH, PinKind.SIGN, PinKind.CARD_INFO)
 RSA_EXPONENT = 65537
 RSA_BITS = 2048
+LIGHT_SCRYPT_N = 2**10
+
+_applet_keys_lock = threading.Lock()
+_applet_keys: dict[str, dict[KeyName, rsa.RSAPrivateKey]] = {}
+
+
+def applet_keys(persona_id: str) -> dict[KeyName, rsa.RSAPrivateKey]:
+    """The 券面 and common applets' own keys for a persona's card. Generated once per
+    persona per process and reused by later cards of that persona in the process: four
+    RSA-2048 keys would otherwise triple the time to make a card. The JPKI keys, which
+    certificates name, are always fresh."""
+    with _applet_keys_lock:
+        keys = _applet_keys.get(persona_id)
+        if keys is None:
+            keys = {kind: rsa.generate_private_key(RSA_EXPONENT, RSA_BITS) for kind in CardKey}
+            _applet_keys[persona_id] = keys
+        return dict(keys)
 
 
 class SoftwareCard:
@@ -83,41 +104,63 @@ class SoftwareCard:
         reselect_clears_pins: bool | None = None,
         t0: bool = False,
         options: CardOptions | None = None,
+        card_issuer: CardIssuerKeys | None = None,
         unset_pins: bool = False,
     ) -> SoftwareCard:
-        """Personalise a new card: two fresh RSA-2048 keys certified by `issuer`, the
-        card-info records signed by the manufacturer key, PINs from `pins` (default:
-        the persona's test PINs or MYNATERM_*_PIN). `options` (default: real cards'
-        behaviour) switch on behaviours other cards may show; `reselect_clears_pins`
-        overrides that one switch. `unset_pins`: a card as it reaches the issuance
-        counter, with no PIN set yet (the holder sets them there through the issuer's
-        commands, a model: simulators/card/admin.py; VERIFY answers 6A88 until then).
-        Raises ValueError for a PIN of the wrong format or certificates that do not
-        match the keys."""
+        """Personalise a new card: two fresh RSA-2048 JPKI keys certified by `issuer`,
+        the applets' own keys, the 券面 records signed by the test card issuer
+        (`card_issuer`, default: the one beside the issuer's PKI directory, see
+        simulators.card.issuer), PINs from `pins` (default: the persona's test PINs or
+        MYNATERM_*_PIN) and the persona's 照合番号 and birth-date keys. The common AP PIN
+        is the auth PIN. `options` (default: real cards' behaviour) switch on behaviours
+        other cards may show; `reselect_clears_pins` overrides that one switch.
+        `unset_pins`: a card as it reaches the issuance counter, the holder's three PINs
+        (auth, sign, card-info) not set yet (the holder sets them there through the
+        issuer's commands, a model: simulators/card/admin.py; VERIFY answers 6A88 until
+        then). Raises ValueError for a PIN of the wrong format or certificates that do
+        not match the keys."""
         options = options or CardOptions()
         if reselect_clears_pins is not None:
             options = dataclasses.replace(options, reselect_clears_pins=reselect_clears_pins)
+        pins = pins or persona.pins_from_env()
+        card_issuer = card_issuer or card_issuer_for(issuer)
+        pin_records = {
+            PinKind.AUTH: PinRecord.create(PinKind.AUTH, pins.auth),
+            PinKind.SIGN: PinRecord.create(PinKind.SIGN, pins.sign),
+            PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
+            PinKind.COMMON: PinRecord.create(PinKind.COMMON, pins.auth),
+        }
         if unset_pins:
-            pin_records = {kind: PinRecord.unset(kind) for kind in PinKind}
-        else:
-            pins = pins or persona.pins_from_env()
-            pin_records = {
-                PinKind.AUTH: PinRecord.create(PinKind.AUTH, pins.auth),
-                PinKind.SIGN: PinRecord.create(PinKind.SIGN, pins.sign),
-                PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
-            }
-        keys = {kind: rsa.generate_private_key(RSA_EXPONENT, RSA_BITS) for kind in KeyKind}
+            for kind in HOLDER_PINS:
+                pin_records[kind] = PinRecord.unset(kind)
+        # The 照合番号 and the birth date are printed on the card and held in its records
+        # (the state file has them in clear anyway); only 照合番号B's security code is not.
+        # A lighter scrypt suits them and keeps card creation fast.
+        for kind, value in (
+            (PinKind.CARD_INFO_CODE_A, persona.my_number.reveal()),
+            (PinKind.CARD_INFO_CODE_B, persona.code_b),
+            (PinKind.SURFACE_BIRTH_DATE, persona.era_birth_date),
+            (PinKind.SURFACE_CODE_B, persona.code_b),
+            (PinKind.SURFACE_CODE_A, persona.my_number.reveal()),
+            # Blocked as issued: a random value nobody knows, and no tries.
+            (PinKind.CARD_INFO_RESERVED, f"{secrets.randbelow(10_000):04d}"),
+        ):
+            pin_records[kind] = PinRecord.create(kind, value, scrypt_n=LIGHT_SCRYPT_N)
+        keys: dict[KeyName, rsa.RSAPrivateKey] = {
+            kind: rsa.generate_private_key(RSA_EXPONENT, RSA_BITS) for kind in KeyKind
+        }
+        keys.update(applet_keys(persona.id))
         certs = issuer.issue_card(
             persona, keys[KeyKind.AUTH].public_key(), keys[KeyKind.SIGN].public_key()
         )
-        for kind, der in ((KeyKind.AUTH, certs.auth_cert), (KeyKind.SIGN, certs.sign_cert)):
+        for key_kind, der in ((KeyKind.AUTH, certs.auth_cert), (KeyKind.SIGN, certs.sign_cert)):
             certified = x509.load_der_x509_certificate(der).public_key()
-            if certified != keys[kind].public_key():
-                raise ValueError(f"the issuer's {kind.value} certificate is not for this card")
-        manufacturer = integrity_key()
+            if certified != keys[key_kind].public_key():
+                raise ValueError(f"the issuer's {key_kind.value} certificate is not for this card")
+        card_keys = {kind: keys[kind].public_key() for kind in CardKey}
         identity = card_identity(persona, dt.date.today())
-        filesystem = build_filesystem(persona, certs, manufacturer.sign, identity)
-        spki = manufacturer.private_key.public_key().public_bytes(
+        filesystem = build_filesystem(persona, certs, card_issuer, card_keys, identity)
+        spki = card_issuer.text.signer_public_key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         state = CardState(
@@ -127,7 +170,7 @@ class SoftwareCard:
             options=options,
             t0=t0,
             integrity_public_key=spki,
-            mf_objects=mf_data_objects(identity, manufacturer.private_key.public_key()),
+            mf_objects=mf_data_objects(identity, card_issuer.text.signer_public_key),
             issuer_key=certs.issuer_key,
         )
         logger.info("personalised a software card for persona %s", persona.id)
@@ -274,13 +317,13 @@ class SoftwareCard:
     def sign_ca_certificate(self) -> bytes:
         return self._certificate(JpkiFile.SIGN_CA_CERT)
 
-    def public_key(self, kind: KeyKind) -> rsa.RSAPublicKey:
+    def public_key(self, kind: KeyName) -> rsa.RSAPublicKey:
         return self._state.security.keys.public_key(kind)
 
     @property
     def integrity_public_key(self) -> rsa.RSAPublicKey:
-        """Public key of the manufacturer that signed the card-info integrity record
-        (EF 0003, DF33). Tests take it from here; a real card's comes from J-LIS."""
+        """Public key that signed the card-info integrity record (EF 0003, DF33): the key
+        the card-info EF 0004 CV certificate certifies. Tests take it from here."""
         key = serialization.load_der_public_key(self._state.integrity_public_key)
         if not isinstance(key, rsa.RSAPublicKey):
             raise TypeError("integrity key is not RSA")
@@ -323,7 +366,7 @@ class SoftwareCard:
             source = self._state
             filesystem = FileSystem()
             for applet in source.filesystem.applets.values():
-                clone = Applet(applet.aid, applet.label)
+                clone = Applet(applet.aid, applet.label, default_key=applet.default_key)
                 for ef in applet.files.values():
                     clone.add(dataclasses.replace(ef))
                 filesystem.add(clone)

@@ -28,12 +28,15 @@ from jpki.constants import KeyKind, PinKind
 from simulators.card.filesystem import (
     Applet,
     BinaryFile,
+    CardKey,
     ElementaryFile,
     FileSystem,
     InternalFile,
     KeyFile,
+    KeyName,
     PinFile,
     ReadAccess,
+    RecordFile,
 )
 from simulators.card.options import CardOptions
 from simulators.card.security import KeyStore, PinRecord, SecurityState
@@ -87,6 +90,13 @@ def _unb64(text: Any) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def _key_name(value: str) -> KeyName:
+    try:
+        return KeyKind(value)
+    except ValueError:
+        return CardKey(value)
+
+
 def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
     if isinstance(ef, BinaryFile):
         return {
@@ -95,8 +105,21 @@ def _file_to_state(ef: ElementaryFile) -> dict[str, Any]:
             "access": ef.access.to_state(),
             "data": _b64(ef.data),
         }
+    if isinstance(ef, RecordFile):
+        return {
+            "fid": ef.fid,
+            "type": "records",
+            "access": ef.access.to_state(),
+            "records": [_b64(record) for record in ef.records],
+        }
     if isinstance(ef, KeyFile):
-        return {"fid": ef.fid, "type": "key", "key": ef.key.value, "use_pin": ef.use_pin.value}
+        return {
+            "fid": ef.fid,
+            "type": "key",
+            "key": ef.key.value,
+            "use_pin": ef.use_pin.value if ef.use_pin else None,
+            "internal_auth": ef.internal_auth,
+        }
     if isinstance(ef, InternalFile):
         return {"fid": ef.fid, "type": "internal"}
     return {"fid": ef.fid, "type": "pin", "pin": ef.pin.value}
@@ -107,16 +130,29 @@ def _file_from_state(entry: dict[str, Any]) -> ElementaryFile:
     if not 0 <= fid <= 0xFFFF:
         raise CardStateError(f"file id {fid} out of range")
     kind = entry["type"]
+    read_pin = entry.get("read_pin")
     if kind == "binary":
         if "access" in entry:
             rule = entry["access"]
             access = ReadAccess.from_state(rule["any_of"], rule["never"])
         else:  # files written before ReadAccess: one optional PIN
-            read_pin = entry.get("read_pin")
             access = ReadAccess.after(PinKind(read_pin)) if read_pin else ReadAccess.free()
         return BinaryFile(fid, _unb64(entry["data"]), access)
+    if kind == "records":
+        rule = entry["access"]
+        return RecordFile(
+            fid,
+            tuple(_unb64(record) for record in entry["records"]),
+            ReadAccess.from_state(rule["any_of"], rule["never"]),
+        )
     if kind == "key":
-        return KeyFile(fid, KeyKind(entry["key"]), PinKind(entry["use_pin"]))
+        use_pin = entry.get("use_pin")
+        return KeyFile(
+            fid,
+            _key_name(entry["key"]),
+            PinKind(use_pin) if use_pin else None,
+            bool(entry.get("internal_auth", False)),
+        )
     if kind == "pin":
         return PinFile(fid, PinKind(entry["pin"]))
     if kind == "internal":
@@ -144,6 +180,7 @@ def encode_state(state: CardState) -> bytes:
             {
                 "aid": applet.aid.hex().upper(),
                 "label": applet.label,
+                "default_key": applet.default_key,
                 "files": [_file_to_state(ef) for ef in applet.files.values()],
             }
             for applet in state.filesystem.applets.values()
@@ -151,7 +188,7 @@ def encode_state(state: CardState) -> bytes:
         "pins": {kind.value: record.to_state() for kind, record in state.security.pins.items()},
         "keys": {
             kind.value: _key_pem(state.security.keys.private_key_for_state(kind))
-            for kind in KeyKind
+            for kind in state.security.keys.names()
         },
         "integrity_public_key": _b64(state.integrity_public_key),
         "issuer_key": None if state.issuer_key is None else _b64(state.issuer_key),
@@ -168,7 +205,12 @@ def decode_state(raw: bytes) -> CardState:
             raise CardStateError(f"unsupported state version {document.get('version')!r}")
         filesystem = FileSystem()
         for entry in document["applets"]:
-            applet = Applet(bytes.fromhex(entry["aid"]), str(entry["label"]))
+            default_key = entry.get("default_key")
+            applet = Applet(
+                bytes.fromhex(entry["aid"]),
+                str(entry["label"]),
+                default_key=int(default_key) if default_key is not None else None,
+            )
             for file_entry in entry["files"]:
                 applet.add(_file_from_state(file_entry))
             filesystem.add(applet)
@@ -177,14 +219,20 @@ def decode_state(raw: bytes) -> CardState:
         }
         if set(pins) != set(PinKind):
             raise CardStateError("state file lacks a PIN record")
-        keys: dict[KeyKind, RSAPrivateKey] = {}
-        for kind in KeyKind:
+        keys: dict[KeyName, RSAPrivateKey] = {}
+        for name, pem in document["keys"].items():
+            kind = _key_name(name)
+            # The full RSA consistency check costs ~70 ms per key and would dominate every
+            # CLI command on a card file; it is not needed for safety: KeyStore.raw_sign
+            # verifies each result with the public key, so an inconsistent key fails.
             key = serialization.load_pem_private_key(
-                document["keys"][kind.value].encode("ascii"), password=None
+                pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=True
             )
             if not isinstance(key, RSAPrivateKey):
                 raise CardStateError(f"{kind.value} key is not RSA")
             keys[kind] = key
+        if not set(KeyKind) <= set(keys):
+            raise CardStateError("state file lacks a JPKI key")
         options = document["options"]
         return CardState(
             persona_id=str(document["persona_id"]),

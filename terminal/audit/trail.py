@@ -9,6 +9,14 @@ records shows too.
 
 `record()` writes inside the caller's transaction, so an operation and its record
 commit together or not at all.
+
+The head is also anchored OUTSIDE the database: after each commit that appended, the
+head file (next to an SQLite database: `<file>.audit-head`) is replaced atomically with
+the chain's seq and hash. A database deleted and started over, or truncated, or swapped
+for an older copy, then disagrees with the head file: `verify()` reports it, and
+`record()` refuses to append to such a chain (STORE_UNAVAILABLE) instead of silently
+starting a new one. The operator can also copy the head file (or the hash `audit
+verify` prints) elsewhere as an external witness.
 """
 
 from __future__ import annotations
@@ -16,16 +24,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from jpki.mynumber import MyNumber
 from terminal.db.engine import Store
+from terminal.db.errors import StoreUnavailable
 from terminal.db.models import GENESIS_HASH, AuditHead, AuditRecord
 
 
@@ -106,9 +118,50 @@ class VerifyReport:
     head_hash: str
     bad_seq: int | None = None
     problem: str | None = None
+    anchor_seq: int | None = None  # what the head file outside the database says
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class HeadAnchor:
+    seq: int
+    hash: str
+
+
+class HeadFile:
+    """The chain head kept outside the database, replaced atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> HeadAnchor | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return HeadAnchor(int(data["seq"]), str(data["hash"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise StoreUnavailable(f"the audit head file {self.path} is unreadable: {exc}") from exc
+
+    def write(self, anchor: HeadAnchor) -> None:
+        body = json.dumps({"seq": anchor.seq, "hash": anchor.hash}, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(prefix=".audit-head-", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(body + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def default_head_file(store: Store) -> HeadFile | None:
+    path = getattr(store, "path", None)
+    return HeadFile(path.with_name(path.name + ".audit-head")) if path is not None else None
 
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_.:@*/+=-]{1,200}$")
@@ -161,9 +214,16 @@ def _utc_text(moment: dt.datetime) -> str:
 class AuditTrail:
     """The audit trail in the terminal database."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], dt.datetime] | None = None,
+        head_file: HeadFile | None = None,
+    ) -> None:
         self.store = store
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.head_file = head_file if head_file is not None else default_head_file(store)
 
     @staticmethod
     def lock_head(session: Session) -> AuditHead:
@@ -199,13 +259,48 @@ class AuditTrail:
         if _TWELVE_DIGITS.search(fields["subject_ref"]) and subject.kind != SubjectKind.CERTIFICATE:
             raise AuditError("subject_ref looks like a My Number; use the integrated number")
         head = self.lock_head(session)
+        self._check_anchor(head.seq, head.hash)
         seq = head.seq + 1
         digest = record_hash(seq, head.hash, fields)
         row = AuditRecord(seq=seq, prev_hash=head.hash, hash=digest, **fields)
         session.add(row)
         head.seq, head.hash = seq, digest
         session.flush()
+        self._anchor_after_commit(session, HeadAnchor(seq, digest))
         return _entry(row)
+
+    def _check_anchor(self, seq: int, digest: str) -> None:
+        """Refuse to extend a chain that is behind (or beside) its anchor."""
+        if self.head_file is None:
+            return
+        anchor = self.head_file.read()
+        if anchor is None or anchor.seq < seq:
+            return  # fresh, or the anchor lags by a commit whose file write was cut
+        if anchor.seq > seq or anchor.hash != digest:
+            raise StoreUnavailable(
+                f"the audit chain (head seq {seq}) disagrees with its head file "
+                f"(seq {anchor.seq}): the database was truncated, replaced or started "
+                "over; nothing is recorded until an operator runs `mynaterm audit verify`"
+            )
+
+    def _anchor_after_commit(self, session: Session, anchor: HeadAnchor) -> None:
+        if self.head_file is None:
+            return
+        first = "mynaterm_audit_anchor" not in session.info
+        session.info["mynaterm_audit_anchor"] = anchor  # the last append of the transaction
+        if first:
+            head_file = self.head_file
+
+            def write(committed: Session) -> None:
+                pending = committed.info.pop("mynaterm_audit_anchor", None)
+                if pending is not None:
+                    head_file.write(pending)
+
+            def forget(rolled_back: Session) -> None:
+                rolled_back.info.pop("mynaterm_audit_anchor", None)
+
+            event.listen(session, "after_commit", write, once=True)
+            event.listen(session, "after_rollback", forget, once=True)
 
     def record_now(
         self, *, operator: Operator, operation: Operation | str, subject: Subject, result: str
@@ -249,7 +344,33 @@ class AuditTrail:
         """Walk the whole chain; report the first seq where it breaks."""
         with self.store.read() as session:
             head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-            return _verify_rows(_iter_records(session, batch), head.seq, head.hash)
+            report = _verify_rows(_iter_records(session, batch), head.seq, head.hash)
+            anchor = self.head_file.read() if self.head_file is not None else None
+            if anchor is None:
+                return report
+            report = replace(report, anchor_seq=anchor.seq)
+            if not report.ok:
+                return report
+            if report.records < anchor.seq:
+                return replace(
+                    report,
+                    ok=False,
+                    bad_seq=report.records + 1,
+                    problem=f"the chain has {report.records} records but its head file "
+                    f"says seq {anchor.seq}: the database was truncated or started over",
+                )
+            at_anchor = session.execute(
+                select(AuditRecord.hash).where(AuditRecord.seq == anchor.seq)
+            ).scalar_one_or_none()
+            if anchor.seq > 0 and at_anchor != anchor.hash:
+                return replace(
+                    report,
+                    ok=False,
+                    bad_seq=anchor.seq,
+                    problem=f"record {anchor.seq} is not the one the head file names: "
+                    "the database was replaced",
+                )
+            return report
 
 
 def _iter_records(session: Session, batch: int) -> Iterable[AuditRecord]:

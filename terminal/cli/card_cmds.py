@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from jpki.cardinfo_ap import CardInfoSession
 from jpki.constants import CertKind, KeyKind, PinKind
-from jpki.jpki_ap import JpkiSession
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.output import JsonOption, console, emit, serial_text
@@ -32,6 +26,10 @@ PIN_LABELS = {
 
 
 def certificate_summary(kind: CertKind, der: bytes) -> dict[str, Any]:
+    import hashlib
+
+    from cryptography import x509
+
     cert = x509.load_der_x509_certificate(der)
     return {
         "kind": kind.value,
@@ -55,6 +53,11 @@ def cert_read(
     as_json: JsonOption = False,
 ) -> None:
     """Read a certificate. The signature certificate needs the sign PIN."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from jpki.jpki_ap import JpkiSession
+
     state: CliState = ctx.obj
     if fmt not in ("pem", "der", "text"):
         raise typer.BadParameter("--format is pem, der or text")
@@ -86,6 +89,9 @@ def cert_read(
 @pin_app.command("status")
 def pin_status(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Remaining tries of every PIN, spending none."""
+    from jpki.cardinfo_ap import CardInfoSession
+    from jpki.jpki_ap import JpkiSession
+
     state: CliState = ctx.obj
     with cli_errors(as_json), state.channel(as_json=as_json) as channel:
         jpki_session = JpkiSession(channel)
@@ -118,6 +124,9 @@ def pin_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a PIN once (a wrong PIN spends a try; a blocked PIN is not sent)."""
+    from jpki.cardinfo_ap import CardInfoSession
+    from jpki.jpki_ap import JpkiSession
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         pin = read_pin(PIN_LABELS[kind], pin_stdin=pin_stdin)
@@ -142,6 +151,9 @@ def pin_change(
 ) -> None:
     """Change a PIN: current from MYNATERM_PIN, new from MYNATERM_NEW_PIN (or prompts,
     or two lines on stdin)."""
+    from jpki.cardinfo_ap import CardInfoSession
+    from jpki.jpki_ap import JpkiSession
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         current = read_pin(PIN_LABELS[kind], pin_stdin=pin_stdin)
@@ -168,6 +180,8 @@ def info(
 ) -> None:
     """The card-info applet: My Number (masked unless --show-number) and the basic 4
     facts, checked against the card's integrity record. Needs the card-info PIN."""
+    from jpki.cardinfo_ap import CardInfoSession
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         pin = read_pin(PIN_LABELS[PinKind.CARD_INFO], pin_stdin=pin_stdin)
@@ -204,6 +218,11 @@ def pkey_sign(
     as_json: JsonOption = False,
 ) -> None:
     """Raw RSA PKCS#1 v1.5 signature over the file's SHA-256 with the card's key."""
+    import base64
+    import hashlib
+
+    from jpki.jpki_ap import JpkiSession
+
     state: CliState = ctx.obj
     digest = hashlib.sha256(file.read_bytes()).digest()
     with cli_errors(as_json):

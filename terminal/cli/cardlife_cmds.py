@@ -14,27 +14,23 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from jpki.constants import KeyKind, PinKind
 from jpki.issuance import confirm_new_pin
-from terminal.cardlife import (
-    CardLifeContext,
-    FaceToFaceRequired,
-    reconcile,
-    renew_on_card,
-    reset_pin,
-    set_pins,
-)
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, _stdin_line
-from terminal.db import open_store
-from terminal.linkage import LinkageRegistry
+
+if TYPE_CHECKING:
+    from terminal.cardlife import CardLifeContext
+
+# terminal.cardlife and the store (SQLAlchemy) are imported when a command runs: the
+# CLI's entry module stays light (tests/terminal/test_cli_imports.py).
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -95,8 +91,11 @@ def _resident(resident_code: str | None, persona: str | None, as_json: bool) -> 
 def _life(
     db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
 ) -> Iterator[CardLifeContext]:
+    from terminal.cardlife import CardLifeContext
+    from terminal.db import open_store
     from terminal.dev.issuer import TestPkiAuthority
     from terminal.dev.local import open_local_pki, validator_for
+    from terminal.linkage import LinkageRegistry
 
     pki = open_local_pki(pki_dir)
     store = open_store(db)
@@ -117,6 +116,8 @@ def _print(payload: dict[str, Any]) -> None:
 
 
 def _require_face_to_face(face_to_face: bool) -> None:
+    from terminal.cardlife import FaceToFaceRequired
+
     if not face_to_face:
         raise FaceToFaceRequired("confirm the holder's identity face to face: --face-to-face")
 
@@ -147,6 +148,8 @@ def set_pins_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
+            from terminal.cardlife import set_pins
+
             outcome = set_pins(
                 channel, life, resident_code=code, pins=pins, face_to_face_confirmed=True
             )
@@ -187,6 +190,8 @@ def reset_pin_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
+            from terminal.cardlife import reset_pin
+
             outcome = reset_pin(
                 channel,
                 life,
@@ -243,6 +248,8 @@ def renew_on_card_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
+            from terminal.cardlife import renew_on_card
+
             outcome = renew_on_card(
                 channel,
                 life,
@@ -274,6 +281,8 @@ def reconcile_command(
 ) -> None:
     """Complete what a card pulled during a counter operation left undone: the registry
     and the issuing authority follow the keys the card holds."""
+    from terminal.cardlife import reconcile
+
     state: CliState = ctx.obj
     with (
         cli_errors(as_json),

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from card.protocol import CardChannel
+if TYPE_CHECKING:
+    from card.protocol import CardChannel
 from terminal.cli.output import fail
 
 
@@ -21,6 +23,8 @@ class CliState:
     def channel(self, *, as_json: bool = False) -> Iterator[CardChannel]:
         """A channel to the selected card. A software card's state (PIN counters) is
         written back afterwards, so it keeps a locked PIN like a plastic card."""
+        from card.protocol import CardChannel
+
         if self.card_path is not None and self.reader is not None:
             fail(
                 "give either --card or --reader, not both",

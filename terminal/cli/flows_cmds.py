@@ -7,21 +7,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+if TYPE_CHECKING:
+    from terminal.flows import CounterContext
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
-from terminal.db import open_store
-from terminal.dev.local import local_core_client, open_local_pki, validator_for
-from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
-from terminal.linkage import LinkageRegistry
-from terminal.linkage.types import PersonRef
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -51,6 +47,11 @@ def _counter(
     db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
 ) -> Iterator[CounterContext]:
     """The counter's parts on the embedded defaults; the store is closed afterwards."""
+    from terminal.db import open_store
+    from terminal.dev.local import local_core_client, open_local_pki, validator_for
+    from terminal.flows import CounterContext
+    from terminal.linkage import LinkageRegistry
+
     store = open_store(db)
     try:
         yield CounterContext(
@@ -93,6 +94,9 @@ def issue(
 ) -> None:
     """Issuance (交付): read and validate the card's certificates (sign certificate after
     the holder's sign PIN), get the person's symbols from the core, link them."""
+    from terminal.flows import issue_card
+    from terminal.linkage.types import PersonRef
+
     state: CliState = ctx.obj
     code = _resident_code(resident_code, persona, as_json)
     with cli_errors(as_json):
@@ -135,6 +139,8 @@ def renew(
     as_json: JsonOption = False,
 ) -> None:
     """Renewal (更新): validate the new card and chain the old serials to the new ones."""
+    from terminal.flows import renew_card
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         sign_pin = None if no_sign else read_pin("sign", pin_stdin=pin_stdin)
@@ -173,6 +179,12 @@ def login_command(
 ) -> None:
     """A full portal login: challenge, auth PIN, card signature, token validation (chain,
     revocation, signature, origin, single-use challenge), portal symbol."""
+    from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+    from terminal.db import open_store
+    from terminal.dev.local import open_local_pki, validator_for
+    from terminal.flows import KioskContext, login
+    from terminal.linkage import LinkageRegistry
+
     state: CliState = ctx.obj
     with cli_errors(as_json):
         pin = read_pin("auth (4 digits)", pin_stdin=pin_stdin)

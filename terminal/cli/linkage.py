@@ -8,22 +8,20 @@ changes are audited under that name."""
 
 from __future__ import annotations
 
-import getpass
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from terminal.audit import AuditTrail, Operator
+if TYPE_CHECKING:
+    from terminal.audit import Operator
+    from terminal.db.engine import Store
+    from terminal.linkage import PersonView
+
 from terminal.cli.errors import cli_errors
 from terminal.cli.options import ReasonOption, parse_reason
 from terminal.cli.output import JsonOption, console, emit, fail
-from terminal.db import open_store
-from terminal.db.engine import Store
-from terminal.linkage import LinkageRegistry, PersonView
 
 audit_app = typer.Typer(help="Hash-chained audit trail.", no_args_is_help=True)
 link_app = typer.Typer(help="Linkage registry: serials, persons, symbols.", no_args_is_help=True)
@@ -44,6 +42,10 @@ TerminalOption = Annotated[
 
 
 def _operator(operator: str | None, terminal: str | None) -> Operator:
+    import getpass
+    import socket
+
+    from terminal.audit import Operator
     from terminal.config import cli_config
 
     config = cli_config()
@@ -57,6 +59,8 @@ def _operator(operator: str | None, terminal: str | None) -> Operator:
 def _store(db: str | None, as_json: bool) -> Iterator[Store]:
     """The store for one command, closed afterwards; its errors and the registry's go
     through the shared error handling (terminal.cli.errors)."""
+    from terminal.db import open_store
+
     with cli_errors(as_json):
         store = open_store(db)
         try:
@@ -71,6 +75,8 @@ def _store(db: str | None, as_json: bool) -> Iterator[Store]:
 @audit_app.command("verify")
 def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
     """Check the whole chain; exit 9 and name the first broken seq when it is not intact."""
+    from terminal.audit import AuditTrail
+
     with _store(db, as_json) as store:
         report = AuditTrail(store).verify()
     if not report.ok:
@@ -98,6 +104,10 @@ def audit_list(
     as_json: JsonOption = False,
 ) -> None:
     """Audit records, oldest first."""
+    from rich.table import Table
+
+    from terminal.audit import AuditTrail
+
     with _store(db, as_json) as store:
         entries = AuditTrail(store).list(since_seq=since, limit=limit)
 
@@ -123,6 +133,8 @@ def audit_list(
 
 
 def _show_person(view: PersonView) -> None:
+    from rich.table import Table
+
     console.print(
         f"integrated number [bold]{view.integrated_number}[/]"
         f"{'  (My Number index held)' if view.has_mynumber_index else ''}"
@@ -159,6 +171,8 @@ def link_show(
 ) -> None:
     """A person's symbols and certificates (with renewal links), by integrated number or
     by certificate serial. The lookup is audited."""
+    from terminal.linkage import LinkageRegistry
+
     if (person is None) == (serial is None):
         fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json)
     who = _operator(operator, terminal)
@@ -183,6 +197,8 @@ def revoke(
 ) -> None:
     """Mark a certificate revoked in the linkage registry (it stops resolving for login).
     Loss, death, card return and key compromise revoke both certificates of the card."""
+    from terminal.linkage import LinkageRegistry
+
     why = parse_reason(reason, as_json=as_json)
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:

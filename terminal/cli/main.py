@@ -16,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help text: rich's help renderer costs more start-up time than the card
+    # commands themselves (benchmarks/bench_cli_startup.py).
+    rich_markup_mode=None,
 )
 
 # Modules that add commands to `app` through a `register(app)` function. Each area of the
@@ -34,8 +37,10 @@ COMMAND_MODULES = (
     "terminal.cli.flows_cmds",
     "terminal.cli.cardlife_cmds",
     "terminal.cli.service",
+    "terminal.cli.operators",
     "terminal.dev.cli.demo",
     "terminal.cli.validation_cmds",
+    "terminal.cli.surface",
 )
 
 

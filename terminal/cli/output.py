@@ -4,14 +4,34 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs start-up time that
+    `--help` and --json output never need."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return getattr(self._console, name)
+
+
+console: Any = _LazyConsole()
+err_console: Any = _LazyConsole(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -55,5 +75,38 @@ def fail(message: str, *, code: str = "ERROR", as_json: bool = False, **fields: 
             + "\n"
         )
     else:
-        err_console.print(f"[bold red]error[/]: {message}", highlight=False)
+        from rich.markup import escape  # a message may hold [brackets]: not markup
+
+        err_console.print(f"[bold red]error[/]: {escape(message)}", highlight=False)
     raise typer.Exit(exit_code(code))
+
+
+@contextmanager
+def library_logs_at_debug(*names: str) -> Iterator[list[str]]:
+    """Keep the named libraries' log records (pyHanko logs a traceback for every refused
+    certificate) off stderr: they go to the `mynaterm.cli` logger at DEBUG, and the
+    yielded list collects the one-line text of each warning or error, for a summary."""
+    import logging
+
+    target = logging.getLogger("mynaterm.cli")
+    collected: list[str] = []
+
+    class _ToDebug(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage().strip().splitlines()
+            if record.levelno >= logging.WARNING and text:
+                collected.append(text[0][:200])
+            target.debug("%s: %s", record.name, record.getMessage(), exc_info=record.exc_info)
+
+    handler = _ToDebug()
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        yield collected
+    finally:
+        for logger, propagate in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = propagate

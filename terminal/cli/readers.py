@@ -10,7 +10,6 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from card.errors import (
     CardError,
@@ -59,6 +58,8 @@ def readers_payload() -> list[dict[str, Any]]:
 def readers(as_json: JsonOption = False) -> None:
     """List PC/SC readers: card present, ATR, and whether it is a My Number card
     (asked by selecting the JPKI applet, never guessed from the ATR)."""
+    from rich.table import Table
+
     with cli_errors(as_json):
         entries = readers_payload()
 
@@ -103,9 +104,11 @@ def watch(
 ) -> None:
     """Print reader and card events as they happen (first what is already there). With
     --json: one JSON object per line."""
-    from card.monitor import EventKind, ReaderMonitor
+    with cli_errors(as_json):
+        from card.monitor import EventKind, ReaderMonitor  # needs pyscard: inside
 
-    with cli_errors(as_json), ReaderMonitor() as monitor:
+        monitor = ReaderMonitor()
+    with cli_errors(as_json), monitor:
         try:
             for event in monitor.events(timeout):
                 payload = event.to_dict()

@@ -41,6 +41,9 @@ def run_uvicorn(app: Any, settings: Any, port: int | None = None) -> None:
         server_header=False,
         log_level="info",
     )
+    from terminal.service.accesslog import install_access_log_filter
+
+    install_access_log_filter()  # after uvicorn configured its loggers
     uvicorn.Server(config).run()
 
 

@@ -8,29 +8,28 @@ so a blocked PIN is reported without sending it, and VERIFY is sent at most once
 
 from __future__ import annotations
 
-import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jpki.auth import (
-    AuthTokenValidator,
-    FileChallengeStore,
-    create_auth_token,
-)
-from jpki.cms import sign_cms, verify_cms
+if TYPE_CHECKING:
+    from jpki.auth import FileChallengeStore
+    from jpki.jpki_ap import JpkiSession
 from jpki.constants import CertKind, KeyKind, PinKind
-from jpki.jpki_ap import JpkiSession
-from jpki.pdf import sign_pdf, verify_pdf
-from jpki.signer import JpkiCardSigner
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
-from terminal.cli.output import JsonOption, console, emit, fail, serial_text
+from terminal.cli.output import (
+    JsonOption,
+    console,
+    emit,
+    fail,
+    library_logs_at_debug,
+    serial_text,
+)
 from terminal.cli.pins import PinStdinOption, read_pin
-from terminal.dev.local import crls_of, open_local_pki, validator_for
 
 auth_app = typer.Typer(help="PIN-gated login with the auth certificate.", no_args_is_help=True)
 
@@ -44,10 +43,14 @@ OriginOption = Annotated[
     str, typer.Option("--origin", help="The relying party's origin, e.g. https://portal.example")
 ]
 
+# pyHanko's loggers: their records go to DEBUG, never to the user's stderr.
+PYHANKO_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
 _PIN_LABELS = {PinKind.AUTH: "auth (4 digits)", PinKind.SIGN: "sign (6-16 A-Z 0-9)"}
 
 
 def _challenge_store() -> FileChallengeStore:
+    from jpki.auth import FileChallengeStore
     from terminal.home import mynaterm_home
 
     return FileChallengeStore(mynaterm_home() / "challenges.json")
@@ -87,6 +90,8 @@ def auth_challenge(
     as_json: JsonOption = False,
 ) -> None:
     """Issue a single-use challenge (nonce) for ORIGIN, valid 5 minutes."""
+    import secrets
+
     with cli_errors(as_json):
         challenge = _challenge_store().issue(session or secrets.token_urlsafe(16), origin)
     payload = {
@@ -114,6 +119,10 @@ def auth_respond(
     as_json: JsonOption = False,
 ) -> None:
     """Have the card answer a challenge: asks the auth PIN, signs with the AUTH key."""
+    from jpki.auth import create_auth_token
+    from jpki.jpki_ap import JpkiSession
+    from jpki.signer import JpkiCardSigner
+
     state: CliState = ctx.obj
     with cli_errors(as_json), state.channel(as_json=as_json) as channel:
         session = JpkiSession(channel)
@@ -145,6 +154,9 @@ def auth_verify(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a login token: challenge (single use), signature, chain, revocation."""
+    from jpki.auth import AuthTokenValidator
+    from terminal.dev.local import open_local_pki, validator_for
+
     with cli_errors(as_json):
         raw = _read_input(token_file)
         store = _challenge_store()
@@ -193,6 +205,10 @@ def sign_command(
     as_json: JsonOption = False,
 ) -> None:
     """Sign FILE with the card's signature key (asks the sign PIN): detached CAdES-BES."""
+    from jpki.cms import sign_cms
+    from jpki.jpki_ap import JpkiSession
+    from jpki.signer import JpkiCardSigner
+
     state: CliState = ctx.obj
     content = file.read_bytes()
     with cli_errors(as_json), state.channel(as_json=as_json) as channel:
@@ -230,6 +246,9 @@ def verify_command(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a detached signature: content, signature, signer certificate, revocation."""
+    from jpki.cms import verify_cms
+    from terminal.dev.local import open_local_pki, validator_for
+
     with cli_errors(as_json):
         pki = open_local_pki(pki_dir)
         result = verify_cms(file.read_bytes(), signature.read_bytes(), validator_for(pki))
@@ -268,9 +287,17 @@ def sign_pdf_command(
     as_json: JsonOption = False,
 ) -> None:
     """Sign a PDF (PAdES) with the card's signature key (asks the sign PIN)."""
+    from jpki.jpki_ap import JpkiSession
+    from jpki.pdf import sign_pdf
+    from jpki.signer import JpkiCardSigner
+
     state: CliState = ctx.obj
     pdf = source.read_bytes()
-    with cli_errors(as_json), state.channel(as_json=as_json) as channel:
+    with (
+        cli_errors(as_json),
+        library_logs_at_debug(*PYHANKO_LOGGERS),
+        state.channel(as_json=as_json) as channel,
+    ):
         session = JpkiSession(channel)
         _unlock(session, PinKind.SIGN, pin_stdin=pin_stdin, as_json=as_json)
         ca = session.read_certificate(CertKind.SIGN_CA)
@@ -296,7 +323,10 @@ def verify_pdf_command(
 ) -> None:
     """Validate every signature of a PDF with pyHanko (trust roots and CRLs from the
     test PKI) and the project's validator (chain, validity, revocation, hard fail)."""
-    with cli_errors(as_json):
+    from jpki.pdf import verify_pdf
+    from terminal.dev.local import crls_of, open_local_pki, validator_for
+
+    with cli_errors(as_json), library_logs_at_debug(*PYHANKO_LOGGERS) as pyhanko_messages:
         pki = open_local_pki(pki_dir)
         now = datetime.now(UTC)
         results = verify_pdf(
@@ -330,8 +360,16 @@ def verify_pdf_command(
             console.print(
                 f"{row['field']}: {mark} ({row['pyhanko_summary']}), serial {row['serial']}"
             )
+        if pyhanko_messages:
+            console.print(
+                f"pyHanko reported {len(pyhanko_messages)} problem(s), first: "
+                f"{pyhanko_messages[0]}",
+                highlight=False,
+                markup=False,
+            )
 
-    emit({"valid": all_ok, "signatures": rows}, as_json, human)
+    payload = {"valid": all_ok, "signatures": rows, "pyhanko_messages": pyhanko_messages}
+    emit(payload, as_json, human)
     if not all_ok:
         raise typer.Exit(1)
 

@@ -9,30 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from jpki.validation import CrlStore, TrustStore, ValidationResult
+    from jpki.validation.crlindex import CrlInfo
+    from jpki.validation.policy import RevocationSource
 
 from jpki.constants import CertKind
-from jpki.validation import (
-    CertificateValidator,
-    CrlStore,
-    FileCrlFetcher,
-    HttpCrlFetcher,
-    OcspClient,
-    RevocationChecker,
-    RevocationPolicy,
-    RevocationSourceError,
-    RoutingCrlFetcher,
-    TrustStore,
-    ValidationError,
-    ValidationResult,
-)
-from jpki.validation.certinfo import load_certificate, revocation_pointers
-from jpki.validation.crlindex import CrlInfo
-from jpki.validation.crlstore import partition_id
-from jpki.validation.policy import RevocationSource
 from terminal.cli.output import JsonOption, console, emit, fail, serial_text
 from terminal.codes import exit_code
 
@@ -66,6 +52,8 @@ def _trust(
     anchors: list[Path] | None, kind: CertKind | None, as_json: bool
 ) -> tuple[TrustStore, str]:
     """Trust anchors and a word on where they came from."""
+    from jpki.validation import TrustStore, ValidationError
+
     try:
         if anchors:
             return TrustStore.from_pem_files(anchors), "files"
@@ -138,6 +126,21 @@ def verify_cert(
     """Validate a JPKI certificate: chain to an anchor generation, validity, kind, and
     revocation (CRL from --crl/--crl-url or the store and the certificate's distribution
     point; OCSP with --ocsp). Hard fail unless --soft-fail."""
+    from rich.table import Table
+
+    from jpki.validation import (
+        CertificateValidator,
+        CrlStore,
+        FileCrlFetcher,
+        HttpCrlFetcher,
+        OcspClient,
+        RevocationChecker,
+        RevocationPolicy,
+        RoutingCrlFetcher,
+        ValidationError,
+    )
+    from jpki.validation.certinfo import load_certificate, revocation_pointers
+
     when = _parse_at(at, as_json)
     if crl is not None and crl_url is not None:
         fail("give --crl or --crl-url, not both", code="USAGE", as_json=as_json)
@@ -209,6 +212,8 @@ def _info_json(info: CrlInfo) -> dict[str, Any]:
 
 
 def _crl_table(infos: list[CrlInfo]) -> None:
+    from rich.table import Table
+
     table = Table("partition", "CA key", "number", "entries", "thisUpdate", "nextUpdate")
     for info in infos:
         table.add_row(
@@ -238,6 +243,14 @@ def crl_fetch(
     as_json: JsonOption = False,
 ) -> None:
     """Fetch a CRL, verify it against the trust anchors and hold it in the store."""
+    from jpki.validation import (
+        CrlStore,
+        FileCrlFetcher,
+        HttpCrlFetcher,
+        RevocationSourceError,
+        RoutingCrlFetcher,
+    )
+
     trust, _ = _trust(anchors, None, as_json)
     try:
         data = RoutingCrlFetcher(HttpCrlFetcher(), FileCrlFetcher()).fetch(source)
@@ -255,6 +268,9 @@ def crl_show(
     as_json: JsonOption = False,
 ) -> None:
     """List the CRLs held in the store (each verified again against the anchors)."""
+    from jpki.validation import CrlStore
+    from jpki.validation.crlstore import partition_id
+
     trust, _ = _trust(anchors, None, as_json)
     infos = CrlStore(_store_dir(store), trust=trust).held()
     if partition is not None:
@@ -276,6 +292,9 @@ def crl_lookup(
 ) -> None:
     """Is SERIAL listed in a held, fresh CRL? Exit 0 not listed, 5 revoked, 6 cannot
     decide (no fresh CRL held)."""
+    from jpki.validation import CrlStore, RevocationSourceError
+    from jpki.validation.crlstore import partition_id
+
     number = _parse_serial(serial)
     when = _parse_at(at, as_json)
     trust, _ = _trust(anchors, None, as_json)

@@ -116,6 +116,12 @@ class Store:
     ) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo, pool=pool, busy_timeout_ms=busy_timeout_ms)
+        # An SQLite file deleted or replaced while the service runs: the open connections
+        # would go on reading and writing the unlinked file (logins and audited lookups
+        # answering 200 into nothing). Its identity is noted now and checked before every
+        # transaction; a change makes every later one STORE_UNAVAILABLE.
+        self.path = sqlite_path(url)
+        self._identity = _file_identity(self.path) if self.path is not None else None
         self._write_engine = self.engine.execution_options(mynaterm_write=True)
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -132,10 +138,21 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    def check_identity(self) -> None:
+        """Raise StoreUnavailable if the database file is gone or is another file."""
+        if self.path is None:
+            return
+        if _file_identity(self.path) != self._identity:
+            raise StoreUnavailable(
+                f"the database file {self.path} was deleted or replaced while in use; "
+                "restart the service once it is restored"
+            )
+
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: commits when the block ends, rolls back on any error.
         Driver errors come out as StoreUnavailable / StoreBusy / StoreConflict."""
+        self.check_identity()
         try:
             with self._writer() as session, session.begin():
                 yield session
@@ -145,6 +162,7 @@ class Store:
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A read-only transaction (rolled back at the end)."""
+        self.check_identity()
         try:
             with self._reader() as session:
                 yield session
@@ -155,6 +173,7 @@ class Store:
     def fetch_first(self, statement: Executable, params: dict[str, Any]) -> Row[Any] | None:
         """The first row of one read-only statement, on a bare connection (no ORM
         session). Retried once when the pooled connection turns out to be dead."""
+        self.check_identity()
         for attempt in range(2):
             try:
                 with self._fast_engine.connect() as conn:
@@ -175,6 +194,25 @@ class Store:
         self.engine.dispose()
         if self._fast_base is not None:
             self._fast_base.dispose()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None for PostgreSQL or an in-memory database)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database)).resolve()
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, echo: bool = False) -> Store:

@@ -138,7 +138,7 @@ class Certificate(Base):
     __table_args__ = (
         UniqueConstraint("serial", "issuer_key_id"),
         # One ACTIVE certificate per kind on a card (renewal on the same card keeps the
-        # superseded ones); migration 0003.
+        # superseded ones); migration 0004.
         Index(
             "uq_certificates_card_id_kind_active",
             "card_id",
@@ -188,3 +188,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class OperatorSession(Base):
+    """A signed-in operator session, kept server-side so that signing out (or an idle
+    timeout) holds across restarts. Only a SHA-256 of the session token is stored: the
+    table does not hand out usable tokens to whoever reads it."""
+
+    __tablename__ = "operator_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[str] = mapped_column(String(64), index=True)
+    roles: Mapped[str] = mapped_column(String(64))  # comma-separated Role values
+    page: Mapped[str] = mapped_column(String(16))  # "counter" or "kiosk"
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

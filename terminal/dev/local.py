@@ -95,6 +95,11 @@ def attach_local_validation(ctx: ServiceContext, pki: Any, *, ocsp_cache: bool =
     from terminal.service.parts import attach_validator
 
     attach_validator(ctx, validator_for(pki, ocsp_cache=ocsp_cache))
+    # The test card issuer beside the PKI (made on first use) certifies the cards'
+    # 券面 records: its roots are what the counter checks card faces against.
+    from simulators.card.issuer import card_issuer_for
+
+    ctx.card_issuer_keys = dict(card_issuer_for(pki).trusted_roots())
 
 
 def local_trust_if_present(directory: Path | None = None) -> tuple[TrustStore, Path] | None:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from terminal.service import wiring
+from terminal.service.bodylimit import BodyLimitMiddleware
 from terminal.service.context import ServiceContext
 from terminal.service.errors import STATUS, install_error_handlers
 from terminal.service.extensions import ServiceExtension
@@ -32,6 +33,7 @@ from terminal.service.routers import (
     readers,
     session,
     signing,
+    surface,
 )
 from terminal.service.security import GuardMiddleware, OperatorDirectory
 from terminal.service.settings import Settings
@@ -64,7 +66,13 @@ def create_app(
     ctx = context or ServiceContext(
         settings=settings,
         operators=OperatorDirectory(
-            settings.operators, secret.get_secret_value().encode(), settings.session_ttl_seconds
+            settings.operators,
+            secret.get_secret_value().encode(),
+            settings.session_ttl_seconds,
+            idle_seconds={
+                "counter": settings.session_idle_seconds,
+                "kiosk": settings.kiosk_session_idle_seconds,
+            },
         ),
         readers=ReaderManager(),
         metrics=ServiceMetrics(),
@@ -95,6 +103,8 @@ def create_app(
         description=_DESCRIPTION,
         lifespan=lifespan,
         docs_url="/docs" if settings.dev else None,
+        # The API description maps every route: outside dev only when chosen.
+        openapi_url="/openapi.json" if settings.dev or settings.expose_openapi else None,
         redoc_url=None,
     )
     app.state.ctx = ctx
@@ -105,6 +115,7 @@ def create_app(
         readers,
         events,
         card,
+        surface,
         auth,
         counter,
         cardlife,
@@ -120,6 +131,8 @@ def create_app(
             app.include_router(router)
     app.mount("/static", pages.static_files, name="static")
     app.add_middleware(_MetricsMiddleware, metrics=ctx.metrics)
+    # Inside the guard (its refusals carry the security headers), before any parsing.
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(
         GuardMiddleware,
         allowed_hosts=settings.host_allowlist(),

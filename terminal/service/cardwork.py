@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from card import errors as card_errors
 from jpki.auth import create_auth_token
+from jpki.auth.challenge import looks_like_nonce
+from jpki.auth.errors import ChallengeNotFoundError
 from jpki.cardinfo_ap import CardInfoSession
 from jpki.constants import TOKEN_INFO_MYNUMBER_CARD, CertKind, KeyKind, PinKind
 from jpki.errors import PinFormatError
@@ -127,6 +129,9 @@ def login(
 
     kiosk = kiosk_context(ctx, operator)  # missing parts answer before the PIN is looked at
     check_pin(PinKind.AUTH, pin)
+    if nonce is not None and not looks_like_nonce(nonce):
+        # Before the reader is even opened: no card work for a nonce never issued.
+        raise ChallengeNotFoundError("the nonce is not one this service issues")
     with ctx.readers.session(reader_id, "login") as card:
         _same_card(card, card_serial)
         card.progress("verify-pin")

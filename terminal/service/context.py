@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from terminal.service.errors import ServiceError
 from terminal.service.metrics import ServiceMetrics
@@ -57,6 +57,9 @@ class ServiceContext:
     audit: AuditTrail | None = None
     core: SymbolSource | None = None
     mynumber_index: MyNumberIndex | None = None
+    # Issuer keys that certify the 券面 applets' CV certificates (jpki.cvc), by key id.
+    # Empty: card faces are shown as "not-checked", never "valid".
+    card_issuer_keys: dict[bytes, Any] = field(default_factory=dict)
     # The issuing authority of the card's admin channel (issue 15; a model): the test
     # PKI in the dev wing, else not configured.
     issuer: IssuingAuthority | None = None

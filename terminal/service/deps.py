@@ -9,8 +9,28 @@ from fastapi import Depends, Request
 
 from terminal.service.context import ServiceContext
 from terminal.service.errors import ServiceError
-from terminal.service.security import SESSION_COOKIE, Operator
+from terminal.service.security import PAGE_HEADER, SESSION_COOKIES, Operator, SessionRefused
 from terminal.service.settings import Role
+
+# What a kiosk page's session may call (route templates): what a kiosk account may do
+# (the kiosk flow, verifying, signing out) and, in dev, the simulator controls.
+# Everything else answers FORBIDDEN to a kiosk page's session, whatever its roles.
+KIOSK_ROUTES = frozenset(
+    {
+        ("GET", "/api/session"),
+        ("DELETE", "/api/session"),
+        ("GET", "/api/readers"),
+        ("GET", "/api/readers/{reader_id}"),
+        ("GET", "/api/events"),
+        ("GET", "/api/readers/{reader_id}/card"),
+        ("GET", "/api/readers/{reader_id}/kiosk-check"),
+        ("POST", "/api/auth/challenge"),
+        ("POST", "/api/readers/{reader_id}/login"),
+        ("POST", "/api/verify"),
+        ("POST", "/api/certificates/validate"),
+    }
+)
+KIOSK_ROUTE_PREFIXES = ("/api/simulator/",)
 
 
 def get_context(request: Request) -> ServiceContext:
@@ -21,16 +41,44 @@ def get_context(request: Request) -> ServiceContext:
 Ctx = Annotated[ServiceContext, Depends(get_context)]
 
 
-def current_operator(request: Request, ctx: Ctx) -> Operator:
-    token = None
+def session_token(request: Request) -> str | None:
+    """The bearer token, else the cookie of the page the request says it comes from
+    (X-Mynaterm-Page), else the counter's cookie, else the kiosk's."""
     header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
-        token = header[7:].strip()
+    if header[:7].lower() == "bearer " and header[7:].strip():
+        return header[7:].strip()
+    page = request.headers.get(PAGE_HEADER, "").strip().lower()
+    if page in SESSION_COOKIES:
+        return request.cookies.get(SESSION_COOKIES[page])
+    for name in SESSION_COOKIES.values():
+        token = request.cookies.get(name)
+        if token:
+            return token
+    return None
+
+
+def current_operator(request: Request, ctx: Ctx) -> Operator:
+    token = session_token(request)
     if not token:
-        token = request.cookies.get(SESSION_COOKIE)
-    operator = ctx.operators.resolve(token) if token else None
-    if operator is None:
         raise ServiceError("UNAUTHENTICATED", "sign in first")
+    try:
+        operator = ctx.operators.resolve(token)
+    except SessionRefused as exc:
+        raise ServiceError(exc.code, exc.message) from None
+    if operator.page == "kiosk":
+        route = getattr(request.scope.get("route"), "path", None) or ""
+        if (request.method, route) not in KIOSK_ROUTES and not route.startswith(
+            KIOSK_ROUTE_PREFIXES
+        ):
+            raise ServiceError("FORBIDDEN", "a kiosk session opens only the kiosk routes")
+    reader_id = request.path_params.get("reader_id")
+    if (
+        operator.kiosk_only
+        and operator.reader is not None
+        and reader_id is not None
+        and ctx.readers.get(str(reader_id)).name != operator.reader
+    ):
+        raise ServiceError("FORBIDDEN", "a kiosk account uses only its own reader")
     request.state.operator = operator
     return operator
 

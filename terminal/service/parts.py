@@ -33,8 +33,11 @@ def attach_registry(
     """The linkage registry on `store` (migrated), the core client for symbols, and the
     keyed My Number index (None: numbers are not indexed, reveal is unavailable)."""
     from terminal.linkage import LinkageRegistry
+    from terminal.service.sessions import DbSessionStore
 
     ctx.registry = LinkageRegistry(store, mynumber_index=mynumber_index)
+    # Sessions live in the same database: a sign-out holds across restarts.
+    ctx.operators.use_store(DbSessionStore(store))
     ctx.audit = ctx.registry.audit
     ctx.core = core
     ctx.mynumber_index = mynumber_index

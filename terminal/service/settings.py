@@ -38,6 +38,9 @@ class OperatorAccount(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password_hash: str = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
+    # A kiosk machine's own reader (its name as the service lists it): a kiosk-only
+    # account sees and uses that reader alone. Required for kiosk accounts outside dev.
+    reader: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 # Passwords that must never guard a real counter: the ones in docs and examples.
@@ -72,6 +75,10 @@ class Settings(BaseSettings):
     # Secret that keys session tokens; generated in dev mode when not given.
     session_secret: SecretStr | None = None
     session_ttl_seconds: int = Field(default=8 * 3600, ge=60)
+    # Idle timeouts: a counter session unused this long ends (SESSION_EXPIRED); the
+    # kiosk machine's session sits idle between residents, so 0 (none) by default.
+    session_idle_seconds: int = Field(default=15 * 60, ge=0)
+    kiosk_session_idle_seconds: int = Field(default=0, ge=0)
     operators: list[OperatorAccount] = Field(default_factory=list)
 
     # Readers: software readers are in process, each may start with a persona's card.
@@ -80,12 +87,19 @@ class Settings(BaseSettings):
     pcsc: bool = False
     # Dev/demo only: lets the pages insert and pull software cards.
     simulator_controls: bool = False
+    # Outside dev /metrics needs an admin session and /openapi.json is not served,
+    # unless these say otherwise.
+    metrics_public: bool = False
+    expose_openapi: bool = False
 
     # Lower layers. Dev mode fills what is not given with the embedded defaults under
     # mynaterm home (the dev wing, terminal.dev.local: test PKI, in-process dev core, SQLite).
     trust: Literal["local-test-pki", "jpki-production"] = "local-test-pki"
     pki_dir: Path | None = None
     crl_dir: Path | None = None  # jpki-production: where verified CRLs are kept
+    # Keys the MAC of persisted CRL indexes (kept here, never in crl_dir): with it a
+    # restart uses them at once; without it each is rebuilt from its re-verified CRL.
+    crl_index_key: SecretStr | None = Field(default=None, min_length=16)
     database_url: str | None = None
     core_url: str | None = None
     core_token: SecretStr | None = None
@@ -121,6 +135,7 @@ class Settings(BaseSettings):
                     )
             if len(self.session_secret.get_secret_value()) < 32:
                 raise InsecureSettingsError("the session secret needs at least 32 characters")
+            _refuse_outside_dev(self)
         if self.core_url is not None and self.core_token is None:
             raise InsecureSettingsError("core_url needs core_token")
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
@@ -158,6 +173,57 @@ class Settings(BaseSettings):
         return frozenset(
             f"{scheme}://{host}:{port}" for host in self.host_allowlist() if host != "::1"
         )
+
+
+# A session lasting longer than a working day is a session nobody watches.
+MAX_SESSION_TTL_SECONDS = 12 * 3600
+
+
+def _refuse_outside_dev(settings: Settings) -> None:
+    """What only a developer's machine may run with; each refusal says what to change."""
+    if settings.simulator_controls:
+        raise InsecureSettingsError(
+            "simulator_controls lets any page insert and pull simulated cards: dev mode only"
+        )
+    if settings.trust == "local-test-pki":
+        raise InsecureSettingsError(
+            "trust=local-test-pki trusts this machine's own test CA: outside dev mode set "
+            "trust=jpki-production (the real J-LIS anchors)"
+        )
+    for origin in settings.allowed_origins:
+        folded = origin.strip().rstrip("/").lower()
+        if folded in ("null", "*") or not folded.startswith(("https://", "http://")):
+            raise InsecureSettingsError(
+                f"allowed_origins entry {origin!r} is not an http(s) origin; "
+                "list the pages' origins, e.g. https://counter.example"
+            )
+    for host in settings.allowed_hosts:
+        if "*" in host or not host.strip():
+            raise InsecureSettingsError(
+                f"allowed_hosts entry {host!r}: wildcards are not supported; list the names"
+            )
+    if settings.session_ttl_seconds > MAX_SESSION_TTL_SECONDS:
+        raise InsecureSettingsError(
+            f"session_ttl_seconds {settings.session_ttl_seconds} is over the maximum of "
+            f"{MAX_SESSION_TTL_SECONDS} (12 h)"
+        )
+    secret = settings.session_secret.get_secret_value() if settings.session_secret else ""
+    if _low_entropy(secret):
+        raise InsecureSettingsError(
+            "the session secret is low-entropy (few distinct characters or a repeated "
+            "pattern); generate one, e.g. python -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))'"
+        )
+
+
+def _low_entropy(secret: str) -> bool:
+    """One repeated character, a few characters only, or a short pattern repeated."""
+    if len(set(secret)) < 10:
+        return True
+    return any(
+        secret == (secret[:period] * (len(secret) // period + 1))[: len(secret)]
+        for period in range(1, len(secret) // 2 + 1)
+    )
 
 
 @functools.lru_cache(maxsize=256)

@@ -39,12 +39,21 @@ def _attach_validation(ctx: ServiceContext) -> None:
             for anchor in TrustStore.jpki_production(kind).anchors
         ]
         crl_dir = str(settings.crl_dir) if settings.crl_dir else None
+        trust = TrustStore(anchors)
+        index_key = settings.crl_index_key
         attach_validator(
             ctx,
             CertificateValidator(
-                TrustStore(anchors),
+                trust,
                 policy,
-                revocation=RevocationChecker.with_defaults(policy, crl_directory=crl_dir),
+                revocation=RevocationChecker.with_defaults(
+                    policy,
+                    crl_directory=crl_dir,
+                    # Persisted CRL indexes are believed after a restart only under this
+                    # key; without it each is rebuilt from its signed CRL, re-verified.
+                    crl_index_key=index_key.get_secret_value().encode() if index_key else None,
+                    trust=trust.anchors,
+                ),
             ),
         )
         return

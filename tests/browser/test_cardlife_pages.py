@@ -8,6 +8,7 @@ import pytest
 
 from jpki.constants import KeyKind, PinKind
 from simulators.card import SoftwareCard
+from simulators.card.software_card import HOLDER_PINS
 from simulators.personas import Persona, get_persona
 from terminal.service.context import ServiceContext
 from tests.browser.conftest import screenshots
@@ -71,7 +72,7 @@ def test_pin_setting_screen(page, live_server: str, wired: ServiceContext, test_
     assert "auth, sign, cardinfo" in page.inner_text("#outcome")
     assert page.input_value(f"{form} input[name=auth_pin]") == ""
     screenshots(page, "counter-pins-done")
-    assert all(card.pin_is_set(kind) for kind in PinKind)
+    assert all(card.pin_is_set(kind) for kind in HOLDER_PINS)
     assert sw(card, SELECT_JPKI) == 0x9000
     assert sw(card, select_ef(PinKind.SIGN.file)) == 0x9000
     assert sw(card, verify("NEWPIN51")) == 0x9000  # upper-cased, as clients do

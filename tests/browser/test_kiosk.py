@@ -102,12 +102,12 @@ def test_login_cycle_every_state(
     screenshots(page, "kiosk-01-signin")
     # Hold the card check so that the "checking" screen can be seen.
     held: list[Any] = []
-    page.route("**/card/check*", lambda route: held.append(route))
+    page.route("**/kiosk-check*", lambda route: held.append(route))
     sign_in(page, "kiosk1")
     expect_state(page, "checking")
     screenshots(page, "kiosk-03-checking")
     held.pop().continue_()
-    page.unroute("**/card/check*")
+    page.unroute("**/kiosk-check*")
     expect_state(page, "pin")
     expect(page.locator("#pin-remaining")).to_have_text("残り3回")
     assert page.locator("#idle").is_visible()

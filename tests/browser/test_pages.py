@@ -228,6 +228,8 @@ def test_counter_idle_lock_and_kiosk_account(
     expect(page.locator("body")).to_have_attribute("data-state", "locked", timeout=6000)
     assert page.locator("#desk").is_hidden()
     assert page.input_value("#issuance-form input[name=auth_pin]") == ""
+    # A locked desk holds no live session.
+    assert page.evaluate("fetch('/api/session').then((r) => r.status)") == 401
     screenshots(page, "counter-14-locked")
     from tests.service.conftest import PASSWORDS
 

@@ -22,6 +22,7 @@ from jpki.constants import KeyKind, PinKind
 from jpki.issuance import confirm_new_pin
 from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard, SoftwareCardConnection
+from simulators.card.software_card import HOLDER_PINS
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.audit.trail import Operation, Operator
@@ -161,7 +162,7 @@ def test_identity_is_checked_before_the_card_is_touched(world: World) -> None:
             pins={PinKind.AUTH: "1234"},
             face_to_face_confirmed=True,
         )
-    assert not any(card.pin_is_set(kind) for kind in PinKind)
+    assert not any(card.pin_is_set(kind) for kind in HOLDER_PINS)
 
 
 def test_lock_at_the_kiosk_reset_at_the_counter_log_in(world: World) -> None:

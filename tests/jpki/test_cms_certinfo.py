@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from asn1crypto.core import PrintableString, UTF8String
@@ -23,8 +22,9 @@ from jpki.constants import (
 )
 from simulators.personas import Persona
 from simulators.pki import TestPki
+from tests.conftest import REAL_JPKI_DIR
 
-REAL_AUTH = Path(__file__).resolve().parents[2].parent / "shared/data/jpki-real/auth_real.pem"
+REAL_AUTH = REAL_JPKI_DIR / "auth_real.pem"
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 (test only)
 
 

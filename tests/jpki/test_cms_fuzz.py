@@ -131,3 +131,22 @@ def test_a_signature_that_made_asn1crypto_raise_attribute_error_is_malformed(
     crafted = (Path(__file__).parent / "data" / "cms_asn1_attributeerror.der").read_bytes()
     with pytest.raises(CmsMalformedError):
         verify_cms(b"x" * 100, crafted, signed.checker, at=later())
+
+
+def test_findings_of_the_long_fuzz_run_are_refused(signed: Signed) -> None:
+    """scripts/fuzz.py found these accepted or crashing (issue 14 fuzz run): the signer
+    identifier's issuer in another letter case (names match case-insensitively, but the
+    unsigned identifier must be the certificate's very bytes), parameters other than
+    NULL on the digest algorithm, and a certificate version cryptography rejects with
+    InvalidVersion (not a ValueError)."""
+    sig = signed.signature
+    signer_info = sig.rindex(bytes.fromhex("020101"))  # SignerInfo version 1
+    name_at = sig.index(b"JPKI", signer_info)
+    case_flipped = sig[:name_at] + b"jPKI" + sig[name_at + 4 :]
+    digest_null = sig.index(bytes.fromhex("06096086480165030402010500"))
+    odd_params = sig[: digest_null + 11] + b"\x42" + sig[digest_null + 12 :]
+    version = sig.index(bytes.fromhex("a003020102"))
+    bad_version = sig[: version + 4] + b"\x06" + sig[version + 5 :]
+    for crafted in (case_flipped, odd_params, bad_version):
+        with pytest.raises(CmsMalformedError):
+            verify_cms(CONTENT, crafted, signed.checker, at=later())

@@ -22,7 +22,7 @@ from jpki.validation import (
 )
 from tests.jpki.conftest import NOW, MiniPki, der
 
-# Copies of shared/data/jpki-real (public J-LIS certificates and a public test vector).
+# Copies of the project's public J-LIS data (public J-LIS certificates and a public test vector).
 REAL = Path(__file__).parent / "data"
 SOFT = RevocationPolicy(mode="soft-fail")
 

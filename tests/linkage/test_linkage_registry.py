@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from linkage_helpers import AUTH_CA_KID, OPERATOR, SIGN_CA_KID, cert
@@ -32,6 +31,7 @@ from terminal.linkage import (
 )
 from terminal.linkage.core_client import symbols_for_issuance
 from terminal.linkage.errors import MyNumberIndexMissing
+from tests.conftest import REAL_JPKI_DIR
 
 
 def _symbols(core_client: InProcessCoreClient, persona: Persona) -> dict[str, str]:
@@ -317,10 +317,7 @@ def test_refusals_are_audited_and_successes_carry_the_person(
     assert registry.audit.verify().ok
 
 
-# A CI clone has shared/ beside the repository; this machine keeps it at /work/shared.
-REAL_AUTH_CERT = Path(__file__).resolve().parents[2].parent / "shared/data/jpki-real/auth_real.pem"
-if not REAL_AUTH_CERT.exists():
-    REAL_AUTH_CERT = Path("/work/shared/data/jpki-real/auth_real.pem")
+REAL_AUTH_CERT = REAL_JPKI_DIR / "auth_real.pem"
 
 
 def test_real_jlis_auth_certificate_links_and_resolves(
@@ -330,7 +327,7 @@ def test_real_jlis_auth_certificate_links_and_resolves(
 
     # The real certificate is part of the project's shared data, as in the other suites
     # that use it (tests/simulators, tests/jpki): missing data fails, never skips.
-    assert REAL_AUTH_CERT.exists(), f"shared data missing: {REAL_AUTH_CERT}"
+    assert REAL_AUTH_CERT.exists(), f"test data missing: {REAL_AUTH_CERT}"
     _, _, der = pem.unarmor(REAL_AUTH_CERT.read_bytes())
     info = CertInfo.from_der(der)
     assert info.serial == 0x012D57CA

@@ -27,6 +27,8 @@ PASSWORDS = {
     "kiosk1": "kiosk-test-pass-1",
     "admin1": "admin-test-pass-1",
 }
+# A session secret as an operator would generate one (the settings refuse trivial ones).
+TEST_SECRET = "hM3vQ9tL0xR7cW2nB5yK8pJ4fD6gS1aZ"
 ROLES = {"clerk1": Role.CLERK, "officer1": Role.OFFICER, "kiosk1": Role.KIOSK, "admin1": Role.ADMIN}
 
 
@@ -40,13 +42,17 @@ def operator_accounts() -> list[OperatorAccount]:
 
 @pytest.fixture
 def service_settings(operator_accounts: list[OperatorAccount]) -> Settings:
-    return Settings(
+    settings = Settings(
         dev=False,
-        session_secret="s" * 40,
+        trust="jpki-production",
+        session_secret=TEST_SECRET,
         operators=operator_accounts,
         software_readers=3,
-        simulator_controls=True,
     )
+    # The simulator controls are dev-only (Settings refuse them outside dev); these
+    # tests drive the dev wing's routes on a production-like service, so they switch
+    # them on past validation, which no environment or settings file can do.
+    return settings.model_copy(update={"simulator_controls": True})
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from jpki.validation import RevocationUnknownError
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
 from terminal.service.errors import STATUS, to_service_error
-from tests.service.conftest import BASE_URL, ORIGIN, Session
+from tests.service.conftest import BASE_URL, ORIGIN, TEST_SECRET, Session
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,9 @@ def test_pin_incorrect_carries_remaining_tries() -> None:
 
 
 def test_unexpected_errors_are_500_without_details(operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(session_secret="s" * 40, operators=operator_accounts)
+    settings = Settings(
+        session_secret=TEST_SECRET, trust="jpki-production", operators=operator_accounts
+    )
     app: FastAPI = create_app(settings)
 
     @app.get("/boom")

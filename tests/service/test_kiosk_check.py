@@ -1,4 +1,4 @@
-"""GET /api/readers/{id}/card/check: the kiosk refuses a card before the PIN pad opens,
+"""GET /api/readers/{id}/kiosk-check: the kiosk refuses a card before the PIN pad opens,
 reading only what costs no PIN try (SELECT, certificate, PIN status, registry,
 revocation). Every refusal is checked with the card's PIN counters untouched."""
 
@@ -19,7 +19,7 @@ from tests.browser.kiosk_helpers import ForeignCard
 from tests.service.conftest import Session
 from tests.service.test_login import YAMADA, issue
 
-URL = "/api/readers/0/card/check"
+URL = "/api/readers/0/kiosk-check"
 
 
 def reseat(ctx: ServiceContext, reader: str) -> Any:

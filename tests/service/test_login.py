@@ -3,6 +3,7 @@ SQLite registry and the symbol core."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jpki.constants import PinKind
@@ -170,3 +171,21 @@ def test_not_configured_parts_answer_not_available(
     response = login(client, kiosk, "0", YAMADA.pins.auth)
     assert response.status_code == 501
     assert response.json()["error"]["code"] == "NOT_AVAILABLE"
+
+
+@pytest.mark.parametrize(
+    "nonce",
+    ["ノンス", "n" * 42 + "é", "a" * 10, "QUJD\u0000"],
+    ids=["kana", "accent", "short", "nul"],
+)
+def test_a_bad_nonce_is_refused_before_the_pin_and_the_card(
+    client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, insert_card, nonce
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 #5: a non-ASCII nonce raised UnicodeEncodeError (a 500) AFTER the PIN
+    was verified and the card had signed. Now it is refused first: a 4xx, no PIN try."""
+    card = insert_card("0")
+    before = card.pin_remaining(PinKind.AUTH)
+    response = login(client, kiosk, "0", "9999", nonce)  # a wrong PIN, had it been tried
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["error"]["code"] in ("VALIDATION_ERROR", "CHALLENGE_NOT_FOUND")
+    assert card.pin_remaining(PinKind.AUTH) == before

@@ -1,5 +1,5 @@
 """The pages' one text table (terminal/service/static/texts.json): every error code the
-service can answer has a Japanese and an English text, Japanese texts hold no raw code
+table holds (terminal/codes.py) has a Japanese and an English text, Japanese texts hold no raw code
 and no English jargon, and every key the pages use exists."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from jpki.constants import PinKind
+from terminal.codes import CODES
 from terminal.linkage.types import CertKind, CertStatus, RevocationReason
-from terminal.service.errors import STATUS
 from terminal.service.settings import Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,15 +25,15 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
 def service_codes() -> set[str]:
-    """The error table, plus every code a ServiceError is raised with anywhere in
-    terminal/ (a code missing from the table still reaches the pages)."""
+    """The one error table (terminal/codes.py), plus every code a ServiceError is raised
+    with anywhere in terminal/ (a code missing from the table still reaches the pages)."""
     literal = re.compile(r'ServiceError\(\s*"([A-Z][A-Z0-9_]+)"')
     raised = {
         code
         for path in (ROOT / "terminal").rglob("*.py")
         for code in literal.findall(path.read_text("utf-8"))
     }
-    return set(STATUS) | raised
+    return set(CODES) | raised
 
 
 def test_every_entry_has_both_languages() -> None:

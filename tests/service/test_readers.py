@@ -143,11 +143,16 @@ def test_events_need_a_session(client: TestClient) -> None:
     assert client.get("/api/events?limit=1").status_code == 401
 
 
-def test_metrics_in_prometheus_format(client: TestClient, kiosk: Session, insert_card) -> None:  # type: ignore[no-untyped-def]
+def test_metrics_in_prometheus_format(
+    client: TestClient, kiosk: Session, admin: Session, insert_card
+) -> None:  # type: ignore[no-untyped-def]
     insert_card("0")
     client.get("/api/readers/0/card", headers=kiosk.headers)
     client.get("/api/readers/1/card", headers=kiosk.headers)
-    response = client.get("/metrics")
+    # Issue 14 #10: outside dev /metrics is not anonymous, and not for a kiosk
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=kiosk.headers).status_code == 403
+    response = client.get("/metrics", headers=admin.headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text

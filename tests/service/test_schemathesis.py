@@ -21,7 +21,9 @@ EXCLUDED = r"^/api/events"
 @pytest.fixture
 def service_settings(service_settings):  # type: ignore[no-untyped-def]
     # schemathesis' ASGI client fetches /openapi.json as "testserver".
-    return service_settings.model_copy(update={"allowed_hosts": ["127.0.0.1", "testserver"]})
+    return service_settings.model_copy(
+        update={"allowed_hosts": ["127.0.0.1", "testserver"], "expose_openapi": True}
+    )
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 
 from terminal.service.security import (
     OperatorDirectory,
+    SessionRefused,
     hash_password,
     split_host,
     verify_password,
@@ -95,7 +98,13 @@ def test_sign_in_sets_a_strict_http_only_cookie(client: TestClient) -> None:
     assert response.status_code == 200
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
-    assert client.get("/api/session").json() == {"username": "clerk1", "roles": ["clerk"]}
+    assert cookie.startswith("mynaterm_counter=")
+    assert client.get("/api/session").json() == {
+        "username": "clerk1",
+        "roles": ["clerk"],
+        "page": "counter",
+        "reader": None,
+    }
     assert client.delete("/api/session").status_code == 204
     assert client.get("/api/session").status_code == 401  # the token was revoked
 
@@ -119,15 +128,21 @@ def test_bearer_token_and_forged_tokens(client: TestClient, clerk: Session) -> N
 def test_tokens_expire_and_follow_account_changes() -> None:
     account = OperatorAccount(username="op", password_hash=hash_password("p"), roles=[Role.OFFICER])
     directory = OperatorDirectory([account], b"k" * 32, ttl_seconds=60)
-    token, _ = directory.issue(account, now=1000.0)
-    assert directory.resolve(token, now=1030.0) is not None
-    assert directory.resolve(token, now=1061.0) is None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    token, _ = directory.issue(account, now=start)
+    assert directory.resolve(token, now=start + timedelta(seconds=30)).username == "op"
+    with pytest.raises(SessionRefused) as ended:
+        directory.resolve(token, now=start + timedelta(seconds=61))
+    assert ended.value.code == "SESSION_EXPIRED"
     directory.add(
         OperatorAccount(username="op", password_hash=account.password_hash, roles=[Role.CLERK])
     )
-    assert directory.resolve(token, now=1030.0) is None  # demoted since: token no longer good
+    with pytest.raises(SessionRefused) as demoted:  # demoted since: token no longer good
+        directory.resolve(token, now=start + timedelta(seconds=30))
+    assert demoted.value.code == "UNAUTHENTICATED"
     other = OperatorDirectory([account], b"z" * 32, ttl_seconds=60)
-    assert other.resolve(token, now=1030.0) is None  # another secret
+    with pytest.raises(SessionRefused):  # another service never saw this session
+        other.resolve(token, now=start + timedelta(seconds=30))
 
 
 @pytest.mark.parametrize(

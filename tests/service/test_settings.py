@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from terminal.service.security import hash_password
 from terminal.service.settings import OperatorAccount, Role, Settings, load_settings
 
-SECRET = "x" * 40
+SECRET = "hM3vQ9tL0xR7cW2nB5yK8pJ4fD6gS1aZ"
 
 
 def account(password: str, role: Role = Role.CLERK) -> OperatorAccount:
@@ -36,7 +36,7 @@ def test_production_refuses_no_operators() -> None:
 @pytest.mark.parametrize("weak", ["admin", "password", "changeme"])
 def test_production_refuses_well_known_passwords(weak: str) -> None:
     with pytest.raises(ValidationError, match="well-known password"):
-        Settings(session_secret=SECRET, operators=[account(weak)])
+        Settings(session_secret=SECRET, operators=[account(weak)], trust="jpki-production")
 
 
 def test_production_refuses_a_short_secret() -> None:
@@ -69,3 +69,61 @@ def test_default_host_allowlist_is_loopback_only() -> None:
     hosts = Settings(dev=True).host_allowlist()
     assert "127.0.0.1" in hosts and "localhost" in hosts
     assert all(h in ("127.0.0.1", "localhost", "[::1]", "::1") for h in hosts)
+
+
+@pytest.fixture(scope="module")
+def strong_account() -> OperatorAccount:
+    return account("a-long-unique-password")
+
+
+def _production(strong_account: OperatorAccount, **changes: object) -> Settings:
+    values: dict[str, object] = {
+        "session_secret": SECRET,
+        "operators": [strong_account],
+        "trust": "jpki-production",
+    }
+    values.update(changes)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_a_sound_production_configuration_is_accepted(strong_account: OperatorAccount) -> None:
+    settings = _production(strong_account, allowed_origins=["https://counter.example"])
+    assert settings.trust == "jpki-production" and not settings.simulator_controls
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"simulator_controls": True}, "simulator_controls"),
+        ({"allowed_origins": ["null"]}, "not an http"),
+        ({"allowed_origins": ["*"]}, "not an http"),
+        ({"allowed_hosts": ["*"]}, "wildcards"),
+        ({"session_secret": "s" * 40}, "low-entropy"),
+        ({"session_secret": "abcd" * 10}, "low-entropy"),
+        ({"session_secret": "0123456789" * 4}, "low-entropy"),
+        ({"session_ttl_seconds": 10 * 365 * 86400}, "over the maximum"),
+        ({"trust": "local-test-pki"}, "jpki-production"),
+    ],
+    ids=[
+        "simulator-controls",
+        "origin-null",
+        "origin-star",
+        "hosts-star",
+        "secret-one-char",
+        "secret-pattern",
+        "secret-digits-pattern",
+        "ten-year-session",
+        "local-test-pki",
+    ],
+)
+def test_production_refuses_what_only_dev_may_run(
+    strong_account: OperatorAccount, changes: dict[str, object], message: str
+) -> None:
+    """Issue 14 #9: each was accepted outside dev."""
+    with pytest.raises(ValidationError, match=message):
+        _production(strong_account, **changes)
+
+
+def test_dev_mode_still_allows_the_dev_settings() -> None:
+    settings = Settings(dev=True, simulator_controls=True, trust="local-test-pki")
+    assert settings.simulator_controls

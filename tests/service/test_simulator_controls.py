@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
 from terminal.service.context import ServiceContext
-from tests.service.conftest import BASE_URL, ORIGIN, Session
+from tests.service.conftest import BASE_URL, ORIGIN, TEST_SECRET, Session
 
 
 def test_insert_and_pull(
@@ -35,7 +35,12 @@ def test_insert_and_pull(
 
 
 def test_hidden_without_the_setting(operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    settings = Settings(
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
+        operators=operator_accounts,
+        software_readers=1,
+    )
     app = create_app(settings, extensions=[DevWing()])
     with TestClient(app, base_url=BASE_URL) as client:
         client.headers["Origin"] = ORIGIN
@@ -50,11 +55,11 @@ def test_the_product_without_the_dev_wing_has_no_simulator_route(operator_accoun
     """Even with simulator_controls set, a service built without the dev wing has no
     simulator route at all (404 from routing), and no software reader."""
     settings = Settings(
-        session_secret="s" * 40,
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
         operators=operator_accounts,
         software_readers=2,
-        simulator_controls=True,
-    )
+    ).model_copy(update={"simulator_controls": True})  # past validation: dev-only setting
     app = create_app(settings)
     assert not [
         route for route in app.routes if getattr(route, "path", "").startswith("/api/simulator")

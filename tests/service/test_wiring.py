@@ -11,7 +11,7 @@ from simulators.card import SoftwareCard
 from simulators.personas import get_persona
 from terminal.dev.wing import DevWing
 from terminal.service import Settings, create_app
-from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS
+from tests.service.conftest import BASE_URL, ORIGIN, PASSWORDS, TEST_SECRET
 
 
 @pytest.fixture
@@ -64,11 +64,17 @@ def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignor
 
 
 def test_production_without_parts_serves_readers_only(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(session_secret="s" * 40, operators=operator_accounts, software_readers=1)
+    settings = Settings(
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
+        operators=operator_accounts,
+        software_readers=1,
+    )
     app = create_app(settings, extensions=[DevWing()])
     with TestClient(app, base_url=BASE_URL) as client:
         ctx = app.state.ctx
-        assert ctx.validator is None and ctx.registry is None
+        # production trust: the real J-LIS anchors' validator, and no store configured
+        assert ctx.validator is not None and ctx.registry is None
         assert client.get("/health").status_code == 200
     assert not (home / "terminal.db").exists()  # nothing created behind the operator's back
 
@@ -78,3 +84,22 @@ def test_core_url_needs_a_token() -> None:
 
     with pytest.raises(ValidationError, match="core_token"):
         Settings(dev=True, core_url="http://127.0.0.1:8800")
+
+
+def test_production_crl_store_takes_its_index_key_from_the_settings(
+    home, operator_accounts, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14 #6: the key of the persisted CRL indexes comes from the configuration,
+    and the store can re-verify a persisted CRL against the production anchors."""
+    settings = Settings(
+        session_secret=TEST_SECRET,
+        trust="jpki-production",
+        operators=operator_accounts,
+        crl_dir=tmp_path / "crl",
+        crl_index_key="a-configured-crl-index-key-0123",
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL):
+        store = app.state.ctx.validator.revocation.crl_store
+        assert store._index_key == b"a-configured-crl-index-key-0123"
+        assert store._anchors  # the J-LIS anchors, for rebuilding an untrusted index

@@ -54,7 +54,7 @@ __all__ = ["clean_pki_dir", "pki"]  # the fixture, imported for its side effect 
 def _real(name: str) -> x509.Certificate:
     path = REAL_DIR / name
     if not path.exists():
-        pytest.fail(f"real JPKI certificate {path} is missing (shared/data/jpki-real)")
+        pytest.fail(f"real JPKI certificate {path} is missing (tests/jpki/data)")
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 

@@ -21,10 +21,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from simulators.personas import Persona, get_persona
 from simulators.pki import PkiServer, TestPki, serve
+from tests.conftest import REAL_JPKI_DIR
 
-REAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "jpki-real"
-if not REAL_DIR.exists():  # a CI clone has shared/ beside the repository
-    REAL_DIR = Path("/work/shared/data/jpki-real")
+REAL_DIR = REAL_JPKI_DIR  # copies of the public J-LIS certificates, in the repository
 
 
 @functools.cache

@@ -117,7 +117,7 @@ def test_failed_select_keeps_the_current_ef(card: SoftwareCard) -> None:
     assert tx(card, read_binary(0, 4)) == (b"JPKI", 0x9000)
 
 
-@pytest.mark.parametrize("select", [SELECT_CARD_SURFACE, SELECT_RESIDENT_REGISTRY])
+@pytest.mark.parametrize("select", [SELECT_RESIDENT_REGISTRY])
 def test_applets_without_files_have_no_efs(card: SoftwareCard, select: str) -> None:
     assert sw(card, select) == 0x9000
     for fid in (0x0001, 0x0002, 0x000A):

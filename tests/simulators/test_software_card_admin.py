@@ -22,6 +22,7 @@ from jpki.admin_protocol import (
 )
 from jpki.constants import JpkiFile, KeyKind, PinKind
 from simulators.card import SoftwareCard
+from simulators.card.software_card import HOLDER_PINS
 from simulators.card.state import decode_state, encode_state
 from simulators.personas import Persona
 from simulators.pki import TestPki
@@ -316,7 +317,7 @@ def test_unset_pins_answer_6a88_and_spend_nothing(unset_template: SoftwareCard) 
         assert sw(card, PIN_STATUS) == 0x6A88
         assert sw(card, verify("1234")) == 0x6A88
         assert sw(card, "0024018004" + b"1234".hex()) == 0x6A88  # the user cannot set it
-    assert all(not card.pin_is_set(kind) for kind in PinKind)
+    assert all(not card.pin_is_set(kind) for kind in HOLDER_PINS)
     assert card.pin_remaining(PinKind.AUTH) == 3
     assert sw(card, select_ef(0x0001)) == 0x9000
     assert sw(card, "00B0000011") == 0x6982  # nothing readable without the PIN

@@ -39,7 +39,7 @@ def read_ef(card: SoftwareCard, fid: int) -> bytes:
 
 def test_every_record_needs_the_card_info_pin(card: SoftwareCard) -> None:
     assert sw(card, SELECT_CARD_INFO) == 0x9000
-    for fid in (0x0001, 0x0002, 0x0003):
+    for fid in (0x0001, 0x0002, 0x0003, 0x0006, 0x0007):
         assert sw(card, select_ef(fid)) == 0x9000
         assert sw(card, read_binary(0, 0)) == 0x6982
     # The JPKI PINs do not open it (and selecting JPKI clears everything anyway).
@@ -68,10 +68,12 @@ def test_basic_four_record_and_offsets(card: SoftwareCard) -> None:
     assert [c.tag for c in children] == [0xDF21, 0xDF22, 0xDF23, 0xDF24, 0xDF25]
     offsets = children[0].value
     assert len(offsets) == 8
-    # Each offset is where that element's tag starts inside the FF20 value.
+    # Each offset counts from byte 0 of the EF (the FF of FF20) to that field's tag
+    # byte, as on real cards (real-card-notes.md §2): the first is 0x000E.
+    assert offsets[:2] == b"\x00\x0e"
     for index, child in enumerate(children[1:]):
         offset = int.from_bytes(offsets[2 * index : 2 * index + 2], "big")
-        assert read_tlv(record.value, offset) == child
+        assert read_tlv(raw, offset) == child
     assert children[1].value.decode("utf-8") == "山田\u3000太郎" == persona.name
     assert children[2].value.decode("utf-8") == persona.address
     assert children[3].value == b"19850412"
@@ -119,7 +121,7 @@ def test_card_info_pin_is_its_own_counter(card: SoftwareCard) -> None:
     assert sw(card, select_ef(0x0011)) == 0x9000
     assert [sw(card, verify("9999")) for _ in range(3)] == [0x63C2, 0x63C1, 0x63C0]
     assert sw(card, verify(CARD_INFO_PIN)) == 0x6984
-    assert sw(card, PIN_STATUS) == 0x63C0
+    assert sw(card, PIN_STATUS) == 0x63C0  # real cards (notes §1)
     assert card.pin_remaining(PinKind.CARD_INFO) == 0
     assert card.pin_remaining(PinKind.AUTH) == 3
     assert sw(card, select_ef(0x0001)) == 0x9000

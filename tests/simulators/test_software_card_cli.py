@@ -210,7 +210,13 @@ def test_info_shows_tries_left(yamada_card_template: SoftwareCard, tmp_path: Pat
     result = runner.invoke(app, ["emulator", "info", str(path), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert payload["pin_tries_left"] == {"auth": 3, "sign": 4, "cardinfo": 3}
+    tries = payload["pin_tries_left"]
+    assert {k: tries[k] for k in ("auth", "sign", "cardinfo")} == {
+        "auth": 3,
+        "sign": 4,
+        "cardinfo": 3,
+    }
+    assert tries["cardinfo-0012"] == 0 and tries["surface-code-b"] == 10
     assert payload["persona_id"] == "yamada-taro"
     assert card.pin_remaining(PinKind.SIGN) == 4
     assert "PRIVATE" not in result.stdout

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from card.trace import TRACE
 from jpki.constants import KeyKind, PinKind
 from simulators.card import CardStateError, SoftwareCard
-from simulators.card.contents import integrity_key
+from simulators.card.filesystem import CardKey
+from simulators.card.issuer import card_issuer_for
 from tests.simulators.software_card_apdu import (
     PIN_STATUS,
     SELECT_CARD_INFO,
@@ -109,7 +110,7 @@ def test_state_file_is_private_atomic_and_pins_are_hashed(
     document = json.loads(raw)
     assert "private keys" in document["warning"]
     assert b"TARO2024" not in raw and b"TARO2024".hex().encode() not in raw
-    assert set(document["pins"]) == {"auth", "sign", "cardinfo"}
+    assert set(document["pins"]) == {kind.value for kind in PinKind}
     assert all(len(bytes.fromhex(p["scrypt"])) == 32 for p in document["pins"].values())
     # It is the card's memory: the keys must be there, or a loaded card could not sign.
     assert b"BEGIN PRIVATE KEY" in raw
@@ -219,7 +220,7 @@ def test_internal_fault_becomes_6f00(card: SoftwareCard, monkeypatch: pytest.Mon
 
 def _secret_strings(card: SoftwareCard) -> list[str]:
     out = []
-    for kind in KeyKind:
+    for kind in (*KeyKind, *CardKey):
         key = card._state.security.keys.private_key_for_state(kind)
         numbers = key.private_numbers()
         pem = key.private_bytes(
@@ -228,8 +229,11 @@ def _secret_strings(card: SoftwareCard) -> list[str]:
             serialization.NoEncryption(),
         ).decode()
         out += [str(numbers.d), f"{numbers.d:x}", f"{numbers.p:x}", pem.splitlines()[1]]
-    manufacturer = integrity_key().private_key.private_numbers()
-    out += [str(manufacturer.d), f"{manufacturer.d:x}"]
+    issuer = card_issuer_for(None)
+    for chain in (issuer.text, issuer.surface):
+        for key in (chain.root_key, chain.signer_key):
+            numbers = key.private_numbers()
+            out += [str(numbers.d), f"{numbers.d:x}"]
     return out
 
 
@@ -268,7 +272,8 @@ def test_no_private_key_or_pin_in_repr_or_logs(
         repr(card._state.security.keys),
         repr(card._os),
         repr(card._state.filesystem),
-        repr(integrity_key()),
+        repr(card_issuer_for(None)),
+        repr(card_issuer_for(None).surface),
     ]
     secrets = [
         *_secret_strings(card),

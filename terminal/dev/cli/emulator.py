@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from cryptography import x509
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from simulators.personas import Persona
 
 from jpki.constants import PinKind
 from simulators.card.options import CardOptions
-from simulators.personas import Persona, PersonaError, get_persona, load_personas
+from simulators.card.software_card import HOLDER_PINS
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.home import mynaterm_home
 
@@ -54,6 +55,8 @@ def persona_summary(persona: Persona) -> dict[str, Any]:
 
 
 def _certificate_summary(der: bytes) -> dict[str, Any]:
+    from cryptography import x509
+
     cert = x509.load_der_x509_certificate(der)
     return {
         "serial": str(cert.serial_number),
@@ -74,7 +77,7 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
         ),
         "atr": card.atr.hex(" ").upper(),
         "pin_tries_left": {kind.value: card.pin_remaining(kind) for kind in PinKind},
-        "pins_set": {kind.value: card.pin_is_set(kind) for kind in PinKind},
+        "pins_set": {kind.value: card.pin_is_set(kind) for kind in HOLDER_PINS},
         "issuer_key": card.has_issuer_key,
         "auth_certificate": _certificate_summary(card.auth_certificate),
         "sign_certificate": _certificate_summary(card.sign_certificate),
@@ -84,6 +87,10 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
 @emulator_app.command("personas")
 def personas(as_json: JsonOption = False) -> None:
     """List the personas a software card can be made for (personas.toml)."""
+    from rich.table import Table
+
+    from simulators.personas import PersonaError, load_personas
+
     try:
         entries = [persona_summary(p) for p in load_personas()]
     except PersonaError as exc:
@@ -155,6 +162,7 @@ def create(
 ) -> None:
     """Make a new software card for a persona, certified by the test PKI."""
     from simulators.card import SoftwareCard
+    from simulators.personas import PersonaError, get_persona
     from simulators.pki import PkiError, TestPki
 
     unknown = sorted(set(behaviours or ()) - set(CARD_BEHAVIOURS))

@@ -4,7 +4,6 @@ virtual readers for development, and software cards plugged into them. Dev wing.
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import time
 from pathlib import Path
@@ -135,6 +134,8 @@ def serve(
 ) -> None:
     """Plug software cards into vpcd readers (pcscd must run: `mynaterm pcsc-stack up`)
     until Ctrl-C; each card's state (PIN counters) is saved back to its file at exit."""
+    import signal
+
     from simulators.card import CardStateError, SoftwareCard
     from simulators.vpcd import BridgeError, VpcdBridge
 

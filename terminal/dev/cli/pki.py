@@ -7,13 +7,12 @@ import datetime as dt
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import Encoding, load_pem_public_key
-from rich.table import Table
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 from terminal.cli.errors import cli_errors
 from terminal.cli.options import ReasonOption, parse_reason
@@ -68,6 +67,8 @@ def _parse_time(text: str | None) -> dt.datetime | None:
 
 
 def _pki_summary(pki: Any) -> dict[str, Any]:
+    from cryptography import x509
+
     cas: dict[str, Any] = {}
     for kind in ("auth", "sign"):
         current = pki.generation(kind).name
@@ -95,6 +96,8 @@ def _pki_summary(pki: Any) -> dict[str, Any]:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
     console.print(f"test PKI in [bold]{summary['directory']}[/], served at {summary['base_url']}")
     table = Table("CA", "generation", "key id", "valid until", "certificate")
     for kind, ca in summary["cas"].items():
@@ -133,6 +136,10 @@ def init(
 
 
 def _load_public_key(path: Path, label: str) -> rsa.RSAPublicKey:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -166,6 +173,9 @@ def issue(
 ) -> None:
     """Certify a card's two public keys for a persona (cards are normally made by
     `mynaterm emulator create`, which does this itself)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     from simulators.personas import get_persona
 
     with cli_errors(as_json):
@@ -280,6 +290,8 @@ def list_issued(
     as_json: JsonOption = False,
 ) -> None:
     """Card certificates issued so far, with their status."""
+    from rich.table import Table
+
     with cli_errors(as_json):
         pki = _open(directory)
         rows = [

@@ -27,7 +27,11 @@ CardSerial = Annotated[int, Field(ge=0, le=2**53)]
 
 class LoginIn(BaseModel):
     pin: Pin
-    nonce: str | None = Field(default=None, min_length=1, max_length=128)
+    # base64url as /api/auth/challenge hands it out: anything else is refused here,
+    # before the PIN is looked at or the card is touched.
+    nonce: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$"
+    )
     card_serial: CardSerial | None = Field(
         default=None,
         description="The card insertion the kiosk checked (reader card_serial); another "
@@ -70,7 +74,7 @@ def login(reader_id: ReaderId, body: LoginIn, ctx: Ctx, operator: KioskOrClerk) 
     )
 
 
-@router.get("/api/readers/{reader_id}/card/check", response_model=KioskCheckOut)
+@router.get("/api/readers/{reader_id}/kiosk-check", response_model=KioskCheckOut)
 def kiosk_check(
     reader_id: ReaderId,
     ctx: Ctx,

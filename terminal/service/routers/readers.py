@@ -26,8 +26,11 @@ class ReaderState(BaseModel):
 
 
 @router.get("", response_model=list[ReaderState])
-def list_readers(ctx: Ctx, _: AnyOperator) -> list[ReaderState]:
-    return [ReaderState(**reader.state()) for reader in ctx.readers.all()]
+def list_readers(ctx: Ctx, operator: AnyOperator) -> list[ReaderState]:
+    readers = ctx.readers.all()
+    if operator.kiosk_only and operator.reader is not None:
+        readers = [reader for reader in readers if reader.name == operator.reader]
+    return [ReaderState(**reader.state()) for reader in readers]
 
 
 @router.get("/{reader_id}", response_model=ReaderState)

@@ -80,9 +80,10 @@
       label.htmlFor = input.id;
       label.className = "inline";
       // Card presence in words, not by a symbol alone.
-      let words = `${reader.name}（${MT.t(reader.card_present ? "reader.card_present" : "reader.card_absent")}`;
-      if (reader.busy) words += `・${MT.t("reader.busy")}`;
-      label.textContent = words + "）";
+      label.textContent = MT.t(reader.busy ? "reader.label.busy" : "reader.label", {
+        name: reader.name,
+        state: { key: reader.card_present ? "reader.card_present" : "reader.card_absent" },
+      });
       li.append(input, label);
       return li;
     }));
@@ -240,10 +241,9 @@
   }
 
   function certLabel(cert) {
-    return { parts: [certKind(cert.kind), { text: " " }, { key: "serial" },
-             { text: " " + cert.serial + "（" }, certStatus(cert.status),
-             { text: "・" }, { key: "cert.valid_until" }, { text: " " }, { date: cert.not_after },
-             { text: "）" }] };
+    return { key: "cert.label", vars: { kind: certKind(cert.kind), serial: cert.serial,
+                                        status: certStatus(cert.status),
+                                        until: { date: cert.not_after } } };
   }
 
   // Radio buttons for the certificates a task may pick (renewal: active auth
@@ -295,9 +295,10 @@
   function renderPerson() {
     const person = state.people.person;
     if (!person) { $("#person").replaceChildren(); return; }
-    const symbols = Object.entries(person.symbols)
-      .map(([agency, symbol]) => `${MT.t("agency." + agency) === "agency." + agency ? agency : MT.t("agency." + agency)}: ${symbol}`)
-      .join("、");
+    const symbols = Object.entries(person.symbols).map(([agency, symbol]) => {
+      const name = MT.t("agency." + agency);
+      return MT.t("person.symbol", { agency: name === "agency." + agency ? agency : name, symbol });
+    }).join(MT.t("list.sep"));
     const head = table([[{ key: "outcome.person" }, text(person.person_id)],
                         [{ key: "person.symbols" }, text(symbols)]]);
     const certs = document.createElement("table");
@@ -391,8 +392,10 @@
         // Revoking again changes nothing: say so instead of "done" with an empty list.
         const fresh = answer.revoked.length > 0;
         const entries = [[{ key: "outcome.person" }, text(answer.person_id)]];
-        if (fresh) entries.push([{ key: "revocation.revoked_list" }, text(answer.revoked.join("、"))]);
-        if (answer.already.length) entries.push([{ key: "revocation.already_list" }, text(answer.already.join("、"))]);
+        const list = (serials) => ({ parts: serials.flatMap((serial, i) =>
+          (i ? [{ key: "list.sep" }, { text: serial }] : [{ text: serial }])) });
+        if (fresh) entries.push([{ key: "revocation.revoked_list" }, list(answer.revoked)]);
+        if (answer.already.length) entries.push([{ key: "revocation.already_list" }, list(answer.already)]);
         return { kind: fresh ? "revoked" : "already",
                  title: { key: fresh ? "revocation.done" : "revocation.already" }, entries };
       });
@@ -471,25 +474,39 @@
 
   function activity() { state.lastActivity = Date.now(); }
 
-  function lock() {
-    if (state.locked || !state.session) return;
-    state.locked = true;
+  // Nothing of the last person stays on the desk: outcome, record, revealed number.
+  function wipeDesk() {
     hideReveal(false);
-    for (const form of document.querySelectorAll("#desk form")) clearSecrets(form);
+    state.people = {};
+    state.summary = null;
+    showOutcome(null);
+    setError(null);
+    for (const form of document.querySelectorAll("#desk form")) form.reset();
+    renderPerson();
+    for (const task of ["renewal", "revocation"]) renderChoices(task);
+  }
+
+  function endSession() {
+    state.session = null;
+    if (state.source) { state.source.close(); state.source = null; }
+    clearTimer("idle");
+  }
+
+  // An idle desk locks: the session is signed out (a locked desk holds no live
+  // session) and the desk wiped; the same clerk's password opens a new one.
+  function lock() {
+    if (state.locked || !state.session || state.working) return;
+    const username = state.session.username;
+    state.locked = true;
+    api("DELETE", "/api/session").catch(() => {});
+    endSession();
+    wipeDesk();
     show($("#desk"), false);
-    $("#lock-form").elements.username.value = state.session.username;
-    $("#lock-user").textContent = state.session.username;
+    $("#lock-form").elements.username.value = username;
+    $("#lock-user").textContent = username;
     say($("#lock-error"), null);
     show($("#lock"), true);
     document.body.dataset.state = "locked";
-  }
-
-  function unlocked() {
-    state.locked = false;
-    activity();
-    show($("#lock"), false);
-    show($("#desk"), true);
-    document.body.dataset.state = "desk";
   }
 
   function watchIdle() {
@@ -502,18 +519,9 @@
   // The session ended (expiry, idle timeout at the service, sign-out elsewhere): back to
   // the sign-in with a staff message; nothing of the desk stays.
   function lost() {
-    if (!state.session) return;
-    state.session = null;
-    if (state.source) { state.source.close(); state.source = null; }
-    clearTimer("idle");
-    hideReveal(false);
-    state.people = {};
-    state.summary = null;
-    showOutcome(null);
-    setError(null);
-    for (const form of document.querySelectorAll("#desk form")) form.reset();
-    renderPerson();
-    for (const task of ["renewal", "revocation"]) renderChoices(task);
+    if (!state.session || state.locked) return;
+    endSession();
+    wipeDesk();
     show($("#desk"), false);
     show($("#lock"), false);
     show($("#signout"), false);
@@ -543,6 +551,8 @@
       return;
     }
     state.session = session;
+    state.locked = false;
+    show($("#lock"), false);
     renderOperator();
     say($("#signin-error"), null);
     say($("#signin-note"), null);
@@ -594,7 +604,7 @@
       event.preventDefault();
       try {
         await MT.signIn(event.target);
-        unlocked();
+        start(await MT.currentSession());
       } catch (err) {
         say($("#lock-error"), MT.signInError(err));
       }

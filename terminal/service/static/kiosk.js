@@ -153,7 +153,7 @@
     enter("checking");
     try {
       const check = await api("GET",
-        `/api/readers/${station.readerId}/card/check?card_serial=${serial}`,
+        `/api/readers/${station.readerId}/kiosk-check?card_serial=${serial}`,
         undefined, { timeoutMs: 30000 });
       if (!current(gen, "checking")) return;
       resident.remaining = check.remaining;

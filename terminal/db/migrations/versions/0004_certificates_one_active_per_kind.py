@@ -3,8 +3,8 @@ on the same card (issue 15) puts a new auth or sign certificate on a card that k
 superseded ones in the history. The unique (card_id, kind) constraint becomes a partial
 unique index over active certificates (SQLite and PostgreSQL both have them).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
