@@ -71,6 +71,9 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
     password = secrets.token_urlsafe(16)
     settings = Settings(
         session_secret=secrets.token_urlsafe(40),
+        # Outside dev the settings refuse the local test PKI as trust; the test PKI's
+        # validator is attached below, as the dev wing does.
+        trust="jpki-production",
         operators=[
             OperatorAccount(
                 username="clerk", password_hash=hash_password(password), roles=[Role.CLERK]

@@ -7,12 +7,14 @@ settings.Settings): one name per setting, read through pydantic-settings.
 | MYNATERM_DATABASE_URL    | the store (default SQLite)   | the store        |
 | MYNATERM_TERMINAL_ID     | terminal in the audit trail  | the same         |
 | MYNATERM_OPERATOR        | operator in the audit trail  | (sessions)       |
+| MYNATERM_CRL_INDEX_KEY   | MAC key of the CRL indexes   | the same         |
 """
 
 from __future__ import annotations
 
 import os
 
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Old names that must not be set any more: silently ignoring one would run on the
@@ -37,6 +39,9 @@ class CliConfig(BaseSettings):
     database_url: str | None = None
     terminal_id: str | None = None
     operator: str | None = None
+    # Keys persisted CRL indexes (jpki.validation.crlstore): without it the CLI verifies
+    # each held CRL again and rebuilds its index; never kept in the CRL directory.
+    crl_index_key: SecretStr | None = Field(default=None, min_length=16)
 
 
 def cli_config() -> CliConfig:

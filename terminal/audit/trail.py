@@ -280,7 +280,8 @@ class AuditTrail:
             raise StoreUnavailable(
                 f"the audit chain (head seq {seq}) disagrees with its head file "
                 f"(seq {anchor.seq}): the database was truncated, replaced or started "
-                "over; nothing is recorded until an operator runs `mynaterm audit verify`"
+                "over; nothing is recorded until an operator has checked it (`mynaterm "
+                f"audit verify`) and moved {self.head_file.path} aside for a new chain"
             )
 
     def _anchor_after_commit(self, session: Session, anchor: HeadAnchor) -> None:

@@ -44,6 +44,14 @@ def _home() -> Path:
     return mynaterm_home()
 
 
+def _index_key() -> bytes | None:
+    """MYNATERM_CRL_INDEX_KEY: the MAC key of the persisted CRL indexes."""
+    from terminal.config import cli_config
+
+    key = cli_config().crl_index_key
+    return key.get_secret_value().encode() if key is not None else None
+
+
 def _store_dir(store: Path | None) -> Path:
     return store if store is not None else _home() / "crl"
 
@@ -167,7 +175,7 @@ def verify_cert(
             partition = ""
         locations[partition] = str(crl) if crl is not None else str(crl_url)
     else:
-        crl_store = CrlStore(_store_dir(store), trust=trust)
+        crl_store = CrlStore(_store_dir(store), trust=trust, index_key=_index_key())
     checker = RevocationChecker(
         policy,
         crl_store=crl_store,
@@ -254,7 +262,9 @@ def crl_fetch(
     trust, _ = _trust(anchors, None, as_json)
     try:
         data = RoutingCrlFetcher(HttpCrlFetcher(), FileCrlFetcher()).fetch(source)
-        info = CrlStore(_store_dir(store)).load(data, trust, partition=partition)
+        info = CrlStore(_store_dir(store), index_key=_index_key()).load(
+            data, trust, partition=partition
+        )
     except RevocationSourceError as exc:
         fail(exc.message, code=exc.reason_code, as_json=as_json)
     emit(_info_json(info), as_json, lambda: _crl_table([info]))
@@ -272,7 +282,7 @@ def crl_show(
     from jpki.validation.crlstore import partition_id
 
     trust, _ = _trust(anchors, None, as_json)
-    infos = CrlStore(_store_dir(store), trust=trust).held()
+    infos = CrlStore(_store_dir(store), trust=trust, index_key=_index_key()).held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]
     emit([_info_json(i) for i in infos], as_json, lambda: _crl_table(infos))
@@ -298,7 +308,7 @@ def crl_lookup(
     number = _parse_serial(serial)
     when = _parse_at(at, as_json)
     trust, _ = _trust(anchors, None, as_json)
-    crls = CrlStore(_store_dir(store), trust=trust)
+    crls = CrlStore(_store_dir(store), trust=trust, index_key=_index_key())
     infos = crls.held()
     if partition is not None:
         infos = [i for i in infos if i.partition == partition_id(partition)]

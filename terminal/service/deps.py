@@ -12,26 +12,6 @@ from terminal.service.errors import ServiceError
 from terminal.service.security import PAGE_HEADER, SESSION_COOKIES, Operator, SessionRefused
 from terminal.service.settings import Role
 
-# What a kiosk page's session may call (route templates): what a kiosk account may do
-# (the kiosk flow, verifying, signing out) and, in dev, the simulator controls.
-# Everything else answers FORBIDDEN to a kiosk page's session, whatever its roles.
-KIOSK_ROUTES = frozenset(
-    {
-        ("GET", "/api/session"),
-        ("DELETE", "/api/session"),
-        ("GET", "/api/readers"),
-        ("GET", "/api/readers/{reader_id}"),
-        ("GET", "/api/events"),
-        ("GET", "/api/readers/{reader_id}/card"),
-        ("GET", "/api/readers/{reader_id}/kiosk-check"),
-        ("POST", "/api/auth/challenge"),
-        ("POST", "/api/readers/{reader_id}/login"),
-        ("POST", "/api/verify"),
-        ("POST", "/api/certificates/validate"),
-    }
-)
-KIOSK_ROUTE_PREFIXES = ("/api/simulator/",)
-
 
 def get_context(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx  # set by create_app
@@ -65,12 +45,6 @@ def current_operator(request: Request, ctx: Ctx) -> Operator:
         operator = ctx.operators.resolve(token)
     except SessionRefused as exc:
         raise ServiceError(exc.code, exc.message) from None
-    if operator.page == "kiosk":
-        route = getattr(request.scope.get("route"), "path", None) or ""
-        if (request.method, route) not in KIOSK_ROUTES and not route.startswith(
-            KIOSK_ROUTE_PREFIXES
-        ):
-            raise ServiceError("FORBIDDEN", "a kiosk session opens only the kiosk routes")
     reader_id = request.path_params.get("reader_id")
     if (
         operator.kiosk_only

@@ -172,6 +172,10 @@ class OperatorDirectory:
             raise SessionRefused("UNAUTHENTICATED", "sign in first")
         if now - record.last_seen_at >= _TOUCH_EVERY:
             self.store.touch(digest, now)
+        if record.page == "kiosk":
+            # A kiosk page's session acts with the kiosk role alone, whatever else the
+            # account may do: it opens exactly the routes a kiosk account opens.
+            roles = frozenset({Role.KIOSK})
         return Operator(
             record.username,
             roles,

@@ -3,6 +3,7 @@ codes per error kind, on the real J-LIS certificate and on the test PKI over HTT
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -166,3 +167,24 @@ def test_crl_commands_and_verify_with_test_pki(home: Home, tmp_path: Path) -> No
         home=home.path,
     )
     assert code == exit_code("CRL_PARTITION") and out["error"]["code"] == "CRL_PARTITION"  # type: ignore[index]
+
+
+def test_crl_lookup_never_believes_an_altered_index(home: Home) -> None:
+    """Issue 14 #6 through the CLI: an index file changed on disk (entries dropped, the
+    unkeyed digest recomputed) does not turn a revoked serial into "not listed": the
+    store rebuilds it from the signed CRL kept beside it."""
+    import dataclasses
+
+    from jpki.validation.crlindex import CrlIndex
+    from simulators.pki.errors import AlreadyRevokedError
+
+    with contextlib.suppress(AlreadyRevokedError):  # the home is shared by the module
+        home.pki.revoke(home.auth.serial_number, "loss")
+    code, out = cli("crl", "fetch", _crl_url(home.auth), "--json", home=home.path)
+    assert code == 0, out
+    (index_file,) = (home.path / "crl").glob("*.crlidx")
+    genuine = CrlIndex.from_bytes(index_file.read_bytes())
+    forged = CrlIndex.build(dataclasses.replace(genuine.info, entries=0), [], [], [])
+    index_file.write_bytes(forged.to_bytes())
+    code, out = cli("crl", "lookup", str(home.auth.serial_number), "--json", home=home.path)
+    assert code == exit_code("CERT_REVOKED"), out

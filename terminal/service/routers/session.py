@@ -2,7 +2,7 @@
 token as a bearer token for scripts and kiosk machines.
 
 A kiosk-only account signs in only on the kiosk page, and its session opens only the
-kiosk routes (terminal.service.deps.KIOSK_ROUTES). An ended session answers
+kiosk routes (it acts with the kiosk role alone). An ended session answers
 SESSION_EXPIRED (the page shows a staff-facing message), never a password error."""
 
 from __future__ import annotations
