@@ -13,6 +13,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jpki.admin_protocol import (
     decode_generate_response,
@@ -49,6 +51,18 @@ ADMIN_WITHOUT_AUTH = [
 @pytest.fixture(scope="module")
 def unset_template(test_pki: TestPki, persona: Persona) -> SoftwareCard:
     return SoftwareCard.create(persona, test_pki, unset_pins=True)
+
+
+@pytest.fixture(scope="module")
+def authenticated_card(
+    card_templates: dict[str, SoftwareCard], persona: Persona, test_pki: TestPki
+) -> SoftwareCard:
+    """One card in the admin state for the whole fuzz run (a command that ends the state
+    leaves later examples answering 6982, which is also a valid answer)."""
+    card = card_templates[persona.id].copy()
+    assert sw(card, SELECT_JPKI) == 0x9000
+    authenticate(card, test_pki)
+    return card
 
 
 @pytest.fixture
@@ -419,3 +433,29 @@ def test_t0_card_hands_out_the_generated_key_with_get_response(
         collected += more
     assert status == 0x9000
     assert decode_generate_response(collected)[1].bit_length() == 2048
+
+
+# --- robustness -------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
+@given(
+    ins=st.sampled_from([0x82, 0x46, 0xD6, 0x44, 0x2C, 0x24, 0x20]),
+    p1=st.integers(0, 255),
+    p2=st.integers(0, 255),
+    data=st.binary(max_size=80),
+    le=st.one_of(st.none(), st.integers(1, 256)),
+)
+def test_admin_commands_never_fail_inside_whatever_they_get(
+    authenticated_card: SoftwareCard, ins: int, p1: int, p2: int, data: bytes, le: int | None
+) -> None:
+    from card.apdu import CommandApdu
+
+    card = authenticated_card
+    before = card.public_key(KeyKind.AUTH).public_numbers()
+    apdu = CommandApdu(0x00, ins, p1, p2, data, le).encode()
+    response = card.process(apdu)
+    status = int.from_bytes(response[-2:], "big")
+    assert status != 0x6F00, f"internal error on {apdu.hex()}"
+    if ins == 0x46 and status == 0x9000 and p1 == 0x80:
+        assert card.public_key(KeyKind.AUTH).public_numbers() == before  # staged only
