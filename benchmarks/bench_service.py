@@ -31,9 +31,13 @@ import uvicorn
 
 from jpki.constants import CertKind
 from jpki.jpki_ap import JpkiSession
+from jpki.mynumber import MyNumber
+from jpki.mynumber import complete as complete_my_number
 from simulators.card import SoftwareCard
 from simulators.core.config import Agency, CoreConfig, token_sha256
 from simulators.core.core import SymbolCore
+from simulators.core.register import ResidentRecord, ResidentRegister
+from simulators.core.resident_code import complete as complete_resident_code
 from simulators.personas import Persona, load_personas
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
@@ -56,9 +60,26 @@ AGENCY = "city-bench"
 DEADLINE_SECONDS = 300
 
 
-def persona_variant(base: Persona, index: int) -> Persona:
-    """A distinct resident (own resident code, so own symbols) from a persona template."""
-    return dataclasses.replace(base, id=f"bench-{index}", resident_code=f"{20000000000 + index}")
+def persona_variant(base: Persona, index: int, register: ResidentRegister) -> Persona:
+    """A distinct resident (own resident code and My Number, so own symbols) from a
+    persona template, entered on the core's resident register."""
+    variant = dataclasses.replace(
+        base,
+        id=f"bench-{index}",
+        resident_code=complete_resident_code(f"{2000000000 + index}"),
+        my_number=MyNumber(complete_my_number(f"{80000000000 + index}")),
+    )
+    register.add(
+        ResidentRecord(
+            variant.resident_code,
+            variant.name,
+            variant.birth_date,
+            variant.sex,
+            variant.address,
+            variant.my_number,
+        )
+    )
+    return variant
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -92,17 +113,18 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
             secrets.token_bytes(32),
             (Agency("portal", "portal"), Agency(AGENCY, AGENCY, resident_lookup=True)),
             {token_sha256(token): AGENCY},
-        )
+        ),
+        register=ResidentRegister(),
     )
     store = open_store(f"sqlite:///{workdir / 'terminal.db'}")
     attach_registry(ctx, store, InProcessCoreClient(core, token))
     ctx.closers.extend([store.close, core.close])
 
-    templates = load_personas()
+    templates = [p for p in load_personas() if p.sign_certificate]  # the counter gives a sign PIN
     expected: dict[str, Any] = {"kiosk": {}, "counter": {}}
     started = time.perf_counter()
     for index in range(KIOSK_READERS):
-        persona = persona_variant(templates[index % len(templates)], index)
+        persona = persona_variant(templates[index % len(templates)], index, core.register)
         card = SoftwareCard.create(persona, pki)
         reader = add_software_reader(ctx.readers, f"Kiosk Reader {index}")
         ctx.readers.insert_software_card(reader.id, card)
@@ -118,7 +140,7 @@ def build(workdir: Path, issuances: int) -> tuple[Any, ServiceContext, dict[str,
         cards = []
         for number in range(issuances):
             persona = persona_variant(
-                templates[number % len(templates)], 100 + counter * 50 + number
+                templates[number % len(templates)], 100 + counter * 50 + number, core.register
             )
             cards.append((persona, SoftwareCard.create(persona, pki)))
         expected["counter"][reader.id] = cards
@@ -188,6 +210,7 @@ def counter_issuances(
                     "resident_code": persona.resident_code,
                     "auth_pin": persona.pins.auth,
                     "sign_pin": persona.pins.sign,
+                    "face_to_face_confirmed": True,
                 },
             )
             results.append(

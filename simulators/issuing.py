@@ -12,10 +12,12 @@ from simulators.personas import Persona
 
 @dataclass(frozen=True)
 class IssuedCertificates:
-    """DER certificates for one card: its two end-entity certificates and their CAs."""
+    """DER certificates for one card: its end-entity certificates and their CAs.
+    `sign_cert` is None for a card issued without a signature certificate (holders
+    under 15)."""
 
     auth_cert: bytes
-    sign_cert: bytes
+    sign_cert: bytes | None
     auth_ca_cert: bytes
     sign_ca_cert: bytes
     # The issuer's administration public key (EC P-256 SubjectPublicKeyInfo DER) the card
@@ -31,5 +33,6 @@ class CardIssuer(Protocol):
         sign_public_key: RSAPublicKey,
     ) -> IssuedCertificates:
         """Certify a new card's two keys for the persona (auth: opaque subject; sign:
-        basic 4 facts in subjectAltName)."""
+        basic 4 facts in subjectAltName). No sign certificate when the persona's
+        `sign_certificate` is false."""
         ...

@@ -49,6 +49,8 @@ class Persona:
     card_expiry: dt.date
     security_code: str
     municipality_code: str
+    # False for a card issued without a signature certificate (holders under 15).
+    sign_certificate: bool = True
 
     @property
     def family_name(self) -> str:
@@ -110,6 +112,9 @@ def _parse(entry: dict[str, object]) -> Persona:
         municipality_code = str(entry.get("municipality_code", "13101"))
         if len(municipality_code) != 5 or not municipality_code.isdigit():
             raise PersonaError(f"persona {entry.get('id')}: municipality_code is 5 digits")
+        sign_certificate = entry.get("sign_certificate", True)
+        if not isinstance(sign_certificate, bool):
+            raise PersonaError(f"persona {entry.get('id')}: sign_certificate is true or false")
         return Persona(
             id=str(entry["id"]),
             name=name,
@@ -126,6 +131,7 @@ def _parse(entry: dict[str, object]) -> Persona:
             card_expiry=card_expiry,
             security_code=security_code,
             municipality_code=municipality_code,
+            sign_certificate=sign_certificate,
         )
     except (KeyError, TypeError, AssertionError, ValueError) as exc:
         if isinstance(exc, PersonaError):

@@ -188,22 +188,29 @@ CODES = _table(
     ("UNSUPPORTED_MEDIA_TYPE",       415, 100, "unsupported media type"),
     ("SECRET_IN_URL",                400, 100, "PINs and passwords go in the request body, never in the URL"),  # noqa: E501
     ("DUPLICATE_HEADER",             400, 100, "a header the service decides on was sent twice"),
-    # -- 101-110: free (identity, sessions, ...) -------------------------------------------
-    # -- 111-125: the card's life at the counter (issue 15; the admin channel is a model)
-    ("PIN_NOT_SET",                  409, 111, "the PIN is not set yet; the holder sets it at the municipal counter"),  # noqa: E501
-    ("PIN_ALREADY_SET",              409, 112, "the PIN is already set"),
-    ("PIN_MISMATCH",                 422, 113, "the two entries of the new PIN differ"),
-    ("NO_SIGN_CERTIFICATE",          409, 114, "this card has no signature certificate"),
-    ("ISSUER_REFUSED",               502, 115, "the issuing authority refused"),
-    ("ISSUER_AUTH_FAILED",           502, 116, "the card did not accept the issuer's authentication"),  # noqa: E501
-    ("CARD_ADMIN_ERROR",             502, 117, "the card's administrative command failed"),
-    ("CARD_ADMIN_REFUSED",           502, 118, "the card refused an administrative command"),
-    ("ACTIVATION_REFUSED",           502, 119, "the card refused to activate the new keys"),
+    # -- 110-119: identity binding at the counter (issue 10) -------------------------------
+    ("IDENTITY_MISMATCH",            422, 110, "the card does not belong to this resident"),
+    ("UNKNOWN_RESIDENT",             404, 111, "no resident with this code is on the register"),
+    ("CARD_MISMATCH",                422, 112, "the card's key does not belong to its certificate"),
+    ("COUNTER_REFUSED",              422, 113, "the counter refused the operation"),
+    ("RELAY_REFUSED",                502, 114, "the other agency could not be reached"),
+    ("RESIDENT_CODE_CHECK_DIGIT",    422,   2, "the resident-record code's check digit is wrong"),
+    ("FACE_TO_FACE_REQUIRED",        422,   2, "confirm the face-to-face verification first"),
+    ("IDENTITY_FACTS_REQUIRED",      422,   2, "give the sign PIN or the card-info PIN"),
+    # -- 102-109, 120-121: the card's life at the counter (issue 15; a model of the
+    # issuer channel) ----------------------------------------------------------------------
+    ("PIN_MISMATCH",                 422,   2, "the two entries of the new PIN differ"),
+    ("PIN_NOT_SET",                  409, 102, "the PIN is not set yet; the holder sets it at the municipal counter"),  # noqa: E501
+    ("PIN_ALREADY_SET",              409, 103, "the PIN is already set"),
+    ("NO_SIGN_CERTIFICATE",          409, 104, "this card has no signature certificate"),
+    ("ISSUER_REFUSED",               502, 105, "the issuing authority refused"),
+    ("ISSUER_AUTH_FAILED",           502, 106, "the card did not accept the issuer's authentication"),  # noqa: E501
+    ("CARD_ADMIN_ERROR",             502, 107, "the card's administrative command failed"),
+    ("CARD_ADMIN_REFUSED",           502, 108, "the card refused an administrative command"),
+    ("ACTIVATION_REFUSED",           502, 109, "the card refused to activate the new keys"),
     ("KEY_CERTIFICATION_FAILED",     502, 120, "the new certificate is not for the card's new key"),
     ("CARD_LIFE_ERROR",              400, 121, "the counter operation was refused"),
-    # Issue 10 (identity) raises these two as well: keep one line each when both land.
-    ("IDENTITY_MISMATCH",            409, 122, "the card does not belong to this resident"),
-    ("FACE_TO_FACE_REQUIRED",        422, 123, "confirm the face-to-face verification first"),
+    # -- 122-125: free ------------------------------------------------------------------------
 )
 # fmt: on
 

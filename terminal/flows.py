@@ -1,10 +1,10 @@
-"""The counter's and the kiosk's flows over the card, the validator, the symbol core and
-the linkage registry. Library functions: the CLI and the service both call these, so a
-flow behaves the same wherever it is started.
+"""The kiosk's login flow over the card, the token validator and the linkage registry.
+A library function: the CLI and the service both call it, so it behaves the same
+wherever it is started. (The counter's issuance and renewal are terminal.counter's.)
 
-Every flow reads the PIN status before anything else is sent with a PIN (a blocked PIN
-is reported without a VERIFY), sends each VERIFY at most once, and validates
-certificates (chain + revocation, hard-fail) before a single link is written."""
+It reads the PIN status before anything is sent with a PIN (a blocked PIN is reported
+without a VERIFY), sends VERIFY at most once, and validates the token's certificate
+(chain + revocation, hard-fail) before the serial is resolved."""
 
 from __future__ import annotations
 
@@ -18,19 +18,14 @@ from card.protocol import CardChannel
 from jpki.auth import AuthResult, AuthTokenValidator, ChallengeStore, create_auth_token
 from jpki.auth.challenge import looks_like_nonce
 from jpki.auth.errors import ChallengeNotFoundError
-from jpki.constants import CertKind, KeyKind, PinKind
+from jpki.constants import KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from jpki.signer import JpkiCardSigner
-from jpki.validation import CertificateValidator, ValidationResult
+from jpki.validation import ValidationResult
 from terminal.audit.trail import Operator
-from terminal.linkage.core_client import SymbolSource, symbols_for_issuance
 from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.types import (
-    CertInfo,
-    IssueResult,
     LoginResolution,
-    PersonRef,
-    RenewResult,
 )
 
 Clock = Callable[[], dt.datetime]
@@ -63,96 +58,6 @@ class CheckedCard:
             }
 
         return {"auth": one(self.auth), "sign": one(self.sign)}
-
-
-@dataclass
-class CounterContext:
-    """What the counter's flows work with."""
-
-    validator: CertificateValidator
-    registry: LinkageRegistry
-    symbols: SymbolSource
-    operator: Operator
-    clock: Clock = field(default=utc_now)
-
-
-def read_and_validate(
-    channel: CardChannel,
-    validator: CertificateValidator,
-    *,
-    sign_pin: str | None,
-    at: dt.datetime,
-) -> CheckedCard:
-    """Read the auth certificate (free) and, with the holder's sign PIN, the signature
-    certificate; validate both as of `at`. Without a sign PIN (holders under 15 have no
-    signature certificate) only the auth certificate is read."""
-    session = JpkiSession(channel)
-    auth_der = session.read_certificate(CertKind.AUTH)
-    sign_der: bytes | None = None
-    if sign_pin is not None:
-        session.verify_pin(PinKind.SIGN, sign_pin)
-        sign_der = session.read_certificate(CertKind.SIGN)
-    auth = validator.validate(auth_der, CertKind.AUTH, at=at)
-    sign = validator.validate(sign_der, CertKind.SIGN, at=at) if sign_der else None
-    return CheckedCard(auth_der, sign_der, auth, sign)
-
-
-@dataclass(frozen=True)
-class IssuanceOutcome:
-    card: CheckedCard
-    result: IssueResult
-
-
-def issue_card(
-    channel: CardChannel,
-    context: CounterContext,
-    *,
-    resident_code: str,
-    sign_pin: str | None,
-    person: PersonRef | None = None,
-    request_id: str | None = None,
-) -> IssuanceOutcome:
-    """Issuance (交付): read and validate the new card's certificates, obtain the
-    person's symbols from the core, and link them in one registry transaction. The
-    resident-record code goes to the core only; the registry never sees it."""
-    card = read_and_validate(channel, context.validator, sign_pin=sign_pin, at=context.clock())
-    symbols = symbols_for_issuance(context.symbols, resident_code)
-    result = context.registry.issue(
-        person or PersonRef(),
-        CertInfo.from_der(card.auth_certificate),
-        CertInfo.from_der(card.sign_certificate) if card.sign_certificate else None,
-        symbols,
-        context.operator,
-        request_id=request_id,
-    )
-    return IssuanceOutcome(card, result)
-
-
-@dataclass(frozen=True)
-class RenewalOutcome:
-    card: CheckedCard
-    result: RenewResult
-
-
-def renew_card(
-    channel: CardChannel,
-    context: CounterContext,
-    *,
-    old_auth_serial: int | str,
-    sign_pin: str | None,
-    request_id: str | None = None,
-) -> RenewalOutcome:
-    """Renewal (更新): the new card's certificates are validated and chained to the
-    person's old serials (新旧シリアル番号紐付け)."""
-    card = read_and_validate(channel, context.validator, sign_pin=sign_pin, at=context.clock())
-    result = context.registry.renew(
-        old_auth_serial,
-        CertInfo.from_der(card.auth_certificate),
-        CertInfo.from_der(card.sign_certificate) if card.sign_certificate else None,
-        context.operator,
-        request_id=request_id,
-    )
-    return RenewalOutcome(card, result)
 
 
 @dataclass

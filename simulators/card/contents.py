@@ -117,25 +117,35 @@ def card_identity(persona: Persona, issued_on: dt.date | None = None) -> CardIde
 
 
 def jpki_applet(certs: IssuedCertificates, identity: CardIdentity) -> Applet:
+    """The JPKI applet. A card without a signature certificate (holder under 15) has
+    the sign CA certificate but no sign certificate, sign key or sign PIN EF (SELECT of
+    those answers 6A82, as for any absent file), and EF 0008 says so."""
     applet = Applet(Aid.JPKI.value, "JPKI")
-    applet.add(
-        BinaryFile(
-            JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), ReadAccess.after(PinKind.SIGN)
+    if certs.sign_cert is not None:
+        applet.add(
+            BinaryFile(
+                JpkiFile.SIGN_CERT, certificate_ef(certs.sign_cert), ReadAccess.after(PinKind.SIGN)
+            )
         )
-    )
     applet.add(BinaryFile(JpkiFile.SIGN_CA_CERT, certificate_ef(certs.sign_ca_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CERT, certificate_ef(certs.auth_cert)))
     applet.add(BinaryFile(JpkiFile.AUTH_CA_CERT, certificate_ef(certs.auth_ca_cert)))
     applet.add(BinaryFile(JpkiFile.TOKEN_INFO, token_info(identity.token_serial)))
-    applet.add(BinaryFile(JpkiFile.CERT_AVAILABILITY, certificate_availability()))
+    applet.add(
+        BinaryFile(
+            JpkiFile.CERT_AVAILABILITY,
+            certificate_availability(has_sign=certs.sign_cert is not None),
+        )
+    )
     # Purpose unknown; no cardholder credential opens it [obs]. Its size is not known:
     # 16 filler bytes stand for its contents.
     applet.add(BinaryFile(JpkiFile.PROTECTED_0009, bytes([FILLER]) * 16, ReadAccess.protected()))
     applet.add(InternalFile(JpkiFile.TERMINAL_CA))
     applet.add(KeyFile(JpkiFile.AUTH_KEY, KeyKind.AUTH, PinKind.AUTH))
     applet.add(PinFile(JpkiFile.AUTH_PIN, PinKind.AUTH))
-    applet.add(KeyFile(JpkiFile.SIGN_KEY, KeyKind.SIGN, PinKind.SIGN))
-    applet.add(PinFile(JpkiFile.SIGN_PIN, PinKind.SIGN))
+    if certs.sign_cert is not None:
+        applet.add(KeyFile(JpkiFile.SIGN_KEY, KeyKind.SIGN, PinKind.SIGN))
+        applet.add(PinFile(JpkiFile.SIGN_PIN, PinKind.SIGN))
     return applet
 
 

@@ -154,6 +154,8 @@ class SoftwareCard:
             persona, keys[KeyKind.AUTH].public_key(), keys[KeyKind.SIGN].public_key()
         )
         for key_kind, der in ((KeyKind.AUTH, certs.auth_cert), (KeyKind.SIGN, certs.sign_cert)):
+            if der is None:  # no signature certificate (holder under 15)
+                continue
             certified = x509.load_der_x509_certificate(der).public_key()
             if certified != keys[key_kind].public_key():
                 raise ValueError(f"the issuer's {key_kind.value} certificate is not for this card")

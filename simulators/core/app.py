@@ -5,7 +5,7 @@ agency's API token (`Authorization: Bearer <token>`); errors are
 # No `from __future__ import annotations` here: FastAPI reads the route signatures at
 # run time, and the local `Caller` dependency alias must be a real object for that.
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from simulators.core.core import SymbolCore
 from simulators.core.errors import CoreError, Unauthenticated
+from simulators.core.register import IdentityClaim, Verdict
 
 
 class SymbolsRequest(BaseModel):
@@ -26,15 +27,36 @@ class SymbolsResponse(BaseModel):
     agency_symbols: dict[str, str]
 
 
-class TranslateRequest(BaseModel):
-    from_agency: str = Field(max_length=32)
-    symbol: str = Field(max_length=64)
+class IdentityIn(BaseModel):
+    """Facts as read from a card (never logged, never echoed)."""
+
+    name: str = Field(max_length=1024)
+    birth_date: str = Field(max_length=16)
+    sex: str = Field(max_length=2)
+    address: str = Field(max_length=1024)
+    my_number: str | None = Field(default=None, max_length=16)
+
+
+class MatchRequest(BaseModel):
+    identity: IdentityIn
+    resident_code: str | None = Field(default=None, max_length=32)
+    agency_symbol: str | None = Field(default=None, max_length=64)
+
+
+class MatchResponse(BaseModel):
+    fields: dict[str, Verdict]
+    match: bool
+
+
+class RelayRequest(BaseModel):
+    symbol: str = Field(max_length=64)  # the caller's own symbol of the person
     to_agency: str = Field(max_length=32)
+    request: dict[str, Any] = Field(default_factory=dict)
 
 
-class TranslateResponse(BaseModel):
+class RelayResponse(BaseModel):
     to_agency: str
-    symbol: str
+    answer: dict[str, Any]
 
 
 class AgencyOut(BaseModel):
@@ -79,9 +101,21 @@ def create_core_app(core: SymbolCore) -> FastAPI:
         symbols = core.person_symbols(body.resident_code, body.agencies, caller=agency)
         return SymbolsResponse(agency=agency, agency_symbols=symbols)
 
-    @app.post("/v1/translate")
-    def translate(body: TranslateRequest, agency: Caller) -> TranslateResponse:
-        symbol = core.translate(body.from_agency, body.symbol, body.to_agency, caller=agency)
-        return TranslateResponse(to_agency=body.to_agency, symbol=symbol)
+    @app.post("/v1/identity/match")
+    def identity_match(body: MatchRequest, agency: Caller) -> MatchResponse:
+        claim = IdentityClaim(**body.identity.model_dump())
+        fields = core.match_identity(
+            claim,
+            caller=agency,
+            resident_code=body.resident_code,
+            agency_symbol=body.agency_symbol,
+        )
+        decided = [v for v in fields.values() if v != Verdict.NOT_GIVEN]
+        return MatchResponse(fields=fields, match=all(v == Verdict.MATCH for v in decided))
+
+    @app.post("/v1/relay")
+    def relay(body: RelayRequest, agency: Caller) -> RelayResponse:
+        answer = core.relay(body.symbol, body.to_agency, body.request, caller=agency)
+        return RelayResponse(to_agency=body.to_agency, answer=answer)
 
     return app

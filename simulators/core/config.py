@@ -2,9 +2,10 @@
 
 Keys never come from code. The master key is hex in $MYNATERM_CORE_MASTER_KEY or in the
 file named by $MYNATERM_CORE_KEY_FILE. The agencies file (TOML, $MYNATERM_CORE_AGENCIES)
-lists `[[agency]] code, name, resident_lookup, token_sha256` (only the SHA-256 of each API token is
-configured, so the file does not grant access when read). Dev mode alone generates a
-random master key and dev agencies with tokens under mynaterm_home()/core, files 0600.
+lists `[[agency]] code, name, resident_lookup, token_sha256, relay_url` (only the
+SHA-256 of each API token is configured, so the file does not grant access when read).
+Dev mode alone generates a random master key and dev agencies with tokens under
+mynaterm_home()/core, files 0600.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Agency:
     # Only agencies that keep the resident register (municipalities) may turn a
     # resident-record code into symbols; the others ask with their own symbols.
     resident_lookup: bool = False
+    # Where the core posts requests relayed to this agency (None: it takes none).
+    relay_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,12 @@ def load_agencies(path: Path) -> tuple[tuple[Agency, ...], dict[str, str]]:
         lookup = entry.get("resident_lookup", False)
         if not isinstance(lookup, bool):
             raise CoreConfigError(f"{path}: resident_lookup of {code} must be true or false")
-        agencies.append(Agency(code, str(entry.get("name", code)), lookup))
+        relay_url = entry.get("relay_url")
+        if relay_url is not None and not (
+            isinstance(relay_url, str) and relay_url.startswith(("http://", "https://"))
+        ):
+            raise CoreConfigError(f"{path}: relay_url of {code} must be an http(s) URL")
+        agencies.append(Agency(code, str(entry.get("name", code)), lookup, relay_url))
         digest = entry.get("token_sha256")
         if digest is not None:
             if not re.fullmatch(r"[0-9a-f]{64}", str(digest)):

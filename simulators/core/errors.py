@@ -15,9 +15,35 @@ class CoreConfigError(CoreError):
     http_status = 500
 
 
+class BadRequest(CoreError):
+    code = "INVALID_REQUEST"
+    http_status = 422
+
+
 class InvalidResidentCode(CoreError):
     code = "INVALID_RESIDENT_CODE"
     http_status = 422
+
+
+class BadResidentCodeCheckDigit(InvalidResidentCode):
+    """11 digits whose check digit is wrong: a mistyped code, never looked up."""
+
+    code = "RESIDENT_CODE_CHECK_DIGIT"
+    http_status = 422
+
+
+class UnknownResident(CoreError):
+    """A well-formed code that is not on the resident register: no symbols for it."""
+
+    code = "UNKNOWN_RESIDENT"
+    http_status = 404
+
+
+class RelayRefused(CoreError):
+    """The other agency could not be reached, or its answer was not passed on."""
+
+    code = "RELAY_REFUSED"
+    http_status = 502
 
 
 class UnknownAgency(CoreError):

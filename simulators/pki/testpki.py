@@ -412,9 +412,10 @@ class TestPki:
         now: dt.datetime | None = None,
         generation: str | None = None,
     ) -> IssuedCertificates:
-        """Certify one card's two keys (simulators.issuing.CardIssuer). Both certificates
-        are recorded as one card. `generation` picks an older CA generation (default:
-        the current one), e.g. to make a card that chains to the older anchor."""
+        """Certify one card's two keys (simulators.issuing.CardIssuer); a holder under 15
+        gets no signature certificate. The certificates are recorded as one card.
+        `generation` picks an older CA generation (default: the current one), e.g. to
+        make a card that chains to the older anchor."""
         now = as_utc(now)
         for label, key in (("auth", auth_public_key), ("sign", sign_public_key)):
             if not isinstance(key, rsa.RSAPublicKey) or key.key_size != RSA_BITS:
@@ -424,10 +425,9 @@ class TestPki:
         except InvalidPartitionError as exc:
             raise IssuanceError(f"persona {persona.id}: {exc}") from exc
         card_id = uuid.uuid4().hex
-        keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (
-            ("auth", auth_public_key),
-            ("sign", sign_public_key),
-        )
+        keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (("auth", auth_public_key),)
+        if persona.sign_certificate:  # holders under 15 get no signature certificate
+            keys += (("sign", sign_public_key),)
         with self._lock:
             records = [
                 self._certify(
@@ -443,12 +443,14 @@ class TestPki:
                 for kind, public_key in keys
             ]
             self._store.insert(records)
-        auth, sign = records
+        sign_ca = self.generation(
+            "sign", records[1].generation if len(records) > 1 else generation
+        ).der
         return IssuedCertificates(
-            auth_cert=auth.der,
-            sign_cert=sign.der,
-            auth_ca_cert=self.generation("auth", auth.generation).der,
-            sign_ca_cert=self.generation("sign", sign.generation).der,
+            auth_cert=records[0].der,
+            sign_cert=records[1].der if len(records) > 1 else None,
+            auth_ca_cert=self.generation("auth", records[0].generation).der,
+            sign_ca_cert=sign_ca,
             issuer_key=self.issuer_admin_public_key(),
         )
 

@@ -59,6 +59,9 @@ class Operation(StrEnum):
     PERSON_LOOKUP = "linkage.person_lookup"
     MYNUMBER_LOOKUP = "linkage.mynumber_lookup"
     MYNUMBER_VIEW = "mynumber.view"  # an officer was shown a person's My Number
+    # The counter compared a card's identity facts with the resident register (issue 10):
+    # result match:face_to_face / match:unconfirmed / mismatch:<field names>.
+    IDENTITY_CHECK = "counter.identity_check"
 
 
 class SubjectKind(StrEnum):

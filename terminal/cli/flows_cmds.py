@@ -1,6 +1,8 @@
 """`mynaterm issue`, `renew` and `login`: the counter's and the kiosk's flows on a card
 (`--card` software card or `--reader`), the local test PKI, the symbol core and the
-linkage registry. See terminal.flows for what each flow does."""
+linkage registry. The counter's use cases are terminal.counter's (shared with the
+service); the kiosk's is terminal.flows.login. Heavy imports happen inside the commands
+(start-up time of the CLI)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-if TYPE_CHECKING:
-    from terminal.flows import CounterContext
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
+
+if TYPE_CHECKING:
+    from terminal.counter import CardPins, CardReading, CounterContext, IdentityVerdict
 
 PkiOption = Annotated[
     Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
@@ -47,17 +50,23 @@ def _counter(
     db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
 ) -> Iterator[CounterContext]:
     """The counter's parts on the embedded defaults; the store is closed afterwards."""
+    from jpki.auth import AuthTokenValidator, InMemoryChallengeStore
+    from terminal.counter import CounterContext
     from terminal.db import open_store
     from terminal.dev.local import local_core_client, open_local_pki, validator_for
-    from terminal.flows import CounterContext
     from terminal.linkage import LinkageRegistry
 
     store = open_store(db)
     try:
+        validator = validator_for(open_local_pki(pki_dir))
+        challenges = InMemoryChallengeStore()
         yield CounterContext(
-            validator=validator_for(open_local_pki(pki_dir)),
+            validator=validator,
             registry=LinkageRegistry(store),
-            symbols=local_core_client(),
+            core=local_core_client(),
+            challenges=challenges,
+            token_validator=AuthTokenValidator(validator, challenges, DEFAULT_ORIGIN),
+            origin=DEFAULT_ORIGIN,
             operator=_operator(operator, terminal),
         )
     finally:
@@ -67,6 +76,49 @@ def _counter(
 def _print(payload: dict[str, Any]) -> None:
     for key, value in payload.items():
         console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)
+
+
+CardInfoOption = Annotated[
+    bool,
+    typer.Option(
+        "--card-info",
+        help="Also read the card-info applet (card-info PIN): its facts and the My Number "
+        "are compared with the register too. Implied by --no-sign.",
+    ),
+]
+FaceToFaceOption = Annotated[
+    bool,
+    typer.Option(
+        "--face-to-face",
+        help="The clerk confirms the face-to-face verification (本人確認) of the holder. "
+        "Required; recorded in the audit trail.",
+    ),
+]
+
+
+def _card_pins(no_sign: bool, card_info: bool, pin_stdin: bool) -> CardPins:
+    """The holder's PINs, in this order on --pin-stdin: auth, sign (unless --no-sign),
+    card-info (with --card-info or --no-sign); else MYNATERM_AUTH_PIN, MYNATERM_SIGN_PIN,
+    MYNATERM_CARDINFO_PIN, else a prompt for each."""
+    from terminal.counter import CardPins
+
+    auth = read_pin("auth (4 digits)", pin_stdin=pin_stdin, variable="MYNATERM_AUTH_PIN")
+    sign = None if no_sign else read_pin("sign", pin_stdin=pin_stdin, variable="MYNATERM_SIGN_PIN")
+    cardinfo = (
+        read_pin("card-info (4 digits)", pin_stdin=pin_stdin, variable="MYNATERM_CARDINFO_PIN")
+        if card_info or no_sign
+        else None
+    )
+    return CardPins(auth=auth, sign=sign, cardinfo=cardinfo)
+
+
+def _identity(reading: CardReading, verdict: IdentityVerdict) -> dict[str, Any]:
+    holder = reading.holder
+    return {
+        "holder": {"name": holder.name, "birth_date": holder.birth_date.isoformat()},
+        "source": holder.source,
+        "fields": verdict.combined(),
+    }
 
 
 def issue(
@@ -82,6 +134,8 @@ def issue(
         typer.Option("--person", help="Integrated number (団体内統合宛名番号) of a known person."),
     ] = None,
     no_sign: NoSignOption = False,
+    card_info: CardInfoOption = False,
+    face_to_face: FaceToFaceOption = False,
     request_id: Annotated[
         str | None, typer.Option("--request-id", help="Idempotency key of this issuance.")
     ] = None,
@@ -92,27 +146,31 @@ def issue(
     pin_stdin: PinStdinOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Issuance (交付): read and validate the card's certificates (sign certificate after
-    the holder's sign PIN), get the person's symbols from the core, link them."""
-    from terminal.flows import issue_card
-    from terminal.linkage.types import PersonRef
+    """Issuance (交付): the card proves its auth key (auth PIN), its certificates are
+    validated, its holder's facts (sign certificate after the sign PIN; card-info applet
+    after its PIN) must match the register for the resident code, then the person's
+    symbols are linked (terminal.counter.issuance)."""
+    from terminal.counter import IssuanceRequest
+    from terminal.counter import issuance as counter_issuance
+    from terminal.counter.issuance import require_face_to_face
 
     state: CliState = ctx.obj
     code = _resident_code(resident_code, persona, as_json)
     with cli_errors(as_json):
-        sign_pin = None if no_sign else read_pin("sign", pin_stdin=pin_stdin)
+        require_face_to_face(face_to_face)
+        pins = _card_pins(no_sign, card_info, pin_stdin)
+        request = IssuanceRequest(
+            resident_code=code,
+            pins=pins,
+            face_to_face_confirmed=face_to_face,
+            integrated_number=person,
+            request_id=request_id,
+        )
         with (
             _counter(db, pki_dir, operator, terminal) as context,
             state.channel(as_json=as_json) as channel,
         ):
-            outcome = issue_card(
-                channel,
-                context,
-                resident_code=code,
-                sign_pin=sign_pin,
-                person=PersonRef(integrated_number=person) if person else None,
-                request_id=request_id,
-            )
+            outcome = counter_issuance.issue(channel, context, request)
     result = outcome.result
     payload = {
         "integrated_number": result.integrated_number,
@@ -121,15 +179,26 @@ def issue(
         "sign_serial": result.sign_serial,
         "person_created": result.person_created,
         "replayed": result.replayed,
-        "certificates": outcome.card.summary(),
+        "identity": _identity(outcome.reading, outcome.verdict),
+        "certificates": _summary(outcome.reading),
     }
     emit(payload, as_json, lambda: _print(payload))
+
+
+def _summary(reading: CardReading) -> dict[str, Any]:
+    from terminal.flows import CheckedCard
+
+    return CheckedCard(
+        reading.auth_certificate, reading.sign_certificate, reading.auth, reading.sign
+    ).summary()
 
 
 def renew(
     ctx: typer.Context,
     old_serial: Annotated[str, typer.Option("--old-serial", help="Auth serial of the old card.")],
     no_sign: NoSignOption = False,
+    card_info: CardInfoOption = False,
+    face_to_face: FaceToFaceOption = False,
     request_id: Annotated[str | None, typer.Option("--request-id")] = None,
     db: DbOption = None,
     pki_dir: PkiOption = None,
@@ -138,23 +207,28 @@ def renew(
     pin_stdin: PinStdinOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Renewal (更新): validate the new card and chain the old serials to the new ones."""
-    from terminal.flows import renew_card
+    """Renewal (更新): the new card must be the same person's (its facts match the
+    register for the person of the old serial), then the old serials are chained to the
+    new ones (terminal.counter.renewal)."""
+    from terminal.counter import RenewalRequest
+    from terminal.counter import renewal as counter_renewal
+    from terminal.counter.issuance import require_face_to_face
 
     state: CliState = ctx.obj
     with cli_errors(as_json):
-        sign_pin = None if no_sign else read_pin("sign", pin_stdin=pin_stdin)
+        require_face_to_face(face_to_face)
+        pins = _card_pins(no_sign, card_info, pin_stdin)
+        request = RenewalRequest(
+            old_auth_serial=old_serial,
+            pins=pins,
+            face_to_face_confirmed=face_to_face,
+            request_id=request_id,
+        )
         with (
             _counter(db, pki_dir, operator, terminal) as context,
             state.channel(as_json=as_json) as channel,
         ):
-            outcome = renew_card(
-                channel,
-                context,
-                old_auth_serial=old_serial,
-                sign_pin=sign_pin,
-                request_id=request_id,
-            )
+            outcome = counter_renewal.renew(channel, context, request)
     result = outcome.result
     payload = {
         "integrated_number": result.integrated_number,
@@ -163,6 +237,7 @@ def renew(
         "old_sign_serial": result.old_sign_serial,
         "new_sign_serial": result.new_sign_serial,
         "replayed": result.replayed,
+        "identity": _identity(outcome.reading, outcome.verdict),
     }
     emit(payload, as_json, lambda: _print(payload))
 

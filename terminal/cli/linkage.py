@@ -163,26 +163,40 @@ def _show_person(view: PersonView) -> None:
 def link_show(
     person: Annotated[str | None, typer.Option("--person", help="Integrated number.")] = None,
     serial: Annotated[str | None, typer.Option("--serial", help="Certificate serial.")] = None,
+    resident_code: Annotated[
+        str | None,
+        typer.Option("--resident-code", help="住民票コード (asked of the symbol core)."),
+    ] = None,
     issuer: Annotated[str | None, typer.Option("--issuer", help="Issuer key id (hex).")] = None,
     db: DbOption = None,
     operator: OperatorOption = None,
     terminal: TerminalOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """A person's symbols and certificates (with renewal links), by integrated number or
-    by certificate serial. The lookup is audited."""
+    """A person's symbols and certificates (with renewal links), by integrated number, by
+    certificate serial, or by resident code (through the symbol core: the terminal keeps
+    no resident code). The lookup is audited."""
+    from terminal.counter import lookup
     from terminal.linkage import LinkageRegistry
 
-    if (person is None) == (serial is None):
-        fail("give exactly one of --person or --serial", code="USAGE", as_json=as_json)
+    if sum(x is not None for x in (person, serial, resident_code)) != 1:
+        fail(
+            "give exactly one of --person, --serial or --resident-code",
+            code="USAGE",
+            as_json=as_json,
+        )
     who = _operator(operator, terminal)
     with _store(db, as_json) as store:
         registry = LinkageRegistry(store)
         if person is not None:
-            view = registry.person(person, operator=who)
+            view = lookup.by_integrated_number(registry, who, person)
+        elif serial is not None:
+            view = lookup.by_serial(registry, who, serial, issuer_key_id=issuer)
         else:
-            assert serial is not None
-            view = registry.person_by_serial(serial, issuer_key_id=issuer, operator=who)
+            from terminal.dev.local import local_core_client
+
+            assert resident_code is not None
+            view = lookup.by_resident_code(local_core_client(), registry, who, resident_code)
     emit(view.as_dict(), as_json, lambda: _show_person(view))
 
 

@@ -31,11 +31,12 @@ def _stdin_line() -> str:
     return _stdin_lines.pop()
 
 
-def read_pin(label: str, *, pin_stdin: bool, new: bool = False) -> str:
-    """The PIN for `label`; never echoed, never logged."""
+def read_pin(label: str, *, pin_stdin: bool, new: bool = False, variable: str | None = None) -> str:
+    """The PIN for `label`; never echoed, never logged. `variable` names the environment
+    variable to take it from (commands that need several PINs give one per PIN)."""
     if pin_stdin:
         return _stdin_line()
-    variable = "MYNATERM_NEW_PIN" if new else "MYNATERM_PIN"
+    variable = variable or ("MYNATERM_NEW_PIN" if new else "MYNATERM_PIN")
     from_env = os.environ.get(variable)
     if from_env:
         return from_env

@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simulators.core.core import SymbolCore
 from simulators.core.errors import CoreError
-from terminal.linkage.core_client import CoreClientError
+from simulators.core.register import IdentityClaim
+from terminal.linkage.core_client import IDENTITY_FIELDS, CoreClientError, check_verdicts
 
 
 class InProcessCoreClient:
@@ -31,8 +32,25 @@ class InProcessCoreClient:
         )
         return result
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
-        result: str = self._call(
-            self._core.translate, from_agency, symbol, to_agency, caller=self.agency
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]:
+        claim = IdentityClaim(**{k: facts.get(k) for k in IDENTITY_FIELDS})
+        fields = self._call(
+            self._core.match_identity,
+            claim,
+            caller=self.agency,
+            resident_code=resident_code,
+            agency_symbol=agency_symbol,
+        )
+        return check_verdicts({k: str(v) for k, v in fields.items()})
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            self._core.relay, symbol, to_agency, request, caller=self.agency
         )
         return result

@@ -1,11 +1,15 @@
 """The HTTP client of the symbol core (`CoreClient`) and what callers need of any core
 client (`SymbolSource`). It speaks as one agency (the terminal's own, e.g. the issuing
 municipality) and raises typed errors. The in-process client over the simulated core
-lives in the dev wing (terminal.dev.core_client) and raises the same errors."""
+lives in the dev wing (terminal.dev.core_client) and raises the same errors.
+
+Identity facts go to the core as a mapping {name, birth_date, sex, address, my_number}
+(values as read from the card, or None) and come back as a verdict per field
+("match" / "mismatch" / "not_given"), never as facts."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 import httpx
@@ -17,7 +21,10 @@ from terminal.linkage.types import PORTAL_AGENCY
 # the core (UNAUTHENTICATED, FORBIDDEN, UNKNOWN_AGENCY, ...) concerns the terminal's own
 # credentials or configuration at the core, not the operator: it stays in `core_code`
 # and the terminal reports CORE_ERROR (never a 401/403 to the operator).
-_PASSED_THROUGH = frozenset({"INVALID_RESIDENT_CODE", "CORE_UNAVAILABLE"})
+# The core's refusals of a resident code mean the same at the counter (issue 10).
+_PASSED_THROUGH = frozenset(
+    {"INVALID_RESIDENT_CODE", "RESIDENT_CODE_CHECK_DIGIT", "UNKNOWN_RESIDENT", "CORE_UNAVAILABLE"}
+)
 
 
 class CoreClientError(LinkageError):
@@ -53,7 +60,29 @@ class SymbolSource(Protocol):
         self, resident_code: str, agencies: Iterable[str] = ()
     ) -> dict[str, str]: ...
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str: ...
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]: ...
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]: ...
+
+
+IDENTITY_FIELDS = ("name", "birth_date", "sex", "address", "my_number")
+VERDICTS = frozenset({"match", "mismatch", "not_given"})
+
+
+def check_verdicts(fields: object) -> dict[str, str]:
+    if (
+        not isinstance(fields, dict)
+        or set(fields) != set(IDENTITY_FIELDS)
+        or not all(v in VERDICTS for v in fields.values())
+    ):
+        raise CoreProtocolError("the core's identity verdict is malformed")
+    return {str(k): str(v) for k, v in fields.items()}
 
 
 def symbols_for_issuance(
@@ -125,11 +154,28 @@ class CoreClient:
             raise CoreProtocolError("agency_symbols missing or malformed")
         return dict(symbols)
 
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
+    def match_identity(
+        self,
+        facts: Mapping[str, str | None],
+        *,
+        resident_code: str | None = None,
+        agency_symbol: str | None = None,
+    ) -> dict[str, str]:
         payload = self._post(
-            "/v1/translate", {"from_agency": from_agency, "symbol": symbol, "to_agency": to_agency}
+            "/v1/identity/match",
+            {
+                "identity": {k: facts.get(k) for k in IDENTITY_FIELDS},
+                "resident_code": resident_code,
+                "agency_symbol": agency_symbol,
+            },
         )
-        translated = payload.get("symbol")
-        if not isinstance(translated, str):
-            raise CoreProtocolError("symbol missing from the translation")
-        return translated
+        return check_verdicts(payload.get("fields"))
+
+    def relay(self, symbol: str, to_agency: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        payload = self._post(
+            "/v1/relay", {"symbol": symbol, "to_agency": to_agency, "request": dict(request)}
+        )
+        answer = payload.get("answer")
+        if not isinstance(answer, dict):
+            raise CoreProtocolError("answer missing from the relay")
+        return answer

@@ -549,6 +549,30 @@ class LinkageRegistry:
         self._audit_lookup(operator, Operation.PERSON_LOOKUP, Subject.certificate(issuer, number))
         return view
 
+    def person_by_symbol(
+        self, agency: str, symbol: str, *, operator: Operator | None = None
+    ) -> PersonView:
+        """The person holding `agency`'s `symbol` (the counter finds a resident this way:
+        resident code -> the core -> the municipality's own symbol). Audited."""
+        validate_agency(agency)
+        with self.store.read() as session:
+            person = session.execute(
+                select(Person)
+                .join(PersonSymbol)
+                .where(PersonSymbol.agency == agency, PersonSymbol.symbol == symbol)
+            ).scalar_one_or_none()
+            view = _person_view(session, person) if person is not None else None
+        if operator is not None:
+            self.audit.record_now(
+                operator=operator,
+                operation=Operation.PERSON_LOOKUP,
+                subject=Subject.person(view.integrated_number) if view else Subject.none(),
+                result="ok" if view else "not_found",
+            )
+        if view is None:
+            raise UnknownPerson("no person is linked for that resident")
+        return view
+
     def person_by_mynumber(self, my_number: MyNumber, operator: Operator) -> PersonView:
         """Find a person by My Number (authorised officers only; always audited)."""
         digest = self._mynumber_hmac(my_number)

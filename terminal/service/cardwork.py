@@ -1,5 +1,6 @@
 """What the routes ask of a card and the layers below, one function per use case:
-login at the kiosk, issuance and renewal at the counter, reading the My Number, signing.
+login at the kiosk, issuance and renewal at the counter (the use cases themselves live in
+terminal.counter, shared with the CLI), reading the My Number, signing.
 
 Card I/O happens inside `ReaderManager.session` (one operation per reader at a time);
 validation, the core and the registry are called after the card is released, so a slow
@@ -10,13 +11,12 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from card import errors as card_errors
-from jpki.auth import create_auth_token
 from jpki.auth.challenge import looks_like_nonce
 from jpki.auth.errors import ChallengeNotFoundError
 from jpki.cardinfo_ap import CardInfoSession
@@ -26,7 +26,7 @@ from jpki.jpki_ap import JpkiSession
 from jpki.mynumber import MyNumber
 from jpki.pin import encode_pin
 from jpki.signer import JpkiCardSigner
-from terminal.service.context import ServiceContext, not_configured
+from terminal.service.context import ServiceContext
 from terminal.service.errors import ServiceError, to_service_error
 from terminal.service.readers import CardSession
 from terminal.service.security import Operator
@@ -34,8 +34,17 @@ from terminal.service.security import Operator
 if TYPE_CHECKING:
     from jpki.auth import Challenge
     from terminal.audit.trail import Operator as AuditOperator
-    from terminal.flows import CounterContext, KioskContext
-    from terminal.linkage import IssueResult, RenewResult
+    from terminal.counter import (
+        CardPins,
+        CardReading,
+        CounterContext,
+        IdentityVerdict,
+        IssuanceOutcome,
+        IssuanceRequest,
+        RenewalOutcome,
+        RenewalRequest,
+    )
+    from terminal.flows import KioskContext
 
 
 def audit_operator(ctx: ServiceContext, operator: Operator) -> AuditOperator:
@@ -62,13 +71,16 @@ def naming_pin(kind: PinKind | str) -> Iterator[None]:
         yield
     except ServiceError as exc:
         if exc.code in PIN_CODES:
-            exc.fields.setdefault("pin", name)
+            # The reader session maps card errors; the card error it came from may
+            # already name its PIN (terminal.counter.cardread does).
+            exc.fields.setdefault("pin", getattr(exc.__cause__, "pin", None) or name)
         raise
     except (card_errors.InvalidPinError, card_errors.PinBlockedError, PinFormatError) as exc:
         mapped = to_service_error(exc)
         if mapped is None:  # pragma: no cover - every PIN error has a code
             raise
-        mapped.fields.setdefault("pin", name)
+        # The counter's use cases name the PIN themselves (terminal.counter.cardread).
+        mapped.fields.setdefault("pin", getattr(exc, "pin", None) or name)
         raise mapped from exc
 
 
@@ -184,148 +196,101 @@ def kiosk_check(ctx: ServiceContext, reader_id: str, card_serial: int | None) ->
     return KioskCheck(inserted, status.remaining, status.max_tries)
 
 
-# ---- the counter: issuance and renewal -----------------------------------------------
-
-
-def prove_auth_key(
-    ctx: ServiceContext, card: CardSession, operator: Operator, auth_pin: str
-) -> None:
-    """The holder's auth PIN unlocks the auth key once and the card signs a fresh
-    challenge, which is validated like a login token: the card in the reader holds the
-    key of the certificate about to be linked, and the certificate is good."""
-    origin = ctx.settings.portal_origin
-    challenges = ctx.need_challenges("the counter (challenge store)")
-    challenge = challenges.issue(operator.session_id, origin, now=ctx.clock())
-    jpki = JpkiSession(card.channel)
-    card.progress("verify-pin")
-    with naming_pin(PinKind.AUTH):
-        jpki.verify_pin(PinKind.AUTH, auth_pin)
-    card.progress("sign")
-    token = create_auth_token(JpkiCardSigner(jpki, KeyKind.AUTH), origin, challenge.nonce)
-    card.progress("validate")
-    ctx.need_token_validator("the counter (token validator)").validate(
-        token.to_json(), operator.session_id, challenge.nonce, now=ctx.clock()
-    )
-
-
-class _NoSymbolCore:
-    """Stands in for the symbol core in flows that take no symbols (renewal), so a
-    service without a core can still renew; a call answers NOT_AVAILABLE."""
-
-    agency = ""
-
-    def person_symbols(self, resident_code: str, agencies: Iterable[str] = ()) -> dict[str, str]:
-        raise not_configured("the symbol core")
-
-    def translate(self, from_agency: str, symbol: str, to_agency: str) -> str:
-        raise not_configured("the symbol core")
+# ---- the counter: issuance, renewal, lookups (terminal.counter) ------------------------
 
 
 def counter_context(ctx: ServiceContext, operator: Operator) -> CounterContext:
-    from terminal.flows import CounterContext
+    """The counter's parts; NOT_AVAILABLE for the first one missing, before any PIN or
+    card command. The auth-key proof's challenge is bound to the operator's session."""
+    from terminal.counter import CounterContext
 
     return CounterContext(
         validator=ctx.need_validator("the counter (certificate validator)"),
         registry=ctx.need_registry("the counter (linkage registry)"),
-        symbols=ctx.core if ctx.core is not None else _NoSymbolCore(),
+        core=ctx.need_core("the counter (symbol core)"),
+        challenges=ctx.need_challenges("the counter (challenge store)"),
+        token_validator=ctx.need_token_validator("the counter (token validator)"),
+        origin=ctx.settings.portal_origin,
         operator=audit_operator(ctx, operator),
+        index_my_number=ctx.mynumber_index is not None,
+        session_id=operator.session_id,
         clock=ctx.clock,
     )
 
 
-def _require_counter_parts(ctx: ServiceContext) -> None:
-    """Every part the counter needs, checked before any PIN or card command."""
-    ctx.need_challenges("the counter (challenge store)")
-    ctx.need_token_validator("the counter (token validator)")
-    ctx.need_validator("the counter (certificate validator)")
-    ctx.need_registry("the counter (linkage registry)")
-
-
-def _check_pins(auth_pin: str, sign_pin: str, cardinfo_pin: str | None) -> None:
-    check_pin(PinKind.AUTH, auth_pin)
-    check_pin(PinKind.SIGN, sign_pin)
-    if cardinfo_pin is not None:
-        check_pin(PinKind.CARD_INFO, cardinfo_pin)
-
-
-@dataclass(frozen=True)
-class IssuanceOutcome:
-    result: IssueResult
-    my_number: MyNumber | None
-    portal_symbol: str | None
-
-
-def issuance(
+def identity_preview(
     ctx: ServiceContext,
     reader_id: str,
     operator: Operator,
     *,
     resident_code: str,
-    auth_pin: str,
-    sign_pin: str,
-    cardinfo_pin: str | None,
-    request_id: str | None,
-) -> IssuanceOutcome:
-    """Issuance: proof of the auth key (auth PIN), the My Number when the card-info PIN
-    is given, then terminal.flows.issue_card (sign PIN, both certificates read and
-    validated, symbols from the core, links written in one transaction)."""
-    from terminal import flows
-    from terminal.linkage import PersonRef
+    pins: CardPins,
+) -> tuple[CardReading, IdentityVerdict]:
+    """terminal.counter.issuance.preview: the card's holder and the register's verdict,
+    before the clerk confirms. Links nothing; audited."""
+    from terminal.counter import issuance
 
-    _require_counter_parts(ctx)
-    ctx.need_core("issuance (symbol core)")
-    _check_pins(auth_pin, sign_pin, cardinfo_pin)
-    with ctx.readers.session(reader_id, "issuance") as card:
-        prove_auth_key(ctx, card, operator, auth_pin)
-        my_number = None
-        if cardinfo_pin is not None:
-            card.progress("read-mynumber")
-            info = CardInfoSession(card.channel)
-            with naming_pin(PinKind.CARD_INFO):
-                info.verify_pin(cardinfo_pin)
-            my_number = info.read_my_number()
-        card.progress("link")
-        with naming_pin(PinKind.SIGN):  # the one PIN issue_card verifies
-            outcome = flows.issue_card(
-                card.channel,
-                counter_context(ctx, operator),
-                resident_code=resident_code,
-                sign_pin=sign_pin,
-                person=PersonRef(my_number=my_number if ctx.mynumber_index else None),
-                request_id=request_id or secrets.token_hex(12),
-            )
-    person = ctx.need_registry().person(outcome.result.integrated_number)
-    return IssuanceOutcome(outcome.result, my_number, person.symbols.get("portal"))
+    counter = counter_context(ctx, operator)
+    with naming_pin("auth"):
+        pins.check_formats()
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "identity-check") as card:
+        return issuance.preview(card.channel, counter, resident_code, pins, card.progress)
 
 
-def renewal(
+def renewal_preview(
     ctx: ServiceContext,
     reader_id: str,
     operator: Operator,
     *,
     old_auth_serial: str,
-    auth_pin: str,
-    sign_pin: str,
-    request_id: str | None,
-) -> RenewResult:
-    """Renewal: proof of the new card's auth key, then terminal.flows.renew_card (the
-    new certificates validated and chained to the old ones)."""
-    from terminal import flows
+    pins: CardPins,
+) -> tuple[CardReading, IdentityVerdict]:
+    """terminal.counter.renewal.preview: is the new card the old serial's person's?"""
+    from terminal.counter import renewal as counter_renewal
 
-    _require_counter_parts(ctx)
-    _check_pins(auth_pin, sign_pin, None)
-    with ctx.readers.session(reader_id, "renewal") as card:
-        prove_auth_key(ctx, card, operator, auth_pin)
-        card.progress("link")
-        with naming_pin(PinKind.SIGN):  # the one PIN renew_card verifies
-            outcome = flows.renew_card(
-                card.channel,
-                counter_context(ctx, operator),
-                old_auth_serial=old_auth_serial,
-                sign_pin=sign_pin,
-                request_id=request_id or secrets.token_hex(12),
-            )
-    return outcome.result
+    counter = counter_context(ctx, operator)
+    with naming_pin("auth"):
+        pins.check_formats()
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "identity-check") as card:
+        return counter_renewal.preview(card.channel, counter, old_auth_serial, pins, card.progress)
+
+
+def issuance(
+    ctx: ServiceContext, reader_id: str, operator: Operator, request: IssuanceRequest
+) -> IssuanceOutcome:
+    """terminal.counter.issuance.issue on the reader (one card operation at a time)."""
+    from terminal.counter import issuance as counter_issuance
+    from terminal.counter.issuance import require_face_to_face
+
+    counter = counter_context(ctx, operator)
+    require_face_to_face(request.face_to_face_confirmed)
+    with naming_pin("auth"):
+        request.pins.check_formats()
+    if request.request_id is None:
+        request = replace(request, request_id=secrets.token_hex(12))
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "issuance") as card:
+        return counter_issuance.issue(card.channel, counter, request, card.progress)
+
+
+def renewal(
+    ctx: ServiceContext, reader_id: str, operator: Operator, request: RenewalRequest
+) -> RenewalOutcome:
+    """terminal.counter.renewal.renew on the reader."""
+    from terminal.counter import renewal as counter_renewal
+    from terminal.counter.issuance import require_face_to_face
+
+    counter = counter_context(ctx, operator)
+    require_face_to_face(request.face_to_face_confirmed)
+    with naming_pin("auth"):
+        request.pins.check_formats()
+    if request.request_id is None:
+        request = replace(request, request_id=secrets.token_hex(12))
+    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
+    with naming_pin("auth"), ctx.readers.session(reader_id, "renewal") as card:
+        return counter_renewal.renew(card.channel, counter, request, card.progress)
 
 
 # ---- My Number and signatures --------------------------------------------------------

@@ -47,6 +47,7 @@ def issue_over_http(base: str, reader: str, persona: Any = YAMADA) -> dict[str, 
             "resident_code": persona.resident_code,
             "auth_pin": persona.pins.auth,
             "sign_pin": persona.pins.sign,
+            "face_to_face_confirmed": True,
         },
     )
     assert response.status_code == 200, response.text

@@ -34,6 +34,7 @@ def issue_over_http(base: str, reader: str, persona: Persona, auth: str, sign: s
                 "resident_code": persona.resident_code,
                 "auth_pin": auth,
                 "sign_pin": sign,
+                "face_to_face_confirmed": True,
             },
             headers={"Authorization": f"Bearer {token}"},
         )

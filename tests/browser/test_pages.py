@@ -35,6 +35,25 @@ def fill_issuance(page, **pins: str) -> None:  # type: ignore[no-untyped-def]
     page.click(f"{form} button[type=submit]")
 
 
+def confirm_identity(page, prefix: str = "") -> None:  # type: ignore[no-untyped-def]
+    """The identity check is on screen and matches: tick 本人確認 and link (issue 10)."""
+    page.wait_for_selector(f"#{prefix}identity-check:not([hidden])", timeout=30000)
+    expect(page.locator(f"#{prefix}identity-result")).to_have_class("identity-result ok")
+    assert page.is_disabled(f"#{prefix}identity-link")  # not before the clerk confirms
+    page.check(f"#{prefix}face-to-face")
+    page.click(f"#{prefix}identity-link")
+
+
+def japanese_date(day: Any) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def look_up(page, by: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#person-form select[name=by]", by)
+    page.fill("#person-form input[name=value]", value)
+    page.click("#person-form button[type=submit]")
+
+
 def test_counter_issuance_and_which_pin(
     page, live_server: str, wired: ServiceContext, insert_card: Any
 ) -> None:  # type: ignore[no-untyped-def]
@@ -75,6 +94,11 @@ def test_counter_issuance_and_which_pin(
         page.keyboard.press("Tab")
     page.keyboard.type(YAMADA.pins.cardinfo)
     page.keyboard.press("Enter")
+    page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
+    holder = page.inner_text("#identity-holder")
+    assert YAMADA.name in holder and japanese_date(YAMADA.birth_date) in holder
+    screenshots(page, "counter-04-identity-check")
+    confirm_identity(page)
     page.wait_for_selector("#done", timeout=30000)
     outcome = page.inner_text("#outcome")
     assert YAMADA.my_number.masked in outcome and YAMADA.my_number.reveal() not in outcome
@@ -110,6 +134,7 @@ def test_counter_renewal_picks_the_old_serial(
     page.fill("#renewal-form input[name=auth_pin]", YAMADA.pins.auth)
     page.fill("#renewal-form input[name=sign_pin]", YAMADA.pins.sign)
     page.click("#renewal-form button[type=submit]")
+    confirm_identity(page, "renewal-")
     page.wait_for_selector("#done", timeout=30000)
     outcome = page.inner_text("#outcome")
     assert "旧利用者証明用電子証明書" in outcome and old_auth in outcome
@@ -174,11 +199,11 @@ def test_counter_reveal_hides_again(
     insert_card("0")
     open_counter(page, live_server, "officer1", query="?reveal=2")
     fill_issuance(page)
+    confirm_identity(page)
     page.wait_for_selector("#done", timeout=30000)
     person_id = page.locator("#outcome tr").first.locator("td").inner_text()
     page.click("#tab-btn-person")
-    page.fill("#person-form input[name=person_id]", person_id)
-    page.click("#person-form button[type=submit]")
+    look_up(page, "person_id", person_id)
     page.wait_for_selector("#reveal-form:not([hidden])")
     person = page.inner_text("#person")
     assert "有効" in person and "active" not in person and "マイナポータル" in person
@@ -201,8 +226,7 @@ def test_counter_reveal_hides_again(
     # Hidden at once when the card leaves the reader.
     page.goto(f"{live_server}/counter")  # reveal=30 s (the default) this time
     page.click("#tab-btn-person")
-    page.fill("#person-form input[name=person_id]", person_id)
-    page.click("#person-form button[type=submit]")
+    look_up(page, "person_id", person_id)
     page.wait_for_selector("#reveal-form:not([hidden])")
     reveal()
     wired.readers.remove_software_card("0")
@@ -239,10 +263,90 @@ def test_counter_idle_lock_and_kiosk_account(
     # The session ends at the service: a staff-facing message, not a password error.
     page.evaluate("fetch('/api/session', {method: 'DELETE'})")
     page.click("#tab-btn-person")
-    page.fill("#person-form input[name=person_id]", "1" * 15)
-    page.click("#person-form button[type=submit]")
+    look_up(page, "person_id", "1" * 15)
     expect(page.locator("body")).to_have_attribute("data-state", "signin")
     expect(page.locator("#signin-note")).to_have_text(
         "サインインの有効期限が切れました。もう一度サインインしてください"
     )
     screenshots(page, "counter-15-session-expired")
+
+
+def test_counter_shows_the_holder_and_refuses_a_mismatching_card(
+    page, live_server: str, wired: ServiceContext, insert_card: Any
+) -> None:  # type: ignore[no-untyped-def]
+    """Sato Hanako's card with Yamada Taro's resident code: the panel shows the name and
+    birth date the card states and the register's "does not match"; the link cannot be
+    made, not even by forcing the button, and nothing is linked (issue 10)."""
+    from cryptography import x509
+
+    from simulators.personas import get_persona
+    from terminal.linkage.errors import UnknownSerial
+
+    hanako = get_persona("sato-hanako")
+    card = insert_card("0", hanako.id)
+    open_counter(page, live_server)
+    page.wait_for_selector("#card-summary table")
+    form = "#issuance-form"
+    page.fill(f"{form} input[name=resident_code]", YAMADA.resident_code)
+    page.fill(f"{form} input[name=auth_pin]", hanako.pins.auth)
+    page.fill(f"{form} input[name=sign_pin]", hanako.pins.sign)
+    page.fill(f"{form} input[name=cardinfo_pin]", hanako.pins.cardinfo)
+    page.click(f"{form} button[type=submit]")
+    page.wait_for_selector("#identity-check:not([hidden])", timeout=30000)
+    holder = page.inner_text("#identity-holder")
+    assert hanako.name in holder and japanese_date(hanako.birth_date) in holder
+    assert hanako.address not in page.inner_text("#identity-check")  # name and birth only
+    assert hanako.my_number.reveal() not in page.content()
+    assert page.inner_text("#identity-verdict").count("不一致") >= 4
+    expect(page.locator("#identity-result")).to_have_class("identity-result error")
+    screenshots(page, "counter-16-identity-mismatch")
+    page.check("#face-to-face")
+    assert page.is_disabled("#identity-link")  # a mismatching card cannot be linked
+    # Even a forced click (the button enabled by hand) is refused by the service.
+    page.eval_on_selector("#identity-link", "b => { b.disabled = false; }")
+    page.click("#identity-link")
+    expect(page.locator("#error")).to_contain_text("住民記録と一致しません", timeout=30000)
+    auth_serial = x509.load_der_x509_certificate(card.auth_certificate).serial_number
+    with pytest.raises(UnknownSerial):
+        wired.registry.certificate(auth_serial)  # type: ignore[union-attr]
+    results = [e.result for e in wired.audit.list(limit=100)]  # type: ignore[union-attr]
+    assert "refused:IDENTITY_MISMATCH" in results
+
+
+def test_counter_renewal_checks_the_new_card_first(
+    page, live_server: str, wired: ServiceContext, insert_card: Any
+) -> None:  # type: ignore[no-untyped-def]
+    """Renewal: another person's new card is shown as not matching the old card's
+    person and cannot be chained (issue 10)."""
+    from simulators.personas import get_persona
+
+    insert_card("0")
+    issued = issue_over_http(live_server, "0")
+    hanako = get_persona("sato-hanako")
+    insert_card("0", hanako.id)
+    open_counter(page, live_server)
+    page.click("#tab-btn-renewal")
+    page.fill("#renewal-find input[name=person_id]", issued["person_id"])
+    page.click("#renewal-find button[type=submit]")
+    expect(page.locator("#renewal-form input[name=serial]")).to_have_count(1)
+    page.fill("#renewal-form input[name=auth_pin]", hanako.pins.auth)
+    page.fill("#renewal-form input[name=sign_pin]", hanako.pins.sign)
+    page.click("#renewal-form button[type=submit]")
+    page.wait_for_selector("#renewal-identity-check:not([hidden])", timeout=30000)
+    assert hanako.name in page.inner_text("#renewal-identity-holder")
+    expect(page.locator("#renewal-identity-result")).to_have_class("identity-result error")
+    page.check("#renewal-face-to-face")
+    assert page.is_disabled("#renewal-identity-link")
+
+
+def test_counter_person_lookup_by_resident_code(
+    page, live_server: str, wired: ServiceContext, insert_card: Any
+) -> None:  # type: ignore[no-untyped-def]
+    insert_card("0")
+    issued = issue_over_http(live_server, "0")
+    open_counter(page, live_server)
+    page.click("#tab-btn-person")
+    look_up(page, "resident_code", YAMADA.resident_code)  # through the core, audited
+    expect(page.locator("#person")).to_contain_text(issued["person_id"], timeout=30000)
+    look_up(page, "resident_code", YAMADA.resident_code[:10] + "9")
+    expect(page.locator("#error")).not_to_be_empty()

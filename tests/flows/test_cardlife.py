@@ -35,13 +35,15 @@ from terminal.cardlife import (
     reset_pin,
     set_pins,
 )
+from terminal.counter import CardPins, CounterContext, IssuanceRequest, issuance
 from terminal.db import open_store
 from terminal.dev.issuer import TestPkiAuthority
-from terminal.dev.local import local_core_client, validator_for
-from terminal.flows import CounterContext, KioskContext, issue_card, login
+from terminal.dev.local import validator_for
+from terminal.flows import KioskContext, login
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.errors import CertRevoked, NotLinked
 from terminal.linkage.types import CertInfo
+from tests.flows.counter_world import counter_context
 
 ORIGIN = "https://portal.example.jp"
 CLERK = Operator("clerk-1", "counter-1")
@@ -68,7 +70,7 @@ def make_world(pki_dir: Path, db_path: Path) -> World:
         pki,
         registry,
         CardLifeContext(validator, registry, TestPkiAuthority(pki), CLERK),
-        CounterContext(validator, registry, local_core_client(), CLERK),
+        counter_context(pki, registry),
         KioskContext(
             challenges,
             AuthTokenValidator(validator, challenges, ORIGIN),
@@ -96,14 +98,18 @@ def serial(der: bytes) -> int:
     return x509.load_der_x509_certificate(der).serial_number
 
 
-def issued_card(world: World, persona: Persona) -> tuple[SoftwareCard, str]:
-    card = SoftwareCard.create(persona, world.pki)
-    issue_card(
+def issue(world: World, card: SoftwareCard, resident_code: str, pins: CardPins) -> None:
+    """Issuance as the counter runs it (issue 10: identity match, auth-key proof)."""
+    issuance.issue(
         channel(card),
         world.counter,
-        resident_code=persona.resident_code,
-        sign_pin=persona.pins.sign,
+        IssuanceRequest(resident_code=resident_code, pins=pins, face_to_face_confirmed=True),
     )
+
+
+def issued_card(world: World, persona: Persona) -> tuple[SoftwareCard, str]:
+    card = SoftwareCard.create(persona, world.pki)
+    issue(world, card, persona.resident_code, CardPins(persona.pins.auth, persona.pins.sign))
     symbol = login(channel(card), world.kiosk, pin=persona.pins.auth).resolution.portal_symbol
     return card, symbol
 
@@ -126,9 +132,7 @@ def test_set_pins_on_a_new_card_then_issue_and_log_in(world: World) -> None:
         face_to_face_confirmed=True,
     )
     assert sorted(outcome.set) == ["auth", "cardinfo", "sign"] and not outcome.already_set
-    issue_card(
-        channel(card), world.counter, resident_code=persona.resident_code, sign_pin="HANAKO2031"
-    )
+    issue(world, card, persona.resident_code, CardPins("7319", "HANAKO2031"))
     resolution = login(channel(card), world.kiosk, pin="7319").resolution
     assert resolution.serial == str(serial(card.auth_certificate))
     again = set_pins(

@@ -1,7 +1,9 @@
 """The counter's and the kiosk's flows end to end: software cards issued by the test PKI,
 the real validator (OCSP and CRLs of the PKI, verified), the symbol core, the linkage
-registry on SQLite. Issue, renew, move, log in; then scan everything written for the
-My Numbers and PINs of the personas used."""
+registry on SQLite. Issue, renew, move, log in, and the identity refusals (another
+resident's card, a card without a signature certificate bound through the card-info
+applet); then scan everything written (store, logs, APDU traces, audit records) for the
+My Numbers, basic 4 facts and PINs of the personas used."""
 
 from __future__ import annotations
 
@@ -20,13 +22,18 @@ from simulators.card import SoftwareCard, SoftwareCardConnection
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.audit.trail import Operator
+from terminal.counter import CounterContext, IdentityMismatch, issuance, renewal
 from terminal.db import open_store
-from terminal.dev.local import local_core_client, validator_for
-from terminal.flows import CounterContext, KioskContext, issue_card, login, renew_card
+from terminal.dev.local import validator_for
+from terminal.flows import KioskContext, login
 from terminal.linkage import LinkageRegistry
 from terminal.linkage.errors import LinkageError, UnknownSerial
-
-ORIGIN = "https://portal.example.jp"
+from tests.flows.counter_world import (
+    ORIGIN,
+    counter_context,
+    issuance_request,
+    renewal_request,
+)
 
 
 @dataclass
@@ -53,9 +60,7 @@ def world(tmp_path: Path, pki_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     registry = LinkageRegistry(store)
     validator = validator_for(pki)
     challenges = InMemoryChallengeStore()
-    counter = CounterContext(
-        validator, registry, local_core_client(), Operator("clerk-1", "counter-1")
-    )
+    counter = counter_context(pki, registry)
     kiosk = KioskContext(
         challenges,
         AuthTokenValidator(validator, challenges, ORIGIN),
@@ -88,23 +93,25 @@ def test_issue_renew_move_login(world: World, caplog: pytest.LogCaptureFixture) 
     logging.getLogger("card.apdu").setLevel(TRACE)
     persona = get_persona("sato-hanako")
     first = new_card(world, persona)
-    issued = issue_card(
-        world.channel(first),
-        world.counter,
-        resident_code=persona.resident_code,
-        sign_pin=persona.pins.sign,
+    issued = issuance.issue(
+        world.channel(first), world.counter, issuance_request(persona.resident_code, persona)
     )
-    assert issued.card.auth.revocation.status == "good"
+    assert issued.reading.auth.revocation.status == "good"
+    # The card leaves the counter locked: no PIN stays verified after the reads.
+    from jpki.constants import PinKind
+    from jpki.jpki_ap import JpkiSession
+
+    after = JpkiSession(world.channel(first))
+    assert not any(after.pin_status(kind).verified for kind in (PinKind.AUTH, PinKind.SIGN))
     symbol = login(world.channel(first), world.kiosk, pin=persona.pins.auth).resolution
     assert symbol.integrated_number == issued.result.integrated_number
 
     # Renewal: a new card with new serials; the authority revokes the old ones.
     second = new_card(world, persona)
-    renewed = renew_card(
+    renewed = renewal.renew(
         world.channel(second),
         world.counter,
-        old_auth_serial=issued.result.auth_serial,
-        sign_pin=persona.pins.sign,
+        renewal_request(issued.result.auth_serial, persona),
     )
     assert renewed.result.new_auth_serial != issued.result.auth_serial
     world.pki.revoke_card(int(issued.result.auth_serial), "renewal")
@@ -128,18 +135,45 @@ def test_issue_renew_move_login(world: World, caplog: pytest.LogCaptureFixture) 
     after_move = login(world.channel(second), world.kiosk, pin=persona.pins.auth).resolution
     assert after_move.portal_symbol == symbol.portal_symbol
 
-    # The counter also reads the card-info applet (identity check) with the trace on.
-    from jpki.cardinfo_ap import CardInfoSession
-
-    info = CardInfoSession(world.channel(second))
-    info.verify_pin(persona.pins.cardinfo)
-    assert info.read_my_number() == persona.my_number
+    # Another resident's card is refused at issuance, with the card-info applet read
+    # (its facts and My Number go to the core's match) and the trace on.
+    intruder = get_persona("takahashi-kenichi")
+    with pytest.raises(IdentityMismatch) as refused:
+        issuance.issue(
+            world.channel(new_card(world, intruder)),
+            world.counter,
+            issuance_request(persona.resident_code, intruder, cardinfo=True),
+        )
+    assert set(refused.value.mismatched) >= {"name", "my_number", "address", "birth_date"}
+    # A holder under 15: no signature certificate, bound through the card-info applet.
+    minor = get_persona("nakamura-hinata")
+    minor_card = new_card(world, minor)
+    bound = issuance.issue(
+        world.channel(minor_card), world.counter, issuance_request(minor.resident_code, minor)
+    )
+    assert bound.result.sign_serial is None
+    assert [f.source for f in bound.reading.facts] == ["card_info"]
+    assert set(bound.verdict.combined().values()) == {"match"}  # My Number included
+    assert login(world.channel(minor_card), world.kiosk, pin=minor.pins.auth).resolution
 
     # Nothing written anywhere holds the My Number, the basic 4 facts or a PIN. Long
     # secrets are searched as bytes everywhere. A 4-digit PIN would match by chance in
     # any large file of digits and hex, so for those the trace is checked by structure:
     # every VERIFY carrying data is redacted.
-    long_secrets = [persona.my_number.reveal(), persona.pins.sign, persona.name, persona.address]
+    long_secrets = [
+        secret
+        for holder in (persona, intruder, minor)
+        for secret in (
+            holder.my_number.reveal(),
+            holder.pins.sign,
+            holder.name,
+            holder.address,
+            holder.family_name,
+            holder.birth_date.strftime("%Y%m%d"),
+            holder.birth_date.isoformat(),
+            holder.resident_code,
+        )
+    ]
     written = world.db_path.read_bytes()
     for wal in world.db_path.parent.glob("terminal.db-*"):
         written += wal.read_bytes()
@@ -153,6 +187,17 @@ def test_issue_renew_move_login(world: World, caplog: pytest.LogCaptureFixture) 
         assert needle.hex(" ").upper().encode() not in logs, "found personal data in a trace"
     verifies = [line for line in lines if line.startswith("> 00 20 00 80 ")]
     assert verifies and all("bytes redacted>" in line for line in verifies)
+    # The audit records say what was checked and refused, never with what values.
+    records = world.registry.audit.list(limit=1000)
+    results = [(r.operation, r.result) for r in records]
+    assert ("counter.identity_check", "match:face_to_face") in results
+    assert any(
+        op == "counter.identity_check" and res.startswith("mismatch:") for op, res in results
+    )
+    assert ("linkage.issue", "refused:IDENTITY_MISMATCH") in results
+    audit_text = "\n".join(str(r.as_dict()) for r in records)
+    for secret in long_secrets:
+        assert secret not in audit_text, "found personal data in the audit records"
     assert any("personal data redacted" in line for line in lines)
     for path in world.home.rglob("*"):
         if path.is_file():
@@ -166,14 +211,13 @@ def test_old_serial_refused_by_the_registry_even_if_the_pki_lags(world: World) -
     authority's revocation has reached the verifier yet."""
     persona = get_persona("watanabe-yuki")
     first = new_card(world, persona)
-    issued = issue_card(
-        world.channel(first), world.counter, resident_code=persona.resident_code, sign_pin=None
+    issued = issuance.issue(
+        world.channel(first), world.counter, issuance_request(persona.resident_code, persona)
     )
-    renew_card(
+    renewal.renew(
         world.channel(new_card(world, persona)),
         world.counter,
-        old_auth_serial=issued.result.auth_serial,
-        sign_pin=None,
+        renewal_request(issued.result.auth_serial, persona),
     )
     with pytest.raises(LinkageError) as refused:
         login(world.channel(first), world.kiosk, pin=persona.pins.auth)
@@ -183,29 +227,22 @@ def test_old_serial_refused_by_the_registry_even_if_the_pki_lags(world: World) -
 def test_same_card_twice_is_a_conflict_or_replay(world: World) -> None:
     persona = get_persona("ito-sora")
     card = new_card(world, persona)
-    first = issue_card(
-        world.channel(card),
-        world.counter,
-        resident_code=persona.resident_code,
-        sign_pin=None,
-        request_id="req-1",
-    )
-    replay = issue_card(
-        world.channel(card),
-        world.counter,
-        resident_code=persona.resident_code,
-        sign_pin=None,
-        request_id="req-1",
-    )
+    request = issuance_request(persona.resident_code, persona, request_id="req-1")
+    first = issuance.issue(world.channel(card), world.counter, request)
+    replay = issuance.issue(world.channel(card), world.counter, request)
     assert replay.result.replayed and replay.result.auth_serial == first.result.auth_serial
     with pytest.raises(LinkageError) as conflict:
-        issue_card(
-            world.channel(card),
-            world.counter,
-            resident_code=get_persona("suzuki-aoi").resident_code,
-            sign_pin=None,
+        issuance.issue(
+            world.channel(card), world.counter, issuance_request(persona.resident_code, persona)
         )
     assert conflict.value.code == "LINK_CONFLICT"
+    # The same card for another resident never gets that far: it is not theirs.
+    with pytest.raises(IdentityMismatch):
+        issuance.issue(
+            world.channel(card),
+            world.counter,
+            issuance_request(get_persona("suzuki-aoi").resident_code, persona),
+        )
 
 
 def test_revoked_card_is_refused_at_issuance(world: World) -> None:
@@ -214,9 +251,10 @@ def test_revoked_card_is_refused_at_issuance(world: World) -> None:
     world.pki.revoke(_auth_serial(card), "loss")
     from jpki.validation import CertificateRevokedError as Revoked
 
-    with pytest.raises(Revoked):
-        issue_card(
-            world.channel(card), world.counter, resident_code=persona.resident_code, sign_pin=None
+    # The auth-key proof validates the certificate first (jpki.auth's error, same code).
+    with pytest.raises((Revoked, CertificateRevokedError)):
+        issuance.issue(
+            world.channel(card), world.counter, issuance_request(persona.resident_code, persona)
         )
     with pytest.raises(UnknownSerial):  # nothing was linked
         world.registry.certificate(_auth_serial(card))

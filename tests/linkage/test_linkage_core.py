@@ -1,4 +1,5 @@
-"""The symbol core: keyed one-way symbols per agency, translation only inside the core,
+"""The symbol core: keyed one-way symbols per agency, translation only inside the core
+(see test_linkage_identity_core.py for the register, matching and the relay),
 configuration from the environment, the HTTP API and its clients."""
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,7 +29,6 @@ from simulators.core import (
     SymbolCore,
     Unauthenticated,
     UnknownAgency,
-    UnknownSymbol,
     load_core_config,
 )
 from simulators.core.app import create_core_app
@@ -36,7 +38,7 @@ from terminal.codes import exit_code
 from terminal.dev.core_client import InProcessCoreClient
 from terminal.linkage.core_client import CoreClient, CoreClientError, CoreUnavailable
 
-AGENCIES = ["portal", "tax", "pension"]
+AGENCIES = ["portal"]  # what a municipality may ask for besides its own symbol
 
 
 def test_symbols_are_stable_per_agency_and_differ_between_agencies(
@@ -53,6 +55,9 @@ def test_symbols_are_stable_per_agency_and_differ_between_agencies(
     for symbol in first.values():
         assert len(symbol) == 32 and symbol.isalnum() and symbol.isupper()
         assert taro.resident_code not in symbol
+    # Another agency's symbols differ too, though the municipality never sees them.
+    tax = core._deriver.agency_symbol(core._deriver.linkage_symbol(taro.resident_code), "tax")
+    assert tax not in first.values()
     # Another core (another master key) derives unrelated symbols.
     foreign = SymbolCore(core_config(master=b"\x07" * 32))
     assert not set(
@@ -60,43 +65,39 @@ def test_symbols_are_stable_per_agency_and_differ_between_agencies(
     ) & set(first.values())
 
 
-def test_translation_only_through_the_core(core: SymbolCore, personas: list[Persona]) -> None:
+def test_symbols_only_for_the_caller_and_the_portal(
+    core: SymbolCore, personas: list[Persona]
+) -> None:
     taro = personas[0]
-    symbols = core.person_symbols(taro.resident_code, AGENCIES, caller=TERMINAL_AGENCY)
-    assert core.translate("tax", symbols["tax"], "pension", caller="tax") == symbols["pension"]
-    assert (
-        core.translate(TERMINAL_AGENCY, symbols[TERMINAL_AGENCY], "portal", caller=TERMINAL_AGENCY)
-        == symbols["portal"]
-    )
     with pytest.raises(Forbidden):  # only the municipality turns resident codes to symbols
-        core.person_symbols(taro.resident_code, ["tax"], caller="tax")
-    with pytest.raises(Forbidden):  # an agency translates only its own symbols
-        core.translate("tax", symbols["tax"], "pension", caller="pension")
-    with pytest.raises(UnknownSymbol):  # a symbol of another agency is not a tax symbol
-        core.translate("tax", symbols["pension"], "portal", caller="tax")
-    with pytest.raises(UnknownAgency):
-        core.translate("tax", symbols["tax"], "police", caller="tax")
+        core.person_symbols(taro.resident_code, [], caller="tax")
+    with pytest.raises(Forbidden):  # another agency's symbol is never handed out
+        core.person_symbols(taro.resident_code, ["tax"], caller=TERMINAL_AGENCY)
     with pytest.raises(UnknownAgency):
         core.person_symbols(taro.resident_code, ["police"], caller=TERMINAL_AGENCY)
-    for bad in ("1000000001", "1000000001X", "１００００００００１７", 10000000017):
+    for bad in ("1000000001", "1000000001X", "１００００００００１４", 10000000014):
         with pytest.raises(InvalidResidentCode):
             core.person_symbols(bad, [], caller=TERMINAL_AGENCY)  # type: ignore[arg-type]
     with pytest.raises(Unauthenticated):
         core.authenticate("not-a-token")
+    assert not hasattr(core, "translate")  # translation happens inside `relay` only
 
 
 def test_index_survives_a_restart(tmp_path: Path, personas: list[Persona]) -> None:
     index = tmp_path / "index.db"
     first = SymbolCore(core_config(), index_path=index)
-    symbols = first.person_symbols(personas[2].resident_code, ["tax"], caller=TERMINAL_AGENCY)
+    symbols = first.person_symbols(personas[2].resident_code, [], caller=TERMINAL_AGENCY)
     first.close()
     second = SymbolCore(core_config(), index_path=index)
-    assert (
-        second.translate("tax", symbols["tax"], "portal", caller="tax")
-        == second.person_symbols(personas[2].resident_code, ["portal"], caller=TERMINAL_AGENCY)[
+    # The restarted core still knows whom the municipality's symbol names.
+    answers: list[str] = []
+    second.register_responder("portal", lambda symbol, _req: answers.append(symbol) or {})
+    second.relay(symbols[TERMINAL_AGENCY], "portal", {}, caller=TERMINAL_AGENCY)
+    assert answers == [
+        second.person_symbols(personas[2].resident_code, ["portal"], caller=TERMINAL_AGENCY)[
             "portal"
         ]
-    )
+    ]
     second.close()
     assert stat.S_IMODE(index.stat().st_mode) == 0o600
     # The index keeps symbols only: no resident-record code in the file.
@@ -177,20 +178,33 @@ def test_http_client_matches_in_process_client(
     taro = personas[0]
     local = InProcessCoreClient(core, TOKENS[TERMINAL_AGENCY])
     with CoreClient(core_url, TOKENS[TERMINAL_AGENCY], agency=TERMINAL_AGENCY) as remote:
-        over_http = remote.person_symbols(taro.resident_code, ["portal", "tax"])
-        assert over_http == local.person_symbols(taro.resident_code, ["portal", "tax"])
-        assert (
-            remote.translate(TERMINAL_AGENCY, over_http[TERMINAL_AGENCY], "tax") == over_http["tax"]
-        )
+        over_http = remote.person_symbols(taro.resident_code, ["portal"])
+        assert over_http == local.person_symbols(taro.resident_code, ["portal"])
         with pytest.raises(CoreClientError) as unknown:
             remote.person_symbols(taro.resident_code, ["police"])
         assert unknown.value.core_code == "UNKNOWN_AGENCY" and unknown.value.code == "CORE_ERROR"
         with pytest.raises(CoreClientError) as forbidden:
-            remote.translate("tax", over_http["tax"], "portal")
+            remote.person_symbols(taro.resident_code, ["tax"])
         assert forbidden.value.core_code == "FORBIDDEN"
         with pytest.raises(CoreClientError) as bad_code:
             remote.person_symbols("123", [])
         assert bad_code.value.code == "INVALID_RESIDENT_CODE"
+        with pytest.raises(CoreClientError) as check_digit:
+            remote.person_symbols(taro.resident_code[:10] + "9", [])
+        assert check_digit.value.code == "RESIDENT_CODE_CHECK_DIGIT"
+        with pytest.raises(CoreClientError) as nobody:
+            remote.person_symbols("1000000009" + "0", [])  # valid check digit, not registered
+        assert nobody.value.code == "UNKNOWN_RESIDENT"
+        facts = {
+            "name": taro.name,
+            "birth_date": taro.birth_date.strftime("%Y%m%d"),
+            "sex": taro.sex,
+            "address": taro.address,
+            "my_number": None,
+        }
+        assert remote.match_identity(facts, resident_code=taro.resident_code) == (
+            local.match_identity(facts, resident_code=taro.resident_code)
+        )
     with (
         CoreClient(core_url, TOKENS["portal"], agency="portal") as portal,
         pytest.raises(CoreClientError) as not_a_municipality,
@@ -224,10 +238,15 @@ def test_http_responses_never_carry_the_resident_code(
     assert invalid.status_code == 422 and taro.resident_code not in invalid.text
     assert invalid.json()["error"]["code"] == "INVALID_REQUEST"
     anonymous = httpx.post(
-        f"{core_url}/v1/translate",
-        json={"from_agency": "tax", "symbol": "X" * 32, "to_agency": "portal"},
+        f"{core_url}/v1/relay", json={"symbol": "X" * 32, "to_agency": "portal", "request": {}}
     )
     assert anonymous.status_code == 401
+    gone = httpx.post(
+        f"{core_url}/v1/translate",
+        headers=headers,
+        json={"from_agency": "tax", "symbol": "X" * 32, "to_agency": "portal"},
+    )
+    assert gone.status_code == 404  # the old translation route no longer exists
 
 
 def test_core_down_or_silent_is_core_unavailable() -> None:
@@ -235,7 +254,7 @@ def test_core_down_or_silent_is_core_unavailable() -> None:
         CoreClient(f"http://127.0.0.1:{_free_port()}", "t", agency="x") as client,
         pytest.raises(CoreUnavailable),
     ):
-        client.person_symbols("10000000017", [])
+        client.person_symbols("10000000014", [])
     # Listening but never answering: the client gives up at its timeout.
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -245,7 +264,7 @@ def test_core_down_or_silent_is_core_unavailable() -> None:
             CoreClient(url, "t", agency="x", timeout=0.5) as client,
             pytest.raises(CoreUnavailable) as timed_out,
         ):
-            client.person_symbols("10000000017", [])
+            client.person_symbols("10000000014", [])
     assert timed_out.value.code == "CORE_UNAVAILABLE"
 
 
@@ -292,3 +311,65 @@ def test_cli_core_serve(
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_relay_over_http_end_to_end(personas: list[Persona]) -> None:
+    """The portal asks the tax agency, over the core's HTTP API, about a person it knows
+    by its own symbol; the core reaches the tax office over HTTP (its relay_url) with
+    the tax symbol; the answer comes back to the portal, no symbol in it."""
+    from fastapi import FastAPI
+
+    from simulators.core.config import Agency, CoreConfig, token_sha256
+
+    received: list[dict[str, Any]] = []
+    office = FastAPI()
+
+    @office.post("/relay")
+    def answer(body: dict[str, Any]) -> dict[str, Any]:
+        received.append(body)
+        return {"filed": True, "year": body["request"].get("year")}
+
+    with _serve(office) as office_url:
+        config = CoreConfig(
+            b"\x09" * 32,
+            (
+                Agency("portal", "portal"),
+                Agency(TERMINAL_AGENCY, "city", resident_lookup=True),
+                Agency("tax", "tax", relay_url=f"{office_url}/relay"),
+            ),
+            {token_sha256(TOKENS[a]): a for a in ("portal", TERMINAL_AGENCY, "tax")},
+        )
+        core = SymbolCore(config)
+        taro = personas[0]
+        symbols = core.person_symbols(taro.resident_code, ["portal"], caller=TERMINAL_AGENCY)
+        with (
+            _serve(create_core_app(core)) as url,
+            CoreClient(url, TOKENS["portal"], agency="portal") as portal,
+        ):
+            answer_ = portal.relay(symbols["portal"], "tax", {"year": 2025})
+            assert answer_ == {"filed": True, "year": 2025}
+            with pytest.raises(CoreClientError) as refused:  # pension takes no requests
+                portal.relay(symbols["portal"], "pension", {})
+            assert refused.value.core_code in ("UNKNOWN_AGENCY", "RELAY_REFUSED")
+        tax_symbol = core._deriver.agency_symbol(
+            core._deriver.linkage_symbol(taro.resident_code), "tax"
+        )
+        assert received == [{"symbol": tax_symbol, "request": {"year": 2025}}]
+        core.close()

@@ -69,7 +69,7 @@ def test_database_holds_no_mynumber_nor_basic_facts(
     personas: list[Persona],
 ) -> None:
     for i, persona in enumerate(personas):
-        symbols = symbols_for_issuance(core_client, persona.resident_code, ["tax"])
+        symbols = symbols_for_issuance(core_client, persona.resident_code)
         registry.issue(
             PersonRef(my_number=persona.my_number),
             cert(1000 + i),

@@ -105,7 +105,7 @@ def test_renew_on_the_same_card_keeps_the_portal_symbol(
         "face_to_face_confirmed": True,
     }
     wrong = client.post("/api/counter/renew-on-card", json=request, headers=clerk.headers)
-    assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "IDENTITY_MISMATCH"
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "IDENTITY_MISMATCH"
     request["resident_code"] = HANAKO.resident_code
     renewed = client.post("/api/counter/renew-on-card", json=request, headers=clerk.headers)
     assert renewed.status_code == 200, renewed.text

@@ -89,6 +89,7 @@ def test_kiosk_cannot_issue_and_clerk_cannot_reveal(
             "old_auth_serial": serial,
             "auth_pin": YAMADA.pins.auth,
             "sign_pin": YAMADA.pins.sign,
+            "face_to_face_confirmed": True,
         },
     }
     for path, body in well_formed.items():
@@ -169,6 +170,7 @@ def test_renewal_chains_and_old_card_stops_logging_in(
             "old_auth_serial": old_auth,
             "auth_pin": YAMADA.pins.auth,
             "sign_pin": YAMADA.pins.sign,
+            "face_to_face_confirmed": True,
         },
         headers=clerk.headers,
     )

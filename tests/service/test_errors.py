@@ -116,6 +116,7 @@ def test_revocation_unknown_fails_closed(
             "resident_code": persona.resident_code,
             "auth_pin": persona.pins.auth,
             "sign_pin": persona.pins.sign,
+            "face_to_face_confirmed": True,
         },
         headers=clerk.headers,
     )

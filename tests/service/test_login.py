@@ -21,6 +21,7 @@ def issue(client: TestClient, clerk: Session, reader: str, persona=YAMADA, **ext
         "resident_code": persona.resident_code,
         "auth_pin": persona.pins.auth,
         "sign_pin": persona.pins.sign,
+        "face_to_face_confirmed": True,
         **extra,
     }
     return client.post("/api/issuance", json=body, headers=clerk.headers)

@@ -87,6 +87,7 @@ def test_no_pin_in_any_log(server: str, wired: ServiceContext, test_pki, caplog)
                 "auth_pin": PINS.auth,
                 "sign_pin": PINS.sign,
                 "cardinfo_pin": PINS.cardinfo,
+                "face_to_face_confirmed": True,
             },
             headers=clerk,
         )

@@ -53,6 +53,7 @@ def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignor
                 "resident_code": persona.resident_code,
                 "auth_pin": persona.pins.auth,
                 "sign_pin": persona.pins.sign,
+                "face_to_face_confirmed": True,
             },
             headers=token("clerk1"),
         )

@@ -443,3 +443,26 @@ def test_creating_a_pki_is_quick_and_dated_by_the_injected_clock(tmp_path: Path)
     assert pki.ocsp_url("sign") == "http://127.0.0.1:9/ocsp/sign"
     with pytest.raises(PkiStateError, match="already exists"):
         TestPki.create(tmp_path / "new")
+
+
+def test_a_holder_under_15_gets_no_signature_certificate(pki: TestPki) -> None:
+    from card.apdu import CommandApdu
+    from jpki.constants import Aid, JpkiFile
+    from simulators.card.software_card import SoftwareCard
+
+    minor = get_persona("nakamura-hinata")
+    assert not minor.sign_certificate
+    issued = pki.issue_card(minor, card_key(0).public_key(), card_key(1).public_key())
+    assert issued.sign_cert is None and issued.sign_ca_cert == pki.ca_certificate("sign")
+    assert {r.persona_id for r in pki.issued("sign")}.isdisjoint({minor.id})
+    card = SoftwareCard.create(minor, pki)
+    card.power_on()
+    select_jpki = CommandApdu(0x00, 0xA4, 0x04, 0x0C, Aid.JPKI.value).encode()
+    assert card.process(select_jpki)[-2:] == b"\x90\x00"
+    select_sign_cert = CommandApdu(
+        0x00, 0xA4, 0x02, 0x0C, JpkiFile.SIGN_CERT.to_bytes(2, "big")
+    ).encode()
+    assert card.process(select_sign_cert)[-2:] == b"\x6a\x82"  # no such EF on this card
+    with pytest.raises(LookupError):
+        _ = card.sign_certificate
+    assert card.auth_certificate  # the auth certificate is there as on any card

@@ -66,7 +66,11 @@ def test_the_card_life_from_the_command_line(home: Path) -> None:
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["set"] == ["auth", "sign", "cardinfo"]
 
-    issued = run(card, "issue", "--persona", persona.id, pin="ABCDEF9")
+    issued = runner.invoke(
+        app,
+        ["--card", str(card), "issue", "--persona", persona.id, "--face-to-face", "--json"],
+        env={"MYNATERM_AUTH_PIN": "1111", "MYNATERM_SIGN_PIN": "ABCDEF9"},
+    )
     assert issued.exit_code == 0, issued.output
     symbol = json.loads(run(card, "login", pin="1111").stdout)["portal_symbol"]
 

@@ -47,7 +47,14 @@ def card(home: Path, card_templates: dict[str, SoftwareCard]) -> Path:
 
 
 def invoke(args: list[str], pin: str = "", new_pin: str = "") -> Result:
-    env = {"MYNATERM_PIN": pin, "MYNATERM_NEW_PIN": new_pin}
+    # `issue` and `renew` take several PINs (issue 10): the right auth PIN, and `pin` as
+    # the sign PIN they are tested with.
+    env = {
+        "MYNATERM_PIN": pin,
+        "MYNATERM_NEW_PIN": new_pin,
+        "MYNATERM_AUTH_PIN": PERSONA.pins.auth,
+        "MYNATERM_SIGN_PIN": pin,
+    }
     return runner.invoke(app, [*args, "--json"], env=env)
 
 
@@ -67,7 +74,7 @@ PIN_COMMANDS: list[tuple[list[str], str]] = [
     (["pkey", "sign", "{home}/doc.txt", "--key", "sign"], "sign"),
     (["auth", "respond", "--challenge", "abc", "--origin", "https://portal.example"], "auth"),
     (["sign", "{home}/doc.txt", "--out", "{home}/doc.p7s"], "sign"),
-    (["issue", "--persona", PERSONA.id], "sign"),
+    (["issue", "--persona", PERSONA.id, "--face-to-face"], "sign"),
     (["login"], "auth"),
 ]
 WRONG = {"auth": "9999", "sign": "WRONG123", "cardinfo": "9999"}
@@ -150,7 +157,11 @@ def test_card_commands_without_a_card_exit_usage(home: Path, command: list[str])
 
 @pytest.mark.parametrize(
     "command",
-    [["issue", "--persona", PERSONA.id], ["login"], ["renew", "--old-serial", "1"]],
+    [
+        ["issue", "--persona", PERSONA.id, "--face-to-face"],
+        ["login"],
+        ["renew", "--old-serial", "1", "--face-to-face"],
+    ],
 )
 def test_flows_without_a_test_pki_exit_pki_state(
     home: Path, card: Path, command: list[str]
@@ -164,7 +175,16 @@ STORE_COMMANDS: list[Callable[[Path], list[str]]] = [
     lambda card: ["audit", "list", "--db", UNREACHABLE_DB],
     lambda card: ["link", "show", "--person", "1", "--db", UNREACHABLE_DB],
     lambda card: ["revoke", "12345", "--reason", "loss", "--db", UNREACHABLE_DB],
-    lambda card: ["--card", str(card), "issue", "--persona", PERSONA.id, "--db", UNREACHABLE_DB],
+    lambda card: [
+        "--card",
+        str(card),
+        "issue",
+        "--persona",
+        PERSONA.id,
+        "--face-to-face",
+        "--db",
+        UNREACHABLE_DB,
+    ],
     lambda card: ["--card", str(card), "login", "--db", UNREACHABLE_DB],
 ]
 
@@ -204,7 +224,8 @@ def test_revoked_certificates_exit_cert_revoked(home: Path) -> None:
     SoftwareCard.create(PERSONA, TestPki.open(home / "pki")).save(card)
     cert = home / "auth.pem"
     serial = _auth_certificate(card, cert)
-    issued = invoke(["--card", str(card), "issue", "--persona", PERSONA.id], pin=RIGHT["sign"])
+    issue = ["--card", str(card), "issue", "--persona", PERSONA.id, "--face-to-face"]
+    issued = invoke(issue, pin=RIGHT["sign"])
     assert issued.exit_code == 0, issued.output
     revoked = runner.invoke(app, ["pki", "revoke", serial, "--reason", "loss", "--json"])
     assert revoked.exit_code == 0, revoked.output
@@ -215,7 +236,7 @@ def test_revoked_certificates_exit_cert_revoked(home: Path) -> None:
         assert invoke(["crl", "fetch", str(crl)]).exit_code == 0
     assert_exits(invoke(["verify-cert", str(cert), "--kind", "auth"]), "CERT_REVOKED")
     assert_exits(invoke(["--card", str(card), "login"], pin=RIGHT["auth"]), "CERT_REVOKED")
-    again = invoke(["--card", str(card), "issue", "--persona", PERSONA.id], pin=RIGHT["sign"])
+    again = invoke(issue, pin=RIGHT["sign"])
     assert_exits(again, "CERT_REVOKED")
 
 

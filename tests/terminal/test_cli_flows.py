@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulators.card import SoftwareCard
-from simulators.personas import get_persona
+from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.cli.main import app
 from terminal.codes import exit_code
@@ -38,20 +38,33 @@ def run(card: Path, *args: str, pin: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["--card", str(card), *args, "--json"], env={"MYNATERM_PIN": pin})
 
 
+def counter(card: Path, *args: str, holder: Persona, sign: str | None = None):  # type: ignore[no-untyped-def]
+    """`issue` / `renew` with the holder's PINs (auth, sign, card-info) from the
+    environment and the clerk's face-to-face confirmation."""
+    env = {
+        "MYNATERM_AUTH_PIN": holder.pins.auth,
+        "MYNATERM_SIGN_PIN": sign or holder.pins.sign,
+        "MYNATERM_CARDINFO_PIN": holder.pins.cardinfo,
+    }
+    argv = ["--card", str(card), *args, "--face-to-face", "--json"]
+    return runner.invoke(app, argv, env=env)
+
+
 def test_issue_login_renew_from_the_command_line(home: Path) -> None:
     persona = get_persona("suzuki-aoi")
     old = card_file(home, "old", persona.id)
-    issued = run(old, "issue", "--persona", persona.id, pin=persona.pins.sign)
+    issued = counter(old, "issue", "--persona", persona.id, holder=persona)
     assert issued.exit_code == 0, issued.output
     issue = json.loads(issued.stdout)
     assert issue["certificates"]["auth"]["revocation"] == "good"
+    assert set(issue["identity"]["fields"].values()) == {"match", "not_given"}
 
     first = run(old, "login", pin=persona.pins.auth)
     assert first.exit_code == 0, first.output
     symbol = json.loads(first.stdout)["portal_symbol"]
 
     new = card_file(home, "new", persona.id)
-    renewed = run(new, "renew", "--old-serial", issue["auth_serial"], pin=persona.pins.sign)
+    renewed = counter(new, "renew", "--old-serial", issue["auth_serial"], holder=persona)
     assert renewed.exit_code == 0, renewed.output
     assert json.loads(renewed.stdout)["old_auth_serial"] == issue["auth_serial"]
 
@@ -65,7 +78,7 @@ def test_issue_login_renew_from_the_command_line(home: Path) -> None:
 def test_wrong_sign_pin_at_issuance_links_nothing(home: Path) -> None:
     persona = get_persona("ito-sora")
     card = card_file(home, "card", persona.id)
-    result = run(card, "issue", "--persona", persona.id, pin="WRONG123")
+    result = counter(card, "issue", "--persona", persona.id, holder=persona, sign="WRONG123")
     assert result.exit_code == 3
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "PIN_INCORRECT" and error["remaining"] == 4
@@ -83,19 +96,18 @@ def test_issue_needs_a_resident_code(home: Path) -> None:
 def test_issue_for_a_known_person_by_integrated_number(home: Path) -> None:
     persona = get_persona("kobayashi-mei")
     first = card_file(home, "first", persona.id)
-    issued = json.loads(run(first, "issue", "--persona", persona.id, "--no-sign", pin="").stdout)
+    issued = json.loads(counter(first, "issue", "--persona", persona.id, holder=persona).stdout)
     revoked = runner.invoke(app, ["revoke", issued["auth_serial"], "--reason", "loss", "--json"])
     assert revoked.exit_code == 0, revoked.output
     replacement = card_file(home, "replacement", persona.id)
-    again = run(
+    again = counter(
         replacement,
         "issue",
         "--persona",
         persona.id,
-        "--no-sign",
         "--person",
         issued["integrated_number"],
-        pin="",
+        holder=persona,
     )
     assert again.exit_code == 0, again.output
     result = json.loads(again.stdout)
@@ -109,7 +121,7 @@ def test_missing_test_pki_is_a_clear_error(
     monkeypatch.setenv("MYNATERM_HOME", str(tmp_path / "empty"))
     card = tmp_path / "card.card"
     software_card.save(card)
-    result = run(card, "issue", "--persona", "yamada-taro", pin="TARO2024")
+    result = counter(card, "issue", "--persona", "yamada-taro", holder=get_persona("yamada-taro"))
     assert result.exit_code == exit_code("PKI_STATE")
     error = json.loads(result.stdout)["error"]
     assert error["code"] == "PKI_STATE" and "mynaterm pki init" in error["message"]

@@ -187,10 +187,11 @@ def issue(
     files: dict[str, str] = {}
     certs = {
         "auth": issued.auth_cert,
-        "sign": issued.sign_cert,
         "auth-ca": issued.auth_ca_cert,
         "sign-ca": issued.sign_ca_cert,
     }
+    if issued.sign_cert is not None:  # none for a holder under 15
+        certs["sign"] = issued.sign_cert
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for name, der in certs.items():
@@ -200,7 +201,11 @@ def issue(
     payload = {
         "persona": holder.id,
         "auth_serial": str(x509.load_der_x509_certificate(issued.auth_cert).serial_number),
-        "sign_serial": str(x509.load_der_x509_certificate(issued.sign_cert).serial_number),
+        "sign_serial": (
+            str(x509.load_der_x509_certificate(issued.sign_cert).serial_number)
+            if issued.sign_cert is not None
+            else None
+        ),
         "files": files,
     }
     emit(

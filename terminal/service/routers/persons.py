@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from terminal.linkage.types import PersonView
 from terminal.service import cardwork
@@ -74,6 +74,45 @@ def _person_out(view: PersonView) -> PersonOut:
             for c in view.certificates
         ],
     )
+
+
+class LookupIn(BaseModel):
+    """Exactly one of: the resident code (住民票コード, asked of the symbol core; the
+    terminal keeps none), a certificate serial, the integrated number. A POST body, so
+    a resident code never appears in a URL or an access log."""
+
+    resident_code: str | None = Field(default=None, pattern=r"^[0-9]{11}$")
+    serial: str | None = Field(default=None, pattern=r"^[0-9]{1,49}$")
+    person_id: str | None = Field(default=None, pattern=r"^[0-9]{15}$")
+
+
+@router.post("/api/persons/lookup", response_model=PersonOut)
+def lookup_person(body: LookupIn, ctx: Ctx, operator: Clerk) -> PersonOut:
+    """Find a person at the counter by resident code, certificate serial or integrated
+    number (exactly one). Every lookup is audited; a resident code the register does
+    not hold is UNKNOWN_RESIDENT, one with a wrong check digit RESIDENT_CODE_CHECK_DIGIT."""
+    from terminal.counter import lookup
+
+    given = [v for v in (body.resident_code, body.serial, body.person_id) if v is not None]
+    if len(given) != 1:
+        raise ServiceError(
+            "VALIDATION_ERROR", "give exactly one of resident_code, serial and person_id"
+        )
+    registry = ctx.need_registry()
+    who = cardwork.audit_operator(ctx, operator)
+    if body.resident_code is not None:
+        view = lookup.by_resident_code(
+            ctx.need_core("lookup by resident code (symbol core)"),
+            registry,
+            who,
+            body.resident_code,
+        )
+    elif body.serial is not None:
+        view = lookup.by_serial(registry, who, body.serial)
+    else:
+        assert body.person_id is not None
+        view = lookup.by_integrated_number(registry, who, body.person_id)
+    return _person_out(view)
 
 
 @router.get("/api/persons/{person_id}", response_model=PersonOut)

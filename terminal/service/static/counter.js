@@ -325,9 +325,11 @@
     $("#person").replaceChildren(head, caption, certs);
   }
 
-  async function showPerson(personId) {
+  // The person tab looks up by resident code (through the symbol core), certificate
+  // serial or integrated number; each lookup is audited by the service.
+  async function showPerson(by, value) {
     hideReveal(false);
-    state.people.person = await lookUp(personId);
+    state.people.person = await api("POST", "/api/persons/lookup", { [by]: value });
     renderPerson();
     const roles = state.session.roles;
     const canReveal = roles.some((r) => r === "officer" || r === "admin");
@@ -434,24 +436,11 @@
   // ---- forms --------------------------------------------------------------------------
 
   function wireForms() {
-    $("#issuance-form").onsubmit = (event) => {
-      event.preventDefault();
-      const v = formValues(event.target);
-      const body = { reader_id: state.readerId, resident_code: v.resident_code,
-                     auth_pin: v.auth_pin, sign_pin: v.sign_pin };
-      if (v.cardinfo_pin) body.cardinfo_pin = v.cardinfo_pin;
-      run(event.target, "/api/issuance", body, linkEntries);
-    };
+    // The issuance and renewal forms belong to the identity check (identity-check.js):
+    // the card's holder and the register's verdict come first, the link after the
+    // clerk confirms the face-to-face verification (本人確認).
     $("#renewal-find").onsubmit = (event) => { event.preventDefault(); findFor("renewal", event.target); };
     $("#revocation-find").onsubmit = (event) => { event.preventDefault(); findFor("revocation", event.target); };
-    $("#renewal-form").onsubmit = (event) => {
-      event.preventDefault();
-      const v = formValues(event.target);
-      if (!v.serial) { setError({ key: "renewal.pick_first" }); return; }
-      run(event.target, "/api/renewal",
-          { reader_id: state.readerId, old_auth_serial: v.serial,
-            auth_pin: v.auth_pin, sign_pin: v.sign_pin }, linkEntries);
-    };
     $("#revocation-form").onsubmit = (event) => {
       event.preventDefault();
       revoke(event.target).catch((err) => setError(MT.describeError(err)));
@@ -459,7 +448,8 @@
     $("#person-form").onsubmit = async (event) => {
       event.preventDefault();
       setError(null);
-      try { await showPerson(formValues(event.target).person_id); }
+      const v = formValues(event.target);
+      try { await showPerson(v.by, v.value); }
       catch (err) { setError(MT.describeError(err)); }
     };
     $("#reveal-form").onsubmit = async (event) => {
