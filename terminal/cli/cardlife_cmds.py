@@ -1,5 +1,5 @@
 """`mynaterm set-pins`, `reset-pin`, `renew-on-card`, `reconcile-card`: the card's life
-at the counter (terminal.cardlife) on a card (`--card` software card or `--reader`), with
+at the counter (terminal.counter.cardlife) on a card (`--card` software card or `--reader`), with
 the local test PKI as the issuing authority. The card's admin channel is a MODEL of the
 real issuer channel (jpki/admin_protocol.py).
 
@@ -27,9 +27,9 @@ from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.cli.pins import PinStdinOption, _stdin_line
 
 if TYPE_CHECKING:
-    from terminal.cardlife import CardLifeContext
+    from terminal.counter.cardlife import CardLifeContext
 
-# terminal.cardlife and the store (SQLAlchemy) are imported when a command runs: the
+# terminal.counter.cardlife and the store (SQLAlchemy) are imported when a command runs: the
 # CLI's entry module stays light (tests/terminal/test_cli_imports.py).
 
 PkiOption = Annotated[
@@ -91,7 +91,7 @@ def _resident(resident_code: str | None, persona: str | None, as_json: bool) -> 
 def _life(
     db: str | None, pki_dir: Path | None, operator: str | None, terminal: str | None
 ) -> Iterator[CardLifeContext]:
-    from terminal.cardlife import CardLifeContext
+    from terminal.counter.cardlife import CardLifeContext
     from terminal.db import open_store
     from terminal.dev.issuer import TestPkiAuthority
     from terminal.dev.local import open_local_pki, validator_for
@@ -116,7 +116,7 @@ def _print(payload: dict[str, Any]) -> None:
 
 
 def _require_face_to_face(face_to_face: bool) -> None:
-    from terminal.cardlife import FaceToFaceRequired
+    from terminal.counter.errors import FaceToFaceRequired
 
     if not face_to_face:
         raise FaceToFaceRequired("confirm the holder's identity face to face: --face-to-face")
@@ -148,7 +148,7 @@ def set_pins_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
-            from terminal.cardlife import set_pins
+            from terminal.counter.cardlife import set_pins
 
             outcome = set_pins(
                 channel, life, resident_code=code, pins=pins, face_to_face_confirmed=True
@@ -190,7 +190,7 @@ def reset_pin_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
-            from terminal.cardlife import reset_pin
+            from terminal.counter.cardlife import reset_pin
 
             outcome = reset_pin(
                 channel,
@@ -248,7 +248,7 @@ def renew_on_card_command(
             _life(db, pki_dir, operator, terminal) as life,
             state.channel(as_json=as_json) as channel,
         ):
-            from terminal.cardlife import renew_on_card
+            from terminal.counter.cardlife import renew_on_card
 
             outcome = renew_on_card(
                 channel,
@@ -281,7 +281,7 @@ def reconcile_command(
 ) -> None:
     """Complete what a card pulled during a counter operation left undone: the registry
     and the issuing authority follow the keys the card holds."""
-    from terminal.cardlife import reconcile
+    from terminal.counter.cardlife import reconcile
 
     state: CliState = ctx.obj
     with (

@@ -1,4 +1,4 @@
-"""The test PKI as the counter's issuing authority (terminal.cardlife.IssuingAuthority):
+"""The test PKI as the counter's issuing authority (terminal.counter.cardlife.IssuingAuthority):
 it answers the software card's issuer challenge, certifies card-generated keys and
 revokes replaced certificates. Residents are the test personas, looked up by resident
 code each time, so editing the personas file (MYNATERM_PERSONAS) is how a move reaches
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from jpki.issuance import GeneratedKey
-from terminal.cardlife import IssuerRefused, RevocationEvent
+from terminal.counter.cardlife import IssuerRefused, RevocationEvent
 
 _REASONS: dict[str, str] = {
     "renewal": "renewal",  # superseded
@@ -21,7 +21,7 @@ _REASONS: dict[str, str] = {
 
 
 class TestPkiAuthority:
-    """Adapter from terminal.cardlife's IssuingAuthority to simulators.pki.TestPki."""
+    """Adapter from terminal.counter.cardlife's IssuingAuthority to simulators.pki.TestPki."""
 
     __test__ = False
 

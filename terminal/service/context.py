@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from jpki.auth import AuthTokenValidator, ChallengeStore
     from jpki.validation import CertificateValidator
     from terminal.audit.trail import AuditTrail
-    from terminal.cardlife import IssuingAuthority
+    from terminal.counter.cardlife import IssuingAuthority
     from terminal.linkage import LinkageRegistry
     from terminal.linkage.core_client import SymbolSource
     from terminal.linkage.secrets import MyNumberIndex

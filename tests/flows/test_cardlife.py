@@ -1,4 +1,4 @@
-"""The card's life at the counter (terminal.cardlife) end to end: software cards from the
+"""The card's life at the counter (terminal.counter.cardlife) end to end: software cards from the
 test PKI, the real validator, the symbol core, the registry on SQLite, the kiosk login.
 PIN setting on a new card, PIN reset after a lock at the kiosk, renewal on the same card,
 a new sign certificate after a move, identity refusals, and a renewal interrupted at
@@ -26,16 +26,15 @@ from simulators.card.software_card import HOLDER_PINS
 from simulators.personas import Persona, get_persona
 from simulators.pki import TestPki
 from terminal.audit.trail import Operation, Operator
-from terminal.cardlife import (
+from terminal.counter import CardPins, CounterContext, IssuanceRequest, issuance
+from terminal.counter.cardlife import (
     CardLifeContext,
-    FaceToFaceRequired,
-    IdentityMismatch,
     reconcile,
     renew_on_card,
     reset_pin,
     set_pins,
 )
-from terminal.counter import CardPins, CounterContext, IssuanceRequest, issuance
+from terminal.counter.errors import FaceToFaceRequired, IdentityMismatch
 from terminal.db import open_store
 from terminal.dev.issuer import TestPkiAuthority
 from terminal.dev.local import validator_for

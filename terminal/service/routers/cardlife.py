@@ -2,7 +2,7 @@
 renewal on the same card (also a new sign certificate after a move), plus the
 reconciliation of an operation a pulled card interrupted. Clerks only; every operation
 needs the clerk's face-to-face confirmation and the identity binding
-(terminal.cardlife). The card's admin channel is a MODEL (jpki/admin_protocol.py)."""
+(terminal.counter.cardlife). The card's admin channel is a MODEL (jpki/admin_protocol.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from jpki.constants import KeyKind, PinKind
 from jpki.issuance import confirm_new_pin
-from terminal import cardlife
+from terminal.counter import cardlife
+from terminal.counter.errors import FaceToFaceRequired
 from terminal.service.cardwork import audit_operator
 from terminal.service.context import ServiceContext
 from terminal.service.deps import Clerk, Ctx
@@ -124,7 +125,7 @@ def set_pins(body: SetPinsIn, ctx: Ctx, operator: Clerk) -> SetPinsOut:
     if body.cardinfo is not None:
         pins[PinKind.CARD_INFO] = body.cardinfo.confirmed(PinKind.CARD_INFO)
     if not body.face_to_face_confirmed:
-        raise cardlife.FaceToFaceRequired("confirm the holder's identity face to face first")
+        raise FaceToFaceRequired("confirm the holder's identity face to face first")
     with ctx.readers.session(body.reader_id, "set-pins") as card:
         card.progress("set-pins")
         outcome = cardlife.set_pins(
@@ -148,7 +149,7 @@ def reset_pin(body: ResetPinIn, ctx: Ctx, operator: Clerk) -> ResetPinOut:
     kind = PinKind(body.kind)
     new_pin = body.new_pin.confirmed(kind) if body.new_pin is not None else None
     if not body.face_to_face_confirmed:
-        raise cardlife.FaceToFaceRequired("confirm the holder's identity face to face first")
+        raise FaceToFaceRequired("confirm the holder's identity face to face first")
     with ctx.readers.session(body.reader_id, "pin-reset") as card:
         card.progress("reset-pin")
         outcome = cardlife.reset_pin(
@@ -179,7 +180,7 @@ def renew_on_card(body: RenewOnCardIn, ctx: Ctx, operator: Clerk) -> RenewOnCard
     if not kinds:
         raise ServiceError("INVALID_REQUEST", "nothing to renew: ask for auth and/or sign")
     if not body.face_to_face_confirmed:
-        raise cardlife.FaceToFaceRequired("confirm the holder's identity face to face first")
+        raise FaceToFaceRequired("confirm the holder's identity face to face first")
     with ctx.readers.session(body.reader_id, "renew-on-card") as card:
         card.progress("renew")
         outcome = cardlife.renew_on_card(

@@ -1,7 +1,8 @@
-"""The card's life at the counter (issue 15), one use-case layer for the CLI and the
-service: initial PIN setting at issuance, PIN reset for a locked or forgotten PIN,
-certificate renewal on the same card (auth, sign or both), a new sign certificate after
-a move, and the reconciliation that completes an operation a pulled card interrupted.
+"""The card's life at the counter (issue 15), part of the counter's use-case layer
+(terminal.counter, issue 10) for the CLI and the service: initial PIN setting at
+issuance, PIN reset for a locked or forgotten PIN, certificate renewal on the same card
+(auth, sign or both), a new sign certificate after a move, and the reconciliation that
+completes an operation a pulled card interrupted.
 
 Each flow needs an authenticated operator (the caller's Operator) and a clerk's explicit
 face-to-face identity confirmation (本人確認), and runs the identity binding before it
@@ -40,6 +41,7 @@ from jpki.jpki_ap import JpkiSession
 from jpki.pin import encode_pin
 from jpki.validation import CertificateValidator
 from terminal.audit.trail import Operation, Operator, Subject
+from terminal.counter.errors import FaceToFaceRequired, IdentityMismatch
 from terminal.linkage.errors import LinkageError, NotLinked, UnknownSerial
 from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.types import CertificateView, CertInfo, CertStatus, RenewResult
@@ -54,21 +56,10 @@ def _utc_now() -> dt.datetime:
 
 class CardLifeError(LinkageError):
     """A refusal of a card-life flow (a LinkageError, so the service and the CLI map
-    its code like the registry's)."""
+    its code like the registry's). FACE_TO_FACE_REQUIRED and IDENTITY_MISMATCH are the
+    counter's own (terminal.counter.errors)."""
 
     code = "CARD_LIFE_ERROR"
-
-
-class FaceToFaceRequired(CardLifeError):
-    """The clerk has not confirmed the holder's identity face to face."""
-
-    code = "FACE_TO_FACE_REQUIRED"
-
-
-class IdentityMismatch(CardLifeError):
-    """The card in the reader was not issued to the resident the clerk named."""
-
-    code = "IDENTITY_MISMATCH"
 
 
 class NoSignCertificate(CardLifeError):
@@ -136,7 +127,8 @@ class AuthorityIdentityBinding:
     def check(self, auth_certificate: bytes, resident_code: str) -> None:
         serial = x509.load_der_x509_certificate(auth_certificate).serial_number
         if not self.authority.holder_matches(serial, resident_code):
-            raise IdentityMismatch("the card in the reader was not issued to this resident")
+            # The field named is the source that disagreed, never a value.
+            raise IdentityMismatch(["issuing_authority_record"])
 
 
 @dataclass
