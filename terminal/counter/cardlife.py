@@ -41,7 +41,10 @@ from jpki.jpki_ap import JpkiSession
 from jpki.pin import encode_pin
 from jpki.validation import CertificateValidator
 from terminal.audit.trail import Operation, Operator, Subject
-from terminal.counter.errors import FaceToFaceRequired, IdentityMismatch
+from terminal.counter.cardread import CardPins, read_card
+from terminal.counter.context import CounterContext
+from terminal.counter.errors import CardMismatch, FaceToFaceRequired, IdentityMismatch
+from terminal.counter.identity import check_identity, require_match
 from terminal.linkage.errors import LinkageError, NotLinked, UnknownSerial
 from terminal.linkage.registry import LinkageRegistry
 from terminal.linkage.types import CertificateView, CertInfo, CertStatus, RenewResult
@@ -129,6 +132,28 @@ class AuthorityIdentityBinding:
         if not self.authority.holder_matches(serial, resident_code):
             # The field named is the source that disagreed, never a value.
             raise IdentityMismatch(["issuing_authority_record"])
+
+
+@dataclass(frozen=True)
+class RegisterIdentityBinding:
+    """Issue 10's register match as well, when the holder can give PINs (a renewal on
+    the card, a new sign certificate after a move): the card is read with the holder's
+    PINs (auth-key proof, the signature certificate's or the card-info applet's facts),
+    the facts must match the register for the resident code, and the authority's record
+    must name the same resident. Not usable for a locked or not-yet-set PIN."""
+
+    channel: CardChannel
+    counter: CounterContext
+    pins: CardPins
+    authority: IssuingAuthority
+
+    def check(self, auth_certificate: bytes, resident_code: str) -> None:
+        AuthorityIdentityBinding(self.authority).check(auth_certificate, resident_code)
+        reading = read_card(self.channel, self.counter, self.pins)
+        if reading.auth_certificate != auth_certificate:
+            raise CardMismatch("the card read with the PINs is not the card being renewed")
+        verdict = check_identity(self.counter, reading, resident_code=resident_code)
+        require_match(self.counter, reading, verdict, Operation.RENEW_ON_CARD)
 
 
 @dataclass

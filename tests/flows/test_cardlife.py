@@ -6,6 +6,7 @@ every APDU index that still leaves card and registry consistent."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from terminal.audit.trail import Operation, Operator
 from terminal.counter import CardPins, CounterContext, IssuanceRequest, issuance
 from terminal.counter.cardlife import (
     CardLifeContext,
+    RegisterIdentityBinding,
     reconcile,
     renew_on_card,
     reset_pin,
@@ -419,3 +421,39 @@ def test_unlock_a_sign_pin_keeping_it_and_reset_the_card_info_pin(world: World) 
     with pytest.raises(InvalidPinError):
         info.verify_pin(persona.pins.cardinfo)
     info.verify_pin("6006")
+
+
+def test_renewal_with_the_register_match_when_the_holder_gives_pins(world: World) -> None:
+    persona = get_persona("yamada-taro")
+    card, symbol = issued_card(world, persona)
+    pins = CardPins(persona.pins.auth, persona.pins.sign)
+    link = channel(card)
+    wrong = dataclasses.replace(
+        world.life,
+        identity=RegisterIdentityBinding(link, world.counter, pins, world.life.authority),
+    )
+    old = card.auth_certificate
+    with pytest.raises(IdentityMismatch):  # another resident: refused before any change
+        renew_on_card(
+            link,
+            wrong,
+            resident_code=get_persona("sato-hanako").resident_code,
+            kinds=[KeyKind.AUTH],
+            face_to_face_confirmed=True,
+        )
+    assert card.auth_certificate == old
+    outcome = renew_on_card(
+        link,
+        wrong,
+        resident_code=persona.resident_code,
+        kinds=[KeyKind.AUTH],
+        face_to_face_confirmed=True,
+    )
+    assert outcome.result.new_auth_serial == str(serial(card.auth_certificate))
+    assert login(channel(card), world.kiosk, pin=persona.pins.auth).resolution.portal_symbol == (
+        symbol
+    )
+    checks = [
+        e for e in world.registry.audit.list(limit=1000) if e.operation == "counter.identity_check"
+    ]
+    assert checks, "the register match is audited"
