@@ -129,3 +129,27 @@ def test_without_an_issuing_authority_the_routes_say_not_available(
     insert_card("0")
     response = client.post("/api/counter/reconcile", json={"reader_id": "0"}, headers=clerk.headers)
     assert response.status_code == 501 and response.json()["error"]["code"] == "NOT_AVAILABLE"
+
+
+def test_renew_on_the_card_with_the_holders_pins_runs_the_register_match(
+    client: TestClient, wired: ServiceContext, clerk: Session, kiosk: Session, test_pki
+) -> None:  # type: ignore[no-untyped-def]
+    card = SoftwareCard.create(HANAKO, test_pki)  # its own card: the renewal revokes
+    wired.readers.insert_software_card("1", card, label="hanako")
+    assert issue(client, clerk, "1", persona=HANAKO).status_code == 200
+    request = {
+        "reader_id": "1",
+        "resident_code": HANAKO.resident_code,
+        "face_to_face_confirmed": True,
+        "sign": False,
+        "auth_pin": HANAKO.pins.auth,
+    }
+    no_facts = client.post("/api/counter/renew-on-card", json=request, headers=clerk.headers)
+    assert no_facts.json()["error"]["code"] == "IDENTITY_FACTS_REQUIRED"
+    request["sign_pin"] = HANAKO.pins.sign
+    renewed = client.post("/api/counter/renew-on-card", json=request, headers=clerk.headers)
+    assert renewed.status_code == 200, renewed.text
+    assert HANAKO.pins.auth not in renewed.text
+    checks = [e for e in wired.audit.list(limit=1000) if e.operation == "counter.identity_check"]  # type: ignore[union-attr]
+    assert checks and checks[-1].result == "match:face_to_face"
+    assert card.pin_remaining(PinKind.AUTH) == 3

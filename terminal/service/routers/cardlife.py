@@ -14,8 +14,9 @@ from pydantic import BaseModel, Field
 from jpki.constants import KeyKind, PinKind
 from jpki.issuance import confirm_new_pin
 from terminal.counter import cardlife
+from terminal.counter.cardread import CardPins
 from terminal.counter.errors import FaceToFaceRequired
-from terminal.service.cardwork import audit_operator
+from terminal.service.cardwork import audit_operator, counter_context
 from terminal.service.context import ServiceContext
 from terminal.service.deps import Clerk, Ctx
 from terminal.service.errors import ServiceError
@@ -80,6 +81,12 @@ class RenewOnCardIn(BaseModel):
     auth: bool = True
     sign: bool = True
     move: bool = Field(default=False, description="A new sign certificate after a move.")
+    # Optional: with the holder's PINs the register match of issue 10 runs as well (the
+    # card read with the PINs, its facts matched at the core), not only the issuing
+    # authority's record.
+    auth_pin: Pin | None = None
+    sign_pin: Pin | None = None
+    cardinfo_pin: Pin | None = None
 
 
 class RenewOnCardOut(BaseModel):
@@ -181,7 +188,19 @@ def renew_on_card(body: RenewOnCardIn, ctx: Ctx, operator: Clerk) -> RenewOnCard
         raise ServiceError("INVALID_REQUEST", "nothing to renew: ask for auth and/or sign")
     if not body.face_to_face_confirmed:
         raise FaceToFaceRequired("confirm the holder's identity face to face first")
+    pins = None
+    if body.auth_pin is not None:
+        pins = CardPins(
+            body.auth_pin.get_secret_value(),
+            body.sign_pin.get_secret_value() if body.sign_pin else None,
+            body.cardinfo_pin.get_secret_value() if body.cardinfo_pin else None,
+        )
+        pins.check_formats()  # before the card is touched
     with ctx.readers.session(body.reader_id, "renew-on-card") as card:
+        if pins is not None:
+            life.identity = cardlife.RegisterIdentityBinding(
+                card.channel, counter_context(ctx, operator), pins, life.authority
+            )
         card.progress("renew")
         outcome = cardlife.renew_on_card(
             card.channel,
