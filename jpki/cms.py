@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 
-from jpki.certinfo import BasicFourFromCert, basic_four_if_present
+from jpki.basic_facts import BasicFourFromCert, basic_four_if_present
+from jpki.clock import utc_now
 from jpki.constants import CertKind
 from jpki.errors import ASN1_PARSE_ERRORS
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
@@ -112,7 +113,7 @@ def sign_cms(
         raise ValueError(f"unsupported hash algorithm {hash_name!r}")
     cert_der = signer.certificate
     cert = x509.Certificate.load(cert_der)
-    when = (signing_time or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    when = (signing_time or utc_now()).astimezone(UTC).replace(microsecond=0)
     signed_attrs = cms.CMSAttributes(
         [
             _attr("content_type", cms.ContentType("data")),

@@ -32,7 +32,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from jpki.certinfo import BasicFourFromCert, basic_four_if_present
+from jpki.basic_facts import BasicFourFromCert, basic_four_if_present
 from jpki.constants import CertKind
 from jpki.signer import DIGEST_SIZES, CertificateChecker, CheckedCertificate, DigestSigner
 from jpki.validation.errors import ValidationError

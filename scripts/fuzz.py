@@ -109,8 +109,8 @@ def build_targets(work: Path) -> list[Target]:
     from card.protocol import CardChannel
     from card.tlv import TlvError, iter_tlvs
     from jpki.auth import TokenMalformedError, parse_auth_token
+    from jpki.basic_facts import basic_four_if_present
     from jpki.cardinfo_ap import parse_basic_four, parse_integrity, parse_my_number
-    from jpki.certinfo import basic_four_if_present
     from jpki.cms import CmsError, sign_cms, verify_cms
     from jpki.constants import KeyKind
     from jpki.validation import (

@@ -224,6 +224,20 @@ SHARED_EXITS: dict[int, str] = {
 }
 
 
+# Codes only the CLI (or the dev wing) reports: the service never answers them, so the
+# pages need no text for them (tests/service/test_page_texts.py). The revocation-source
+# codes (exit 18) reach the service only inside REVOCATION_UNKNOWN's `reasons`.
+CLI_ONLY: frozenset[str] = frozenset(
+    {
+        "ERROR", "USAGE", "SETTINGS", "BAD_REASON", "AUDIT_BROKEN", "ANCHORS",
+        "CHALLENGE_STORE", "CORE_CONFIG", "UNKNOWN_AGENCY", "UNKNOWN_SYMBOL",
+        "PKI_ERROR", "PKI_STATE", "ALREADY_REVOKED", "ISSUANCE", "PERSONA", "CARD_FILE",
+        "EXISTS", "IO", "LISTEN", "DEMO", "PCSC_STACK",
+        *(code for code, entry in CODES.items() if entry.exit == 18),
+    }
+)  # fmt: skip
+
+
 def lookup(code: str) -> ErrorCode:
     """The table's line for `code`; an unknown code is an internal error."""
     return CODES.get(code) or CODES["INTERNAL_ERROR"]

@@ -18,6 +18,7 @@ from card.protocol import CardChannel
 from jpki.auth import AuthResult, AuthTokenValidator, ChallengeStore, create_auth_token
 from jpki.auth.challenge import looks_like_nonce
 from jpki.auth.errors import ChallengeNotFoundError
+from jpki.clock import utc_now
 from jpki.constants import KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from jpki.signer import JpkiCardSigner
@@ -29,10 +30,6 @@ from terminal.linkage.types import (
 )
 
 Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)

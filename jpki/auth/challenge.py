@@ -10,9 +10,8 @@ from __future__ import annotations
 import base64
 import secrets
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from jpki.auth.errors import (
@@ -20,6 +19,8 @@ from jpki.auth.errors import (
     ChallengeNotFoundError,
     ChallengeReplayedError,
 )
+from jpki.clock import Clock as Clock  # re-exported
+from jpki.clock import utc_now as utc_now
 
 NONCE_BYTES = 32
 DEFAULT_LIFETIME = timedelta(minutes=5)
@@ -27,12 +28,6 @@ DEFAULT_LIFETIME = timedelta(minutes=5)
 FORGET_AFTER = timedelta(minutes=5)
 # A nonce is the base64url text of NONCE_BYTES random bytes, without padding.
 NONCE_LENGTH = 43
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtensionOID
 
+from jpki.clock import as_utc
 from jpki.validation.crlindex import CrlIndex, CrlInfo, IndexFileError, Revoked
 from jpki.validation.crlparse import RawCrl, split_crl
 from jpki.validation.der import DerError
@@ -57,10 +58,7 @@ def _name_id(name: x509.Name) -> str:
     return name.rfc4514_string()  # a few microseconds: too slow for every lookup
 
 
-def _utc(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+_utc = as_utc
 
 
 def _epoch(ts: int) -> datetime:

@@ -11,7 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from cryptography import x509
@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from jpki.clock import as_utc
 from jpki.validation import der
 from jpki.validation.certinfo import revocation_pointers
 from jpki.validation.errors import OcspError
@@ -46,10 +47,7 @@ class OcspAnswer:
     cached: bool = False
 
 
-def _utc(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+_utc = as_utc
 
 
 def public_key_bits(cert: x509.Certificate) -> bytes:

@@ -13,6 +13,7 @@ from typing import Protocol
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
+from jpki.clock import utc_now
 from jpki.constants import CertKind
 from jpki.validation.certinfo import (
     ParsedCertificate,
@@ -54,7 +55,7 @@ def as_utc(at: datetime | None) -> datetime:
     first and last hours of years 1 and 9999 with a far offset), and for one the
     epoch arithmetic later on cannot take."""
     if at is None:
-        return datetime.now(UTC)
+        return utc_now()
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     try:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from jpki.clock import utc_now as utc_now  # the one clock, re-exported
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 CARD_CERT_BIRTHDAYS = 5
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def as_utc(moment: dt.datetime | None) -> dt.datetime:

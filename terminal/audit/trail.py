@@ -35,6 +35,7 @@ from pathlib import Path
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from jpki.clock import utc_now
 from jpki.mynumber import MyNumber
 from terminal.db.engine import Store
 from terminal.db.errors import StoreUnavailable
@@ -225,7 +226,7 @@ class AuditTrail:
         head_file: HeadFile | None = None,
     ) -> None:
         self.store = store
-        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._clock = clock or utc_now
         self.head_file = head_file if head_file is not None else default_head_file(store)
 
     @staticmethod

@@ -66,7 +66,7 @@ def serve(
     extensions: list[Any] = []
     from terminal.dev.wing import needed_by
 
-    if needed_by(settings):  # dev mode, software readers, the local test PKI
+    if needed_by(settings):  # --dev: software readers, the local test PKI, dev core
         from terminal.dev.wing import DevWing
 
         extensions.append(DevWing())

@@ -9,7 +9,6 @@ so a blocked PIN is reported without sending it, and VERIFY is sent at most once
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +17,7 @@ import typer
 if TYPE_CHECKING:
     from jpki.auth import FileChallengeStore
     from jpki.jpki_ap import JpkiSession
+from jpki.clock import utc_now
 from jpki.constants import CertKind, KeyKind, PinKind
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
@@ -328,7 +328,7 @@ def verify_pdf_command(
 
     with cli_errors(as_json), library_logs_at_debug(*PYHANKO_LOGGERS) as pyhanko_messages:
         pki = open_local_pki(pki_dir)
-        now = datetime.now(UTC)
+        now = utc_now()
         results = verify_pdf(
             file.read_bytes(),
             pki.trust_anchors("sign"),

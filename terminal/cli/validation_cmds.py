@@ -71,8 +71,9 @@ def _trust(
         if local is not None:
             return local[0], f"test PKI {local[1]}"
         kinds = [kind] if kind is not None else [CertKind.AUTH, CertKind.SIGN]
-        ders = [a.der for k in kinds for a in TrustStore.jpki_production(k).anchors]
-        return TrustStore(ders), "J-LIS production anchors"
+        from terminal.trust import production_trust
+
+        return production_trust(kinds), "J-LIS production anchors"
     except (ValidationError, OSError) as exc:
         fail(f"trust anchors unusable: {exc}", code="ANCHORS", as_json=as_json)
 
@@ -137,12 +138,10 @@ def verify_cert(
     from rich.table import Table
 
     from jpki.validation import (
-        CertificateValidator,
         CrlStore,
         FileCrlFetcher,
         HttpCrlFetcher,
         OcspClient,
-        RevocationChecker,
         RevocationPolicy,
         RoutingCrlFetcher,
         ValidationError,
@@ -176,7 +175,10 @@ def verify_cert(
         locations[partition] = str(crl) if crl is not None else str(crl_url)
     else:
         crl_store = CrlStore(_store_dir(store), trust=trust, index_key=_index_key())
-    checker = RevocationChecker(
+    from terminal.trust import make_validator
+
+    validator = make_validator(
+        trust,
         policy,
         crl_store=crl_store,
         crl_fetcher=RoutingCrlFetcher(HttpCrlFetcher(timeout=policy.crl_timeout), FileCrlFetcher()),
@@ -185,7 +187,7 @@ def verify_cert(
         retry_after=0,
     )
     try:
-        result = CertificateValidator(trust, policy, checker).validate(data, kind, at=when)
+        result = validator.validate(data, kind, at=when)
     except ValidationError as exc:
         fail(
             exc.message,

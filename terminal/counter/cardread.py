@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from card.errors import CardError, InvalidPinError, PinBlockedError
 from card.protocol import CardChannel
 from jpki.auth import AuthToken, Challenge, create_auth_token
+from jpki.basic_facts import BasicFourFromCert, basic_four_from_certificate
 from jpki.cardinfo_ap import BasicFour, CardInfoSession
-from jpki.certinfo import BasicFourFromCert, basic_four_from_certificate
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.errors import PinFormatError
 from jpki.jpki_ap import JpkiSession
@@ -104,7 +104,7 @@ class CardFacts:
         try:
             birth = dt.datetime.strptime(facts.birth_date, "%Y%m%d").date()
         except ValueError as exc:
-            from jpki.certinfo import CertInfoError
+            from jpki.basic_facts import CertInfoError
 
             raise CertInfoError("the certified birth date is not YYYYMMDD") from exc
         return cls("sign_certificate", facts.name, birth, facts.sex, facts.address)

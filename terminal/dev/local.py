@@ -16,6 +16,7 @@ from jpki.validation.ocsp import OcspClient
 from jpki.validation.revocation import RevocationChecker
 from simulators.pki.errors import PkiError, PkiStateError
 from terminal.home import mynaterm_home
+from terminal.trust import make_validator
 
 if TYPE_CHECKING:
     from terminal.service.context import ServiceContext
@@ -75,7 +76,7 @@ def validator_for(
     revocation = RevocationChecker(
         policy, crl_fetcher=sources, ocsp=OcspClient(sources, cache=ocsp_cache)
     )
-    return CertificateValidator(local_trust(pki), policy, revocation=revocation)
+    return make_validator(local_trust(pki), policy, revocation=revocation)
 
 
 def local_core_client(agency: str = COUNTER_AGENCY) -> Any:

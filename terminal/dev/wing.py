@@ -76,10 +76,6 @@ class DevWing(ServiceExtension):
 
 
 def needed_by(settings: Settings) -> bool:
-    """Do these settings ask for anything only the dev wing provides?"""
-    return bool(
-        settings.dev
-        or settings.software_readers
-        or settings.simulator_controls
-        or (settings.trust == "local-test-pki" and settings.pki_dir is not None)
-    )
+    """Does `mynaterm serve` plug the dev wing in? Only in dev mode (`--dev`): a real
+    service never gets software readers, simulator routes or the test PKI."""
+    return settings.dev

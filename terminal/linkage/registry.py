@@ -23,6 +23,7 @@ from typing import TypeVar
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
+from jpki.clock import utc_now
 from jpki.mynumber import MyNumber
 from terminal.audit.trail import AuditTrail, Operation, Operator, Subject
 from terminal.db.engine import Store
@@ -49,9 +50,9 @@ from terminal.linkage.types import (
     PORTAL_AGENCY,
     CertificateView,
     CertInfo,
-    CertKind,
     CertStatus,
     IssueResult,
+    LinkedCertKind,
     LoginResolution,
     PersonRef,
     PersonView,
@@ -69,8 +70,7 @@ Clock = Callable[[], dt.datetime]
 CommitHook = Callable[[str], None]
 
 
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+_utcnow = utc_now
 
 
 def _new_integrated_number() -> str:
@@ -186,9 +186,9 @@ class LinkageRegistry:
                 _refuse_if_active_card(session, target)
             card = _new_card(session, target, self._clock(), request_id)
             now = self._clock()
-            _add_cert(session, auth, CertKind.AUTH, card, target, now)
+            _add_cert(session, auth, LinkedCertKind.AUTH, card, target, now)
             if sign is not None:
-                _add_cert(session, sign, CertKind.SIGN, card, target, now)
+                _add_cert(session, sign, LinkedCertKind.SIGN, card, target, now)
             result = IssueResult(
                 integrated_number=target.integrated_number,
                 card_id=card.card_id,
@@ -280,7 +280,7 @@ class LinkageRegistry:
 
         def body(session: Session) -> tuple[RenewResult, Subject]:
             old = _one_cert(session, old_serial, issuer)
-            if old.kind != CertKind.AUTH:
+            if old.kind != LinkedCertKind.AUTH:
                 raise InvalidRequest("renewal starts from the auth certificate's serial")
             subject_done = Subject.certificate(old.issuer_key_id, old.serial)
             replay = _renew_replay(session, old, new_auth, request_id)
@@ -302,18 +302,21 @@ class LinkageRegistry:
             assert old_card is not None
             old_sign = session.execute(
                 select(Certificate).where(
-                    Certificate.card_id == old_card.id, Certificate.kind == CertKind.SIGN.value
+                    Certificate.card_id == old_card.id,
+                    Certificate.kind == LinkedCertKind.SIGN.value,
                 )
             ).scalar_one_or_none()
             now = self._clock()
             card = _new_card(session, person, now, request_id)
             old_card.status = "replaced"
             _supersede(old, now)
-            _add_cert(session, new_auth, CertKind.AUTH, card, person, now, replaces=old)
+            _add_cert(session, new_auth, LinkedCertKind.AUTH, card, person, now, replaces=old)
             if old_sign is not None:
                 _supersede(old_sign, now)
             if new_sign is not None:
-                _add_cert(session, new_sign, CertKind.SIGN, card, person, now, replaces=old_sign)
+                _add_cert(
+                    session, new_sign, LinkedCertKind.SIGN, card, person, now, replaces=old_sign
+                )
             result = RenewResult(
                 integrated_number=person.integrated_number,
                 card_id=card.card_id,
@@ -509,7 +512,7 @@ class LinkageRegistry:
     def _resolve(self, serial: str, issuer: str, when: dt.datetime) -> LoginResolution:
         # The kiosk's hot path: one indexed query on a bare connection.
         row = self.store.fetch_first(_RESOLVE_QUERY, {"serial": serial, "issuer": issuer})
-        if row is None or row.kind != CertKind.AUTH:
+        if row is None or row.kind != LinkedCertKind.AUTH:
             raise NotLinked(f"no auth certificate {issuer}:{serial} is linked")
         if row.status != CertStatus.ACTIVE:
             raise CertRevoked(
@@ -772,7 +775,7 @@ def _new_card(session: Session, person: Person, now: dt.datetime, request_id: st
 def _add_cert(
     session: Session,
     info: CertInfo,
-    kind: CertKind,
+    kind: LinkedCertKind,
     card: Card,
     person: Person,
     now: dt.datetime,
@@ -819,7 +822,7 @@ def _issue_replay(session: Session, request_id: str, auth: CertInfo) -> IssueRes
             select(Certificate).where(Certificate.card_id == card.id)
         ).scalars()
     }
-    linked = certs.get(CertKind.AUTH.value)
+    linked = certs.get(LinkedCertKind.AUTH.value)
     if linked is None or (linked.serial, linked.issuer_key_id) != (
         str(auth.serial),
         auth.issuer_key_id,
@@ -827,7 +830,7 @@ def _issue_replay(session: Session, request_id: str, auth: CertInfo) -> IssueRes
         raise LinkConflict(f"request id {request_id!r} was used for another card")
     person = session.get(Person, card.person_id)
     assert person is not None
-    sign = certs.get(CertKind.SIGN.value)
+    sign = certs.get(LinkedCertKind.SIGN.value)
     return IssueResult(
         person.integrated_number,
         card.card_id,
@@ -861,12 +864,12 @@ def _renew_replay(
     assert card is not None and person is not None
     old_sign = session.execute(
         select(Certificate).where(
-            Certificate.card_id == old.card_id, Certificate.kind == CertKind.SIGN.value
+            Certificate.card_id == old.card_id, Certificate.kind == LinkedCertKind.SIGN.value
         )
     ).scalar_one_or_none()
     new_sign = session.execute(
         select(Certificate).where(
-            Certificate.card_id == card.id, Certificate.kind == CertKind.SIGN.value
+            Certificate.card_id == card.id, Certificate.kind == LinkedCertKind.SIGN.value
         )
     ).scalar_one_or_none()
     return RenewResult(

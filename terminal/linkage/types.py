@@ -21,7 +21,10 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9_=-]{8,64}$")
 _INTEGRATED = re.compile(r"^\d{15}$")
 
 
-class CertKind(StrEnum):
+class LinkedCertKind(StrEnum):
+    """The kind of a linked end-entity certificate (jpki.constants.CertKind also names
+    the CA certificates a card holds)."""
+
     AUTH = "auth"
     SIGN = "sign"
 

@@ -29,7 +29,7 @@ from jpki.signer import JpkiCardSigner
 from terminal.service.context import ServiceContext
 from terminal.service.errors import ServiceError, to_service_error
 from terminal.service.readers import CardSession
-from terminal.service.security import Operator
+from terminal.service.security import SignedInOperator
 
 if TYPE_CHECKING:
     from jpki.auth import Challenge
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from terminal.flows import KioskContext
 
 
-def audit_operator(ctx: ServiceContext, operator: Operator) -> AuditOperator:
+def audit_operator(ctx: ServiceContext, operator: SignedInOperator) -> AuditOperator:
     from terminal.audit.trail import Operator as AuditOperator
 
     return AuditOperator(operator.username, ctx.settings.terminal_id)
@@ -100,18 +100,20 @@ def _same_card(card: CardSession, card_serial: int | None) -> None:
 
 
 @dataclass(frozen=True)
-class LoginOutcome:
+class LoginAnswer:
+    """What the kiosk route answers (terminal.flows.LoginOutcome is the flow's result)."""
+
     serial: int
     integrated_number: str
     portal_symbol: str
 
 
-def issue_challenge(ctx: ServiceContext, operator: Operator) -> Challenge:
+def issue_challenge(ctx: ServiceContext, operator: SignedInOperator) -> Challenge:
     challenges = ctx.need_challenges("login (challenge store)")
     return challenges.issue(operator.session_id, ctx.settings.portal_origin, now=ctx.clock())
 
 
-def kiosk_context(ctx: ServiceContext, operator: Operator) -> KioskContext:
+def kiosk_context(ctx: ServiceContext, operator: SignedInOperator) -> KioskContext:
     """The kiosk's parts; NOT_AVAILABLE (in this order) for the first one missing."""
     from terminal.flows import KioskContext
 
@@ -130,9 +132,9 @@ def login(
     reader_id: str,
     pin: str,
     nonce: str | None,
-    operator: Operator,
+    operator: SignedInOperator,
     card_serial: int | None = None,
-) -> LoginOutcome:
+) -> LoginAnswer:
     """The kiosk login (terminal.flows.login): VERIFY the auth PIN once, the card signs
     (origin, nonce), the token is validated (chain, revocation, signature, single-use
     challenge bound to this operator session) and the serial resolved to the portal
@@ -151,7 +153,7 @@ def login(
             outcome = flows.login(
                 card.channel, kiosk, pin=pin, session_id=operator.session_id, nonce=nonce
             )
-    return LoginOutcome(
+    return LoginAnswer(
         outcome.auth.serial,
         outcome.resolution.integrated_number,
         outcome.resolution.portal_symbol,
@@ -199,7 +201,7 @@ def kiosk_check(ctx: ServiceContext, reader_id: str, card_serial: int | None) ->
 # ---- the counter: issuance, renewal, lookups (terminal.counter) ------------------------
 
 
-def counter_context(ctx: ServiceContext, operator: Operator) -> CounterContext:
+def counter_context(ctx: ServiceContext, operator: SignedInOperator) -> CounterContext:
     """The counter's parts; NOT_AVAILABLE for the first one missing, before any PIN or
     card command. The auth-key proof's challenge is bound to the operator's session."""
     from terminal.counter import CounterContext
@@ -221,7 +223,7 @@ def counter_context(ctx: ServiceContext, operator: Operator) -> CounterContext:
 def identity_preview(
     ctx: ServiceContext,
     reader_id: str,
-    operator: Operator,
+    operator: SignedInOperator,
     *,
     resident_code: str,
     pins: CardPins,
@@ -241,7 +243,7 @@ def identity_preview(
 def renewal_preview(
     ctx: ServiceContext,
     reader_id: str,
-    operator: Operator,
+    operator: SignedInOperator,
     *,
     old_auth_serial: str,
     pins: CardPins,
@@ -258,7 +260,7 @@ def renewal_preview(
 
 
 def issuance(
-    ctx: ServiceContext, reader_id: str, operator: Operator, request: IssuanceRequest
+    ctx: ServiceContext, reader_id: str, operator: SignedInOperator, request: IssuanceRequest
 ) -> IssuanceOutcome:
     """terminal.counter.issuance.issue on the reader (one card operation at a time)."""
     from terminal.counter import issuance as counter_issuance
@@ -276,7 +278,7 @@ def issuance(
 
 
 def renewal(
-    ctx: ServiceContext, reader_id: str, operator: Operator, request: RenewalRequest
+    ctx: ServiceContext, reader_id: str, operator: SignedInOperator, request: RenewalRequest
 ) -> RenewalOutcome:
     """terminal.counter.renewal.renew on the reader."""
     from terminal.counter import renewal as counter_renewal

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from jpki.clock import utc_now
 from terminal.service.errors import ServiceError
 from terminal.service.metrics import ServiceMetrics
 from terminal.service.readers import ReaderManager
@@ -66,7 +67,7 @@ class ServiceContext:
     # What create_app(settings, extensions=[...]) plugged in (e.g. the dev wing).
     extensions: list[ServiceExtension] = field(default_factory=list)
     # The service's notion of now for validation and challenges (tests move it).
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Callable[[], datetime] = field(default=utc_now)
     # Things to close at shutdown (servers, engines), in reverse order.
     closers: list[Callable[[], object]] = field(default_factory=list)
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 
 from terminal.service.context import ServiceContext
 from terminal.service.errors import ServiceError
-from terminal.service.security import PAGE_HEADER, SESSION_COOKIES, Operator, SessionRefused
+from terminal.service.security import PAGE_HEADER, SESSION_COOKIES, SessionRefused, SignedInOperator
 from terminal.service.settings import Role
 
 
@@ -37,7 +37,7 @@ def session_token(request: Request) -> str | None:
     return None
 
 
-def current_operator(request: Request, ctx: Ctx) -> Operator:
+def current_operator(request: Request, ctx: Ctx) -> SignedInOperator:
     token = session_token(request)
     if not token:
         raise ServiceError("UNAUTHENTICATED", "sign in first")
@@ -57,10 +57,10 @@ def current_operator(request: Request, ctx: Ctx) -> Operator:
     return operator
 
 
-def require(*roles: Role) -> Callable[..., Operator]:
+def require(*roles: Role) -> Callable[..., SignedInOperator]:
     """A dependency that admits operators holding any of `roles` (admin always)."""
 
-    def check(operator: Annotated[Operator, Depends(current_operator)]) -> Operator:
+    def check(operator: Annotated[SignedInOperator, Depends(current_operator)]) -> SignedInOperator:
         if not operator.has_any(roles):
             raise ServiceError(
                 "FORBIDDEN",
@@ -72,9 +72,9 @@ def require(*roles: Role) -> Callable[..., Operator]:
     return check
 
 
-AnyOperator = Annotated[Operator, Depends(current_operator)]
-Clerk = Annotated[Operator, Depends(require(Role.CLERK))]
-Officer = Annotated[Operator, Depends(require(Role.OFFICER))]
-KioskOrClerk = Annotated[Operator, Depends(require(Role.KIOSK, Role.CLERK))]
-Admin = Annotated[Operator, Depends(require(Role.ADMIN))]
-Auditor = Annotated[Operator, Depends(require(Role.ADMIN, Role.OFFICER))]
+AnyOperator = Annotated[SignedInOperator, Depends(current_operator)]
+Clerk = Annotated[SignedInOperator, Depends(require(Role.CLERK))]
+Officer = Annotated[SignedInOperator, Depends(require(Role.OFFICER))]
+KioskOrClerk = Annotated[SignedInOperator, Depends(require(Role.KIOSK, Role.CLERK))]
+Admin = Annotated[SignedInOperator, Depends(require(Role.ADMIN))]
+Auditor = Annotated[SignedInOperator, Depends(require(Role.ADMIN, Role.OFFICER))]

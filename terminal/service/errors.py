@@ -17,13 +17,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from card import errors as card_errors
-from terminal.codes import CODES, describe, http_status
+from terminal.codes import CLI_ONLY, CODES, describe, http_status
 
 log = logging.getLogger("mynaterm.service")
 
-# code -> HTTP status, from the one error table (terminal.codes). Documented in the
-# OpenAPI description and the README.
-STATUS: dict[str, int] = {code: entry.http for code, entry in CODES.items()}
+# code -> HTTP status of every code the service can answer, from the one error table
+# (terminal.codes). Documented in the OpenAPI description and the README.
+STATUS: dict[str, int] = {code: entry.http for code, entry in CODES.items() if code not in CLI_ONLY}
 
 
 class ServiceError(Exception):

@@ -1,4 +1,4 @@
-"""Operator authentication (職員認証), roles, and the HTTP-level guards: Host allowlist
+"""SignedInOperator authentication (職員認証), roles, and the HTTP-level guards: Host allowlist
 (DNS rebinding), Origin allowlist (cross-site requests), security headers.
 
 Passwords are stored as scrypt hashes. Sessions are stateless tokens signed with the
@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jpki.clock import utc_now
 from terminal.service.passwords import hash_password, verify_password
 from terminal.service.sessions import (
     MemorySessionStore,
@@ -41,7 +42,7 @@ _TOUCH_EVERY = dt.timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
-class Operator:
+class SignedInOperator:
     """The authenticated caller of a request."""
 
     username: str
@@ -78,7 +79,7 @@ class SessionRefused(Exception):
 
 
 class OperatorDirectory:
-    """Operator accounts, the sign-in lockout and the server-side sessions."""
+    """SignedInOperator accounts, the sign-in lockout and the server-side sessions."""
 
     def __init__(
         self,
@@ -96,7 +97,7 @@ class OperatorDirectory:
         default_idle: dict[Page, int] = {"counter": 900, "kiosk": 0}
         self._idle: dict[Page, int] = dict(idle_seconds or default_idle)
         self.store: SessionStore = store or MemorySessionStore()
-        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.clock = clock or utc_now
         self.lockout = SignInLockout(frozenset(self._accounts))
 
     def use_store(self, store: SessionStore) -> None:
@@ -146,7 +147,7 @@ class OperatorDirectory:
         )
         return token, self._ttl
 
-    def resolve(self, token: str, now: dt.datetime | None = None) -> Operator:
+    def resolve(self, token: str, now: dt.datetime | None = None) -> SignedInOperator:
         """The operator a token stands for. Raises SessionRefused."""
         now = now or self.clock()
         if not token or len(token) > 256:
@@ -176,7 +177,7 @@ class OperatorDirectory:
             # A kiosk page's session acts with the kiosk role alone, whatever else the
             # account may do: it opens exactly the routes a kiosk account opens.
             roles = frozenset({Role.KIOSK})
-        return Operator(
+        return SignedInOperator(
             record.username,
             roles,
             digest[:32],
@@ -185,7 +186,7 @@ class OperatorDirectory:
             session_digest=digest,
         )
 
-    def revoke(self, operator: Operator) -> None:
+    def revoke(self, operator: SignedInOperator) -> None:
         """Sign this session out (held in the store: it stays out after a restart)."""
         if operator.session_digest:
             self.store.revoke(operator.session_digest, self.clock())

@@ -94,7 +94,9 @@ class Settings(BaseSettings):
 
     # Lower layers. Dev mode fills what is not given with the embedded defaults under
     # mynaterm home (the dev wing, terminal.dev.local: test PKI, in-process dev core, SQLite).
-    trust: Literal["local-test-pki", "jpki-production"] = "local-test-pki"
+    # Trust: the real J-LIS CAs by default; the local test PKI by default only in dev
+    # mode, and it works only with the dev wing plugged in (terminal.dev.wing.DevWing).
+    trust: Literal["local-test-pki", "jpki-production"] | None = None
     pki_dir: Path | None = None
     crl_dir: Path | None = None  # jpki-production: where verified CRLs are kept
     # Keys the MAC of persisted CRL indexes (kept here, never in crl_dir): with it a
@@ -118,6 +120,12 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _default_trust(self) -> Settings:
+        if self.trust is None:
+            self.trust = "local-test-pki" if self.dev else "jpki-production"
+        return self
 
     @model_validator(mode="after")
     def _refuse_insecure(self) -> Settings:

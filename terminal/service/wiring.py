@@ -28,22 +28,18 @@ def build_from_settings(ctx: ServiceContext) -> None:
 def _attach_validation(ctx: ServiceContext) -> None:
     settings = ctx.settings
     if settings.trust == "jpki-production":
-        from jpki.validation import CertificateValidator, RevocationPolicy, TrustStore
+        from jpki.validation import RevocationPolicy
         from jpki.validation.revocation import RevocationChecker
         from terminal.service.parts import attach_validator
+        from terminal.trust import make_validator, production_trust
 
         policy = RevocationPolicy()
-        anchors = [
-            anchor.der
-            for kind in ("auth", "sign")
-            for anchor in TrustStore.jpki_production(kind).anchors
-        ]
         crl_dir = str(settings.crl_dir) if settings.crl_dir else None
-        trust = TrustStore(anchors)
+        trust = production_trust()
         index_key = settings.crl_index_key
         attach_validator(
             ctx,
-            CertificateValidator(
+            make_validator(
                 trust,
                 policy,
                 revocation=RevocationChecker.with_defaults(

@@ -14,7 +14,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from jpki.certinfo import CertInfoError, basic_four_from_certificate
+from jpki.basic_facts import CertInfoError, basic_four_from_certificate
 from jpki.cms import (
     CmsCertificateRejectedError,
     CmsDigestMismatchError,

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from jpki.certinfo import CertInfoError, basic_four_from_certificate
+from jpki.basic_facts import CertInfoError, basic_four_from_certificate
 from jpki.constants import (
     OID_SAN_ADDRESS,
     OID_SAN_BIRTH_DATE,

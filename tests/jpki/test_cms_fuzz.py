@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jpki.certinfo import basic_four_if_present
+from jpki.basic_facts import basic_four_if_present
 from jpki.cms import CmsError, CmsMalformedError, sign_cms, verify_cms
 from jpki.constants import KeyKind
 from jpki.validation import CertificateValidator, RevocationPolicy

@@ -19,6 +19,7 @@ from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard
 from simulators.pcsc_stack import PcscStack
 from terminal.cli.main import app
+from terminal.codes import exit_code
 from tests.pcsc.fixtures import JPKI_AID, FakeCard, ReaderPool, SharedReader
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(60)]
@@ -135,7 +136,7 @@ def test_serve_without_vpcd_fails_clearly(tmp_path: Path, software_card: Softwar
     result = runner.invoke(
         app, ["emulator", "serve", "--card", str(card_file), "--port", "1", "--json"]
     )
-    assert result.exit_code == 7
+    assert result.exit_code == exit_code("PCSC_UNAVAILABLE")
     assert "pcsc-stack up" in json.loads(result.stdout)["error"]["message"]
 
 
@@ -150,13 +151,13 @@ def test_pcsc_stack_status_and_up_refuses_a_second_pcscd(
     assert payload["started_by_pcsc_stack_up"] is False
     assert [r["name"] for r in payload["readers"]] == [r.name for r in pcsc_stack.readers]
     up = runner.invoke(app, ["pcsc-stack", "up", "--json"])
-    assert up.exit_code == 1
+    assert up.exit_code == exit_code("PCSC_STACK")
     assert (
         "one pcscd per machine" in json.loads(up.stdout)["error"]["message"]
         or "holds" in json.loads(up.stdout)["error"]["message"]
     )
     down = runner.invoke(app, ["pcsc-stack", "down", "--json"])
-    assert down.exit_code == 1
+    assert down.exit_code == exit_code("PCSC_STACK")
     assert f"kill {pcsc_stack.pid}" in json.loads(down.stdout)["error"]["message"]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from jpki.constants import PinKind
 from terminal.codes import CODES
-from terminal.linkage.types import CertKind, CertStatus, RevocationReason
+from terminal.linkage.types import CertStatus, LinkedCertKind, RevocationReason
 from terminal.service.settings import Role
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,12 +89,12 @@ def test_every_value_behind_a_composed_key_exists() -> None:
     statuses, revocation reasons, roles."""
     composed = (
         {f"pin.name.{kind.value}" for kind in PinKind}
-        | {f"cert.kind.{kind.value}" for kind in CertKind}
+        | {f"cert.kind.{kind.value}" for kind in LinkedCertKind}
         | {f"cert.status.{status.value}" for status in CertStatus}
         | {f"reason.{reason.value}" for reason in RevocationReason}
         | {f"role.{role.value}" for role in Role}
-        | {f"outcome.{kind.value}" for kind in CertKind}
-        | {f"outcome.replaces.{kind.value}" for kind in CertKind}
+        | {f"outcome.{kind.value}" for kind in LinkedCertKind}
+        | {f"outcome.replaces.{kind.value}" for kind in LinkedCertKind}
     )
     assert composed - set(TEXTS) == set()
 

@@ -64,20 +64,33 @@ def test_dev_defaults_are_wired(home, operator_accounts) -> None:  # type: ignor
         assert login.status_code == 200, login.text
 
 
-def test_production_without_parts_serves_readers_only(home, operator_accounts) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(
-        session_secret=TEST_SECRET,
-        trust="jpki-production",
-        operators=operator_accounts,
-        software_readers=1,
-    )
-    app = create_app(settings, extensions=[DevWing()])
+def test_production_defaults_trust_the_real_jlis_cas_and_no_test_pki(
+    home, operator_accounts
+) -> None:  # type: ignore[no-untyped-def]
+    """Outside dev mode the default trust is the real J-LIS CAs; the product service
+    (no dev wing) has neither software readers nor the test PKI, and creates no store
+    the operator did not configure."""
+    from jpki.validation import TrustStore
+
+    settings = Settings(session_secret=TEST_SECRET, operators=operator_accounts, software_readers=1)
+    assert settings.trust == "jpki-production"
+    app = create_app(settings)
     with TestClient(app, base_url=BASE_URL) as client:
         ctx = app.state.ctx
-        # production trust: the real J-LIS anchors' validator, and no store configured
         assert ctx.validator is not None and ctx.registry is None
+        real = {
+            a.der for kind in ("auth", "sign") for a in TrustStore.jpki_production(kind).anchors
+        }
+        assert {a.der for a in ctx.validator.trust.anchors} == real
+        assert ctx.readers.all() == []  # software readers only come with the dev wing
         assert client.get("/health").status_code == 200
     assert not (home / "terminal.db").exists()  # nothing created behind the operator's back
+    assert not (home / "pki").exists()
+
+
+def test_dev_mode_defaults_to_the_test_pki() -> None:
+    assert Settings(dev=True).trust == "local-test-pki"
+    assert Settings(dev=True, trust="jpki-production").trust == "jpki-production"
 
 
 def test_core_url_needs_a_token() -> None:

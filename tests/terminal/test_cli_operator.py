@@ -4,6 +4,7 @@ whether given as the MYNATERM_OPERATORS line or written into a settings file."""
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from terminal.service import create_app, load_settings
 
 runner = CliRunner()
 PASSWORD = "counter-clerk-7-pass"
-SECRET = "q" * 40
+SECRET = secrets.token_urlsafe(32)
 
 
 def add(*args: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]

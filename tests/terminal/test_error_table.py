@@ -148,3 +148,11 @@ def test_exceptions_map_to_their_code_in_the_service() -> None:
         assert failure is not None and failure.exit == CODES[code].exit
     assert to_service_error(InvalidPinError(b"", 0x63C2)).fields["remaining"] == 2  # type: ignore[union-attr]
     assert to_service_error(RuntimeError("no code")) is None
+
+
+def test_cli_only_codes_are_codes_of_the_table() -> None:
+    from terminal.codes import CLI_ONLY
+    from terminal.service.errors import STATUS
+
+    assert set(CODES) >= CLI_ONLY
+    assert set(STATUS) == set(CODES) - CLI_ONLY

@@ -20,11 +20,11 @@ from terminal.service import cardwork
 from terminal.service.deps import Ctx, require
 from terminal.service.errors import to_service_error
 from terminal.service.routers.readers import ReaderId
-from terminal.service.security import Operator
+from terminal.service.security import SignedInOperator
 from terminal.service.settings import Role
 
 router = APIRouter(prefix="/api/readers", tags=["card"])
-ClerkOrOfficer = Annotated[Operator, Depends(require(Role.CLERK, Role.OFFICER))]
+ClerkOrOfficer = Annotated[SignedInOperator, Depends(require(Role.CLERK, Role.OFFICER))]
 AUDIT_OPERATION = "card_surface.read"
 
 
@@ -47,7 +47,7 @@ class SurfaceOut(BaseModel):
     photo_height: int
 
 
-def _audit(ctx: Ctx, operator: Operator, result: str) -> None:
+def _audit(ctx: Ctx, operator: SignedInOperator, result: str) -> None:
     from terminal.audit.trail import Subject
 
     ctx.need_audit("card-surface reads (audit trail)").record_now(
