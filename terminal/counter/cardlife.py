@@ -34,7 +34,7 @@ from typing import Literal, Protocol
 from cryptography import x509
 
 from card.protocol import CardChannel
-from jpki.certinfo import basic_four_if_present
+from jpki.basic_facts import basic_four_if_present
 from jpki.constants import Aid, CertKind, KeyKind, PinKind
 from jpki.issuance import GeneratedKey, IssuerSession, replace_keys
 from jpki.jpki_ap import JpkiSession

@@ -358,7 +358,7 @@ class LinkageRegistry:
 
         def body(session: Session) -> tuple[RenewResult, Subject]:
             named = _one_cert(session, old_serial, None)
-            if named.kind != CertKind.AUTH:
+            if named.kind != LinkedCertKind.AUTH:
                 raise InvalidRequest("the card is named by its auth certificate's serial")
             card = session.get(Card, named.card_id)
             person = session.get(Person, named.person_id)
@@ -383,13 +383,15 @@ class LinkageRegistry:
                     reason=named.revoked_reason,
                 )
             now = self._clock()
-            old_auth, old_sign = named, current.get(CertKind.SIGN.value)
+            old_auth, old_sign = named, current.get(LinkedCertKind.SIGN.value)
             new_auth_serial = old_auth.serial
             new_sign_serial = old_sign.serial if old_sign else None
             if new_auth is not None:
                 _refuse_if_linked(session, new_auth, same_person_is_loop=person.id)
                 _supersede(old_auth, now)
-                _add_cert(session, new_auth, CertKind.AUTH, card, person, now, replaces=old_auth)
+                _add_cert(
+                    session, new_auth, LinkedCertKind.AUTH, card, person, now, replaces=old_auth
+                )
                 new_auth_serial = str(new_auth.serial)
             if new_sign is not None:
                 _refuse_if_linked(session, new_sign, same_person_is_loop=person.id)
@@ -400,7 +402,9 @@ class LinkageRegistry:
                         old_sign.revoked_at = now
                     else:
                         _supersede(old_sign, now)
-                _add_cert(session, new_sign, CertKind.SIGN, card, person, now, replaces=old_sign)
+                _add_cert(
+                    session, new_sign, LinkedCertKind.SIGN, card, person, now, replaces=old_sign
+                )
                 new_sign_serial = str(new_sign.serial)
             result = RenewResult(
                 integrated_number=person.integrated_number,
@@ -896,7 +900,7 @@ def _same_card_replay(
     elsewhere; None when this renewal has not happened yet."""
     found = {
         kind: _find_cert(session, info)
-        for kind, info in ((CertKind.AUTH, new_auth), (CertKind.SIGN, new_sign))
+        for kind, info in ((LinkedCertKind.AUTH, new_auth), (LinkedCertKind.SIGN, new_sign))
         if info is not None
     }
     if not any(found.values()):
@@ -904,9 +908,9 @@ def _same_card_replay(
     for cert in found.values():
         if cert is None or cert.card_id != card.id:
             raise LinkConflict("the new certificates are linked elsewhere or only in part")
-    auth = found.get(CertKind.AUTH) or named
-    sign = found.get(CertKind.SIGN)
-    old_auth = session.get(Certificate, auth.replaces_id) if CertKind.AUTH in found else named
+    auth = found.get(LinkedCertKind.AUTH) or named
+    sign = found.get(LinkedCertKind.SIGN)
+    old_auth = session.get(Certificate, auth.replaces_id) if LinkedCertKind.AUTH in found else named
     old_sign = session.get(Certificate, sign.replaces_id) if sign and sign.replaces_id else None
     assert old_auth is not None
     return RenewResult(

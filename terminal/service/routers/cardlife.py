@@ -21,7 +21,7 @@ from terminal.service.context import ServiceContext
 from terminal.service.deps import Clerk, Ctx
 from terminal.service.errors import ServiceError
 from terminal.service.routers.models import ERRORS, Pin, ReaderIdBody
-from terminal.service.security import Operator
+from terminal.service.security import SignedInOperator
 
 router = APIRouter(tags=["counter: the card's life"], responses=ERRORS)
 
@@ -111,7 +111,7 @@ class ReconcileOut(BaseModel):
     revoked_replaced: list[str]
 
 
-def _life(ctx: ServiceContext, operator: Operator) -> cardlife.CardLifeContext:
+def _life(ctx: ServiceContext, operator: SignedInOperator) -> cardlife.CardLifeContext:
     """Every part first (NOT_AVAILABLE before any PIN or card command)."""
     return cardlife.CardLifeContext(
         validator=ctx.need_validator("the counter (certificate validator)"),
