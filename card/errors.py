@@ -122,6 +122,13 @@ class PinBlockedError(ApduError):
     code: str = "PIN_BLOCKED"
 
 
+class PinNotSetError(ApduError):
+    """6A88 in a PIN context: the PIN has no reference data yet (a new card before the
+    holder set the PINs at the counter). Nothing was spent."""
+
+    code: str = "PIN_NOT_SET"
+
+
 def error_for_sw(data: bytes, sw: int, message: str | None = None) -> ApduError:
     """The most specific ApduError for a status word outside a PIN context."""
     if sw == 0x6982:

@@ -11,6 +11,7 @@ from card.errors import (
     MalformedResponseError,
     NotFoundError,
     PinBlockedError,
+    PinNotSetError,
     error_for_sw,
 )
 from card.protocol import CardChannel
@@ -23,6 +24,7 @@ from jpki.pin import PinStatus, encode_pin
 SHORT_READ = 256
 EXTENDED_READ = 65536
 _BLOCKED_SW = (0x6983, 0x6984)
+_NOT_SET_SW = 0x6A88  # no reference data: the PIN was never set (see PinNotSetError)
 
 
 # Commands that never change are built once: CommandApdu is immutable, and building one
@@ -137,12 +139,16 @@ class AppletSession:
             status = self._pin_status(kind)
             if status.blocked:
                 raise PinBlockedError(b"", 0x6984, f"the {kind.value} PIN is blocked")
+            if not status.is_set:
+                raise PinNotSetError(b"", _NOT_SET_SW, f"the {kind.value} PIN is not set yet")
         else:
             self.select_file(kind.file)
         # Sent exactly once. A failed VERIFY is never repeated by this code.
         response = self.channel.transmit(CommandApdu(0x00, 0x20, 0x00, 0x80, encoded))
         if response.ok:
             return
+        if response.sw == _NOT_SET_SW:
+            raise PinNotSetError(response.data, response.sw, f"the {kind.value} PIN is not set yet")
         remaining = retries_from_sw(response.sw)
         if remaining == 0 or response.sw in _BLOCKED_SW:
             raise PinBlockedError(response.data, response.sw, f"the {kind.value} PIN is blocked")
@@ -170,6 +176,8 @@ def _status_from_sw(kind: PinKind, response: Response) -> PinStatus:
         return PinStatus(kind, None, verified=True, blocked=False)
     if response.sw in _BLOCKED_SW:
         return PinStatus(kind, 0, verified=False, blocked=True)
+    if response.sw == _NOT_SET_SW:
+        return PinStatus(kind, None, verified=False, blocked=False, is_set=False)
     remaining = retries_from_sw(response.sw)
     if remaining is not None:
         return PinStatus(kind, remaining, verified=False, blocked=remaining == 0)

@@ -38,12 +38,14 @@ class PinStatus:
     """What the card says about a PIN without spending a try.
 
     `remaining` is None when the card answered 9000 (already verified in this selection;
-    the count is not shown then)."""
+    the count is not shown then) and when the PIN is not set yet (`is_set` False: the
+    card answered 6A88, a new card before the counter set its PINs)."""
 
     kind: PinKind
     remaining: int | None
     verified: bool
     blocked: bool
+    is_set: bool = True
 
     @property
     def max_tries(self) -> int:

@@ -20,6 +20,9 @@ class IssuedCertificates:
     sign_cert: bytes | None
     auth_ca_cert: bytes
     sign_ca_cert: bytes
+    # The issuer's administration public key (EC P-256 SubjectPublicKeyInfo DER) the card
+    # keeps for EXTERNAL AUTHENTICATE (simulators.card.admin), if the issuer has one.
+    issuer_key: bytes | None = None
 
 
 class CardIssuer(Protocol):

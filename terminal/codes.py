@@ -197,7 +197,20 @@ CODES = _table(
     ("RESIDENT_CODE_CHECK_DIGIT",    422,   2, "the resident-record code's check digit is wrong"),
     ("FACE_TO_FACE_REQUIRED",        422,   2, "confirm the face-to-face verification first"),
     ("IDENTITY_FACTS_REQUIRED",      422,   2, "give the sign PIN or the card-info PIN"),
-    # -- 102-109, 120-125: free -------------------------------------------------------------
+    # -- 102-109, 120-121: the card's life at the counter (issue 15; a model of the
+    # issuer channel) ----------------------------------------------------------------------
+    ("PIN_MISMATCH",                 422,   2, "the two entries of the new PIN differ"),
+    ("PIN_NOT_SET",                  409, 102, "the PIN is not set yet; the holder sets it at the municipal counter"),  # noqa: E501
+    ("PIN_ALREADY_SET",              409, 103, "the PIN is already set"),
+    ("NO_SIGN_CERTIFICATE",          409, 104, "this card has no signature certificate"),
+    ("ISSUER_REFUSED",               502, 105, "the issuing authority refused"),
+    ("ISSUER_AUTH_FAILED",           502, 106, "the card did not accept the issuer's authentication"),  # noqa: E501
+    ("CARD_ADMIN_ERROR",             502, 107, "the card's administrative command failed"),
+    ("CARD_ADMIN_REFUSED",           502, 108, "the card refused an administrative command"),
+    ("ACTIVATION_REFUSED",           502, 109, "the card refused to activate the new keys"),
+    ("KEY_CERTIFICATION_FAILED",     502, 120, "the new certificate is not for the card's new key"),
+    ("CARD_LIFE_ERROR",              400, 121, "the counter operation was refused"),
+    # -- 122-125: free ------------------------------------------------------------------------
 )
 # fmt: on
 

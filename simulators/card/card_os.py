@@ -70,6 +70,7 @@ from enum import IntEnum
 
 from card.apdu import SHORT_MAX_LE, CommandApdu
 from jpki.constants import Aid, PinKind
+from simulators.card.admin import IssuerAdmin
 from simulators.card.errors import (
     SW_BAD_P1P2,
     SW_BLOCKED,
@@ -188,6 +189,7 @@ class CardOs:
         options: CardOptions | None = None,
         mf_objects: dict[int, bytes] | None = None,
         atr: Callable[[], bytes] | None = None,
+        issuer_key: bytes | None = None,
     ) -> None:
         self.filesystem = filesystem
         self.security = security
@@ -211,6 +213,9 @@ class CardOs:
         self.register(CLA_PROPRIETARY, INS_COMPUTE_DIGITAL_SIGNATURE, self._compute_signature)
         self.register(CLA_PROPRIETARY, INS_SET_SESSION_KEY, self._set_session_key)
         self.register(CLA_PROPRIETARY, INS_IPHONE_PROFILE, self._iphone_profile)
+        # The issuer's commands (a MODEL, see admin.py) join the dispatch table.
+        self.admin = IssuerAdmin(self, issuer_key)
+        self.admin.install(self)
 
     def register(self, cla: int, ins: int, handler: Handler) -> None:
         """Add a command: `cla` is CLA_ISO or CLA_PROPRIETARY (channel and SM bits are
@@ -231,6 +236,7 @@ class CardOs:
         self.current_ef = None
         self.security.clear_verified()
         self._fail_next = self.options.first_command_after_power_fails
+        self.admin.end()
 
     def warm_reset(self) -> None:
         """Warm reset: MF current again; verified PINs stay [obs] unless the option says
@@ -239,6 +245,7 @@ class CardOs:
         self.current_ef = None
         if self.options.warm_reset_clears_pins:
             self.security.clear_verified()
+        self.admin.end()  # the issuer's admin state never outlives a reset
 
     reset = power_on
 
@@ -320,6 +327,7 @@ class CardOs:
         if p2 != 0x0C:
             raise SwError(SW_BAD_P1P2)
         self.security.enter_applet(applet.aid, reselect_clears=self.options.reselect_clears_pins)
+        self.admin.end()  # any SELECT by DF name ends the issuer's admin state
         self.current_applet = applet
         self.current_ef = None
 

@@ -16,6 +16,8 @@ class SoftwareCardConnection:
     def __init__(self, card: SoftwareCard) -> None:
         self.card = card
         self._present = True
+        self.transmitted = 0
+        self._pull_at: tuple[int, bool] | None = None
         if not card.powered:
             card.power_on()
 
@@ -35,8 +37,25 @@ class SoftwareCardConnection:
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         if not self._present:
             raise CardRemovedError("the software card was removed")
+        self.transmitted += 1
+        pull = self._pull_at
+        if pull is not None and self.transmitted == pull[0] and not pull[1]:
+            self.remove()
+            raise CardRemovedError("the software card was pulled before this command")
         response = self.card.process(apdu)
+        if pull is not None and self.transmitted == pull[0]:
+            self.remove()
+            raise CardRemovedError("the software card was pulled before it could answer")
         return response[:-2], int.from_bytes(response[-2:], "big")
+
+    def pull_at(self, index: int, *, after_processing: bool = False) -> None:
+        """Fault injection: pull the card at the `index`-th transmit from now (1-based):
+        before the card sees that command, or with `after_processing` once the card
+        has run it but before its answer reaches the host (the worst moment for a
+        command that changes the card)."""
+        if index < 1:
+            raise ValueError("APDU index starts at 1")
+        self._pull_at = (self.transmitted + index, after_processing)
 
     def remove(self) -> None:
         self._present = False

@@ -80,6 +80,16 @@ class PinRecord:
         record.digest = record._hash(raw)
         return record
 
+    @classmethod
+    def unset(cls, kind: PinKind) -> PinRecord:
+        """A PIN not yet set (a card before the holder chose PINs at the counter): no
+        reference data, so nothing ever matches; VERIFY answers 6A88 (see admin.py)."""
+        return cls(kind, b"", b"", kind.max_tries, kind.max_tries)
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.digest)
+
     def _hash(self, pin: bytes) -> bytes:
         return _scrypt(pin, self.salt, self.kdf["n"], self.kdf["r"], self.kdf["p"])
 
@@ -88,6 +98,8 @@ class PinRecord:
         return self.tries_left <= 0
 
     def matches(self, candidate: bytes) -> bool:
+        if not self.is_set:
+            return False
         return hmac.compare_digest(self._hash(candidate), self.digest)
 
     def replace(self, new_pin: bytes) -> None:
@@ -118,7 +130,11 @@ class PinRecord:
             int(state["max_tries"]),
             kdf,
         )
-        if not 0 <= record.tries_left <= record.max_tries <= 15 or len(record.digest) != 32:
+        # An empty digest is a PIN not yet set (PinRecord.unset); anything else is 32 bytes.
+        if not 0 <= record.tries_left <= record.max_tries <= 15 or len(record.digest) not in (
+            0,
+            32,
+        ):
             raise ValueError(f"{kind.value} PIN record is inconsistent")
         return record
 
@@ -160,6 +176,14 @@ class KeyStore:
         if pow(signature, numbers.public_numbers.e, n) != m:
             raise ValueError("RSA private operation failed its check")
         return signature.to_bytes(size, "big")
+
+    def install(self, kind: KeyName, key: RSAPrivateKey) -> None:
+        """Replace a key (the admin ACTIVATE command, simulators.card.admin)."""
+        self._keys[kind] = key
+
+    def copy(self) -> KeyStore:
+        """Another store with the same (immutable) key objects."""
+        return KeyStore(self._keys)
 
     def names(self) -> list[KeyName]:
         return list(self._keys)

@@ -39,6 +39,8 @@ apdu_logger = logging.getLogger("simulators.card.apdu")
 # A T=0-only ATR (T0=60: TB1, TC1 present, no TD1, so T=0 is implied; no TCK), used
 # when the card runs in T=0 mode so that the ATR does not claim T=1.
 T0_ATR = bytes.fromhex("3B6000FF")
+# The PINs the holder chooses (and sets at the counter on a new card, issue 15).
+HOLDER_PINS = (PinKind.AUTH, PinKind.SIGN, PinKind.CARD_INFO)
 RSA_EXPONENT = 65537
 RSA_BITS = 2048
 LIGHT_SCRYPT_N = 2**10
@@ -77,6 +79,7 @@ class SoftwareCard:
             options=state.options,
             mf_objects=state.mf_objects,
             atr=lambda: self.atr,
+            issuer_key=state.issuer_key,
         )
         self._framer: T0Framer | T1Framer = T0Framer(self._os) if state.t0 else T1Framer(self._os)
         self._lock = threading.RLock()
@@ -102,6 +105,7 @@ class SoftwareCard:
         t0: bool = False,
         options: CardOptions | None = None,
         card_issuer: CardIssuerKeys | None = None,
+        unset_pins: bool = False,
     ) -> SoftwareCard:
         """Personalise a new card: two fresh RSA-2048 JPKI keys certified by `issuer`,
         the applets' own keys, the 券面 records signed by the test card issuer
@@ -109,9 +113,12 @@ class SoftwareCard:
         simulators.card.issuer), PINs from `pins` (default: the persona's test PINs or
         MYNATERM_*_PIN) and the persona's 照合番号 and birth-date keys. The common AP PIN
         is the auth PIN. `options` (default: real cards' behaviour) switch on behaviours
-        other cards may show; `reselect_clears_pins` overrides that one switch. Raises
-        ValueError for a PIN of the wrong format or certificates that do not match the
-        keys."""
+        other cards may show; `reselect_clears_pins` overrides that one switch.
+        `unset_pins`: a card as it reaches the issuance counter, the holder's three PINs
+        (auth, sign, card-info) not set yet (the holder sets them there through the
+        issuer's commands, a model: simulators/card/admin.py; VERIFY answers 6A88 until
+        then). Raises ValueError for a PIN of the wrong format or certificates that do
+        not match the keys."""
         options = options or CardOptions()
         if reselect_clears_pins is not None:
             options = dataclasses.replace(options, reselect_clears_pins=reselect_clears_pins)
@@ -123,6 +130,9 @@ class SoftwareCard:
             PinKind.CARD_INFO: PinRecord.create(PinKind.CARD_INFO, pins.cardinfo),
             PinKind.COMMON: PinRecord.create(PinKind.COMMON, pins.auth),
         }
+        if unset_pins:
+            for kind in HOLDER_PINS:
+                pin_records[kind] = PinRecord.unset(kind)
         # The 照合番号 and the birth date are printed on the card and held in its records
         # (the state file has them in clear anyway); only 照合番号B's security code is not.
         # A lighter scrypt suits them and keeps card creation fast.
@@ -163,6 +173,7 @@ class SoftwareCard:
             t0=t0,
             integrity_public_key=spki,
             mf_objects=mf_data_objects(identity, card_issuer.text.signer_public_key),
+            issuer_key=certs.issuer_key,
         )
         logger.info("personalised a software card for persona %s", persona.id)
         return cls(state)
@@ -177,6 +188,7 @@ class SoftwareCard:
         reselect_clears_pins: bool | None = None,
         t0: bool = False,
         options: CardOptions | None = None,
+        unset_pins: bool = False,
     ) -> SoftwareCard:
         """create() for the persona with this id in personas.toml."""
         return cls.create(
@@ -186,6 +198,7 @@ class SoftwareCard:
             reselect_clears_pins=reselect_clears_pins,
             t0=t0,
             options=options,
+            unset_pins=unset_pins,
         )
 
     # --- power ----------------------------------------------------------------------
@@ -269,6 +282,13 @@ class SoftwareCard:
 
     def pin_remaining(self, kind: PinKind) -> int:
         return self._state.security.pins[kind].tries_left
+
+    def pin_is_set(self, kind: PinKind) -> bool:
+        return self._state.security.pins[kind].is_set
+
+    @property
+    def has_issuer_key(self) -> bool:
+        return self._state.issuer_key is not None
 
     def _certificate(self, fid: int) -> bytes:
         applet = self._state.filesystem.applet(Aid.JPKI.value)
@@ -364,10 +384,12 @@ class SoftwareCard:
             state = CardState(
                 persona_id=source.persona_id,
                 filesystem=filesystem,
-                security=SecurityState(pins, source.security.keys),
+                # Its own key store: an ACTIVATE on the copy must not change this card.
+                security=SecurityState(pins, source.security.keys.copy()),
                 options=new_options,
                 t0=source.t0 if t0 is None else t0,
                 integrity_public_key=source.integrity_public_key,
                 mf_objects=dict(source.mf_objects),
+                issuer_key=source.issuer_key,
             )
         return type(self)(state)

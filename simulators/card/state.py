@@ -68,6 +68,9 @@ class CardState:
     t0: bool
     integrity_public_key: bytes  # SubjectPublicKeyInfo DER
     mf_objects: dict[int, bytes] = field(default_factory=dict)  # GET DATA at the MF
+    # The issuer's administration key (EC P-256 SubjectPublicKeyInfo DER) that EXTERNAL
+    # AUTHENTICATE checks (simulators.card.admin); None on cards made without one.
+    issuer_key: bytes | None = None
 
     @property
     def reselect_clears_pins(self) -> bool:
@@ -188,6 +191,7 @@ def encode_state(state: CardState) -> bytes:
             for kind in state.security.keys.names()
         },
         "integrity_public_key": _b64(state.integrity_public_key),
+        "issuer_key": None if state.issuer_key is None else _b64(state.issuer_key),
     }
     return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
@@ -240,6 +244,10 @@ def decode_state(raw: bytes) -> CardState:
             mf_objects={
                 int(tag, 16): _unb64(value) for tag, value in document.get("mf_objects", {}).items()
             },
+            # Absent in files written before the issuer's commands existed.
+            issuer_key=(
+                None if document.get("issuer_key") is None else _unb64(document["issuer_key"])
+            ),
         )
     except CardStateError:
         raise

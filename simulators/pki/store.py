@@ -281,6 +281,16 @@ class Store:
             ).fetchone()
         return None if row is None else _record(row)
 
+    def successors(self, serial: int) -> list[CertificateRecord]:
+        """Certificates issued to replace `serial` (their previous_serial is it)."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {_COLUMNS} FROM certificates WHERE previous_serial = ? "  # noqa: S608  (constant column list)
+                "ORDER BY rowid",
+                (str(serial),),
+            ).fetchall()
+        return [_record(row) for row in rows]
+
     def card_records(self, kind: Kind | None = None) -> list[CertificateRecord]:
         with self._connect() as connection:
             rows = connection.execute(

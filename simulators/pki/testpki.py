@@ -8,6 +8,7 @@ Directory layout (keys are test keys, unencrypted, mode 0600):
   ocsp/<kind>-<gen>.pem            delegated OCSP responder certificate per generation
   keys/ca-<kind>-<gen>.key.pem     CA keys
   keys/ocsp-<kind>.key.pem         responder key (one per kind, certified by each gen)
+  keys/issuer-admin.key.pem        EC P-256 key for the card's admin commands (a model)
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
+    PublicFormat,
     load_pem_private_key,
 )
 
+from jpki.admin_protocol import MIN_CHALLENGE_LENGTH, issuer_auth_message
 from simulators.issuing import IssuedCertificates
 from simulators.personas import Persona
 from simulators.pki import ocsp as ocsp_core
@@ -55,6 +60,7 @@ from simulators.pki.errors import (
     UnknownUrlError,
 )
 from simulators.pki.names import KINDS, Kind, Partition, as_kind
+from simulators.pki.possession import verify_possession
 from simulators.pki.reasons import parse_reason
 from simulators.pki.store import CertificateRecord, Store, StoredCrl
 from simulators.pki.validity import (
@@ -70,6 +76,7 @@ OCSP_VALIDITY = dt.timedelta(minutes=15)  # the real responder refreshes about t
 CA_LIFETIME_YEARS = 10
 OLDER_GENERATION_AGE_YEARS = 5
 SUBJECT_ID_LENGTH = 23
+ADMIN_KEY_FILE = "issuer-admin.key.pem"
 _SUBJECT_ID_ALPHABET = string.digits + string.ascii_uppercase
 
 
@@ -141,6 +148,10 @@ def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
 
 
+def _ec_key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+
+
 def _random_serial() -> int:
     # 63 bits with the top one set: positive, always 8 DER bytes, unguessable.
     return (1 << 62) | secrets.randbits(62)
@@ -163,6 +174,8 @@ class TestPki:
         self._lock = threading.RLock()
         self.crl_validity = CRL_VALIDITY
         self.ocsp_validity = OCSP_VALIDITY
+        self._admin_key_cache: ec.EllipticCurvePrivateKey | None = None
+        self._pop_nonces: set[bytes] = set()
 
     # -- opening and creating ---------------------------------------------------------
     @classmethod
@@ -399,9 +412,10 @@ class TestPki:
         now: dt.datetime | None = None,
         generation: str | None = None,
     ) -> IssuedCertificates:
-        """Certify one card's two keys (simulators.issuing.CardIssuer). Both certificates
-        are recorded as one card. `generation` picks an older CA generation (default:
-        the current one), e.g. to make a card that chains to the older anchor."""
+        """Certify one card's two keys (simulators.issuing.CardIssuer); a holder under 15
+        gets no signature certificate. The certificates are recorded as one card.
+        `generation` picks an older CA generation (default: the current one), e.g. to
+        make a card that chains to the older anchor."""
         now = as_utc(now)
         for label, key in (("auth", auth_public_key), ("sign", sign_public_key)):
             if not isinstance(key, rsa.RSAPublicKey) or key.key_size != RSA_BITS:
@@ -410,70 +424,188 @@ class TestPki:
             partition = Partition(persona.prefecture_en, persona.city_en)
         except InvalidPartitionError as exc:
             raise IssuanceError(f"persona {persona.id}: {exc}") from exc
-        natural_end = card_certificate_not_after(now, persona.birth_date)
         card_id = uuid.uuid4().hex
+        keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (("auth", auth_public_key),)
+        if persona.sign_certificate:  # holders under 15 get no signature certificate
+            keys += (("sign", sign_public_key),)
         with self._lock:
-            records: list[CertificateRecord] = []
-            ca_ders: dict[Kind, bytes] = {}
-            keys: tuple[tuple[Kind, rsa.RSAPublicKey], ...] = (("auth", auth_public_key),)
-            if persona.sign_certificate:  # holders under 15 get no signature certificate
-                keys += (("sign", sign_public_key),)
-            for kind, public_key in keys:
-                gen = self.generation(kind, generation)
-                if not gen.certificate.not_valid_before_utc <= now:
-                    raise IssuanceError(f"{kind} CA generation {gen.name} is not valid yet")
-                # A certificate never outlives its CA.
-                not_after = min(natural_end, gen.certificate.not_valid_after_utc)
-                if not_after <= now:
-                    raise IssuanceError(f"{kind} CA generation {gen.name} has expired")
-                request = CardCertificateRequest(
-                    kind=kind,
-                    subject_id=self._new_subject_id(),
-                    serial=self._new_serial(),
-                    public_key=public_key,
-                    not_before=now,
-                    not_after=not_after,
-                    partition=partition,
-                    prefecture=persona.prefecture,
-                    city=persona.city,
-                    crl_url=self.crl_url(kind, partition.id, generation=gen.name),
-                    ocsp_url=self.ocsp_url(kind),
-                    cps_url=self.cps_url(),
-                    name=persona.name,
-                    sex=persona.sex,
-                    birth_date=persona.birth_date.strftime("%Y%m%d"),
-                    address=persona.address,
+            records = [
+                self._certify(
+                    kind,
+                    persona,
+                    public_key,
+                    partition,
+                    now=now,
+                    generation=generation,
+                    card_id=card_id,
+                    previous=self._store.latest_card_certificate(persona.id, kind),
                 )
-                certificate = build_card_certificate(request, gen.certificate, gen.key)
-                previous = self._store.latest_card_certificate(persona.id, kind)
-                records.append(
-                    CertificateRecord(
-                        serial=request.serial,
-                        kind=kind,
-                        role="card",
-                        generation=gen.name,
-                        persona_id=persona.id,
-                        partition=partition.id,
-                        subject_id=request.subject_id,
-                        card_id=card_id,
-                        previous_serial=None if previous is None else previous.serial,
-                        not_before=now,
-                        not_after=not_after,
-                        issued_at=now,
-                        revoked_at=None,
-                        reason=None,
-                        der=certificate.public_bytes(Encoding.DER),
-                    )
-                )
-                ca_ders[kind] = gen.der
+                for kind, public_key in keys
+            ]
             self._store.insert(records)
-            sign_ca = ca_ders.get("sign") or self.generation("sign", generation).der
+        sign_ca = self.generation(
+            "sign", records[1].generation if len(records) > 1 else generation
+        ).der
         return IssuedCertificates(
             auth_cert=records[0].der,
             sign_cert=records[1].der if len(records) > 1 else None,
-            auth_ca_cert=ca_ders["auth"],
+            auth_ca_cert=self.generation("auth", records[0].generation).der,
             sign_ca_cert=sign_ca,
+            issuer_key=self.issuer_admin_public_key(),
         )
+
+    def _certify(
+        self,
+        kind: Kind,
+        persona: Persona,
+        public_key: rsa.RSAPublicKey,
+        partition: Partition,
+        *,
+        now: dt.datetime,
+        generation: str | None,
+        card_id: str,
+        previous: CertificateRecord | None,
+    ) -> CertificateRecord:
+        """Build and describe one card certificate (not yet stored)."""
+        gen = self.generation(kind, generation)
+        if not gen.certificate.not_valid_before_utc <= now:
+            raise IssuanceError(f"{kind} CA generation {gen.name} is not valid yet")
+        # A certificate never outlives its CA.
+        not_after = min(
+            card_certificate_not_after(now, persona.birth_date), gen.certificate.not_valid_after_utc
+        )
+        if not_after <= now:
+            raise IssuanceError(f"{kind} CA generation {gen.name} has expired")
+        request = CardCertificateRequest(
+            kind=kind,
+            subject_id=self._new_subject_id(),
+            serial=self._new_serial(),
+            public_key=public_key,
+            not_before=now,
+            not_after=not_after,
+            partition=partition,
+            prefecture=persona.prefecture,
+            city=persona.city,
+            crl_url=self.crl_url(kind, partition.id, generation=gen.name),
+            ocsp_url=self.ocsp_url(kind),
+            cps_url=self.cps_url(),
+            name=persona.name,
+            sex=persona.sex,
+            birth_date=persona.birth_date.strftime("%Y%m%d"),
+            address=persona.address,
+        )
+        certificate = build_card_certificate(request, gen.certificate, gen.key)
+        return CertificateRecord(
+            serial=request.serial,
+            kind=kind,
+            role="card",
+            generation=gen.name,
+            persona_id=persona.id,
+            partition=partition.id,
+            subject_id=request.subject_id,
+            card_id=card_id,
+            previous_serial=None if previous is None else previous.serial,
+            not_before=now,
+            not_after=not_after,
+            issued_at=now,
+            revoked_at=None,
+            reason=None,
+            der=certificate.public_bytes(Encoding.DER),
+        )
+
+    # -- the issuer's side of the card's admin commands (a model: admin_protocol.py) ---
+    def _admin_key(self) -> ec.EllipticCurvePrivateKey:
+        """The issuer's administration key (EC P-256), made on first use so that PKI
+        directories from before it existed gain one. Cards keep its public half."""
+        with self._lock:
+            if self._admin_key_cache is not None:
+                return self._admin_key_cache
+            path = self.directory / "keys" / ADMIN_KEY_FILE
+            if not path.exists():
+                _write_private(path, _ec_key_pem(ec.generate_private_key(ec.SECP256R1())))
+            loaded = load_pem_private_key(path.read_bytes(), None)
+            if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+                raise PkiStateError(f"{path} is not an EC key")
+            self._admin_key_cache = loaded
+            return loaded
+
+    def issuer_admin_public_key(self) -> bytes:
+        """SubjectPublicKeyInfo DER of the administration key, written into new cards."""
+        return (
+            self._admin_key()
+            .public_key()
+            .public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        )
+
+    def answer_card_challenge(self, challenge: bytes) -> bytes:
+        """EXTERNAL AUTHENTICATE's data for a card's GET CHALLENGE: ECDSA P-256 over the
+        domain-separated challenge, raw r || s (64 bytes)."""
+        if not MIN_CHALLENGE_LENGTH <= len(challenge) <= 256:
+            raise IssuanceError("a card challenge is 8 to 256 bytes")
+        der = self._admin_key().sign(issuer_auth_message(challenge), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def new_pop_nonce(self) -> bytes:
+        """A fresh nonce for a card's key generation; certify_generated_key accepts each
+        one once (kept in memory: a nonce lives for one counter operation)."""
+        nonce = secrets.token_bytes(32)
+        with self._lock:
+            self._pop_nonces.add(nonce)
+        return nonce
+
+    def certify_generated_key(
+        self,
+        holder: Persona,
+        kind: Kind | str,
+        generated: bytes,
+        nonce: bytes,
+        *,
+        replaces: int,
+        now: dt.datetime | None = None,
+        generation: str | None = None,
+    ) -> tuple[bytes, bytes]:
+        """Certify a key the card generated on itself, for `holder` as the register
+        knows them now (the sign certificate carries these basic 4 facts; the partition
+        comes from the holder's address), on the same card as certificate `replaces`.
+
+        `generated` is GENERATE ASYMMETRIC KEY PAIR's whole answer: the public key and
+        the new key's signature over this PKI's `nonce` (proof of possession). Refused
+        (IssuanceError): an unknown or used nonce, a signature that does not verify,
+        not RSA-2048 / e=65537, `replaces` of another kind or another holder, or already
+        revoked. Returns (certificate DER, issuing CA DER). The old certificate stays
+        good until the caller revokes it once the card holds the new one."""
+        kind = as_kind(kind)
+        now = as_utc(now)
+        with self._lock:
+            if nonce not in self._pop_nonces:
+                raise IssuanceError("unknown or already used proof-of-possession nonce")
+            self._pop_nonces.discard(nonce)
+        public_key = verify_possession(generated, nonce)
+        old = self.record(int(replaces))
+        if old.role != "card" or old.kind != kind:
+            raise IssuanceError(f"serial {replaces} is not a {kind} card certificate")
+        if old.persona_id != holder.id:
+            raise IssuanceError(f"serial {replaces} was issued to another holder")
+        if old.revoked:
+            raise IssuanceError(f"serial {replaces} is revoked ({old.reason})")
+        try:
+            partition = Partition(holder.prefecture_en, holder.city_en)
+        except InvalidPartitionError as exc:
+            raise IssuanceError(f"persona {holder.id}: {exc}") from exc
+        with self._lock:
+            record = self._certify(
+                kind,
+                holder,
+                public_key,
+                partition,
+                now=now,
+                generation=generation,
+                card_id=old.card_id or uuid.uuid4().hex,
+                previous=old,
+            )
+            self._store.insert([record])
+        return record.der, self.generation(kind, record.generation).der
 
     # -- the index ------------------------------------------------------------------------
     def record(self, serial: int) -> CertificateRecord:
@@ -490,14 +622,22 @@ class TestPki:
         return self._store.card_certificates(record.card_id)
 
     def paired_serial(self, serial: int) -> int | None:
-        """The serial of the other certificate (auth <-> sign) on the same card."""
-        others = [r.serial for r in self.card_certificates(serial) if r.serial != serial]
-        return others[0] if others else None
+        """The serial of the other certificate (auth <-> sign) on the same card. After
+        a renewal on the same card the card has several of each kind: the latest one
+        issued of the other kind is its partner."""
+        record = self.record(serial)
+        others = [r for r in self.card_certificates(serial) if r.kind != record.kind]
+        return max(others, key=lambda r: r.issued_at).serial if others else None
 
     def previous_serial(self, serial: int) -> int | None:
         """The same holder's certificate of the same kind on the card before this one
         (新旧シリアル番号紐付け), or None for a first card."""
         return self.record(serial).previous_serial
+
+    def successors(self, serial: int) -> list[CertificateRecord]:
+        """Every certificate issued to replace `serial`, oldest first (the other side of
+        previous_serial; more than one when a renewal was interrupted and redone)."""
+        return self._store.successors(int(serial))
 
     def issued(self, kind: Kind | str | None = None) -> list[CertificateRecord]:
         return self._store.card_records(None if kind is None else as_kind(kind))

@@ -51,6 +51,10 @@ class AuditError(ValueError):
 class Operation(StrEnum):
     ISSUE = "linkage.issue"
     RENEW = "linkage.renew"
+    RENEW_ON_CARD = "linkage.renew_on_card"  # new keys + certificates on the same card
+    CARD_PIN_SET = "card.pin_set"  # PINs set on a new card at the counter
+    CARD_PIN_RESET = "card.pin_reset"  # a locked or forgotten PIN reset at the counter
+    CARD_RECONCILE = "card.reconcile"  # an interrupted counter operation completed
     REVOKE = "linkage.revoke"
     LOGIN_RESOLVE = "linkage.login_resolve"
     PERSON_LOOKUP = "linkage.person_lookup"

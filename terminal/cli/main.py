@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "terminal.cli.linkage",
     "terminal.dev.cli.core",
     "terminal.cli.flows_cmds",
+    "terminal.cli.cardlife_cmds",
     "terminal.cli.service",
     "terminal.cli.operators",
     "terminal.dev.cli.demo",

@@ -15,10 +15,15 @@ PinStdinOption = Annotated[
 ]
 
 _stdin_lines: list[str] = []
+# The stream the lines came from: a new one (another invocation in the same process, as
+# in tests) starts afresh instead of handing out a previous command's leftover lines.
+_stdin_source: list[object] = []
 
 
 def _stdin_line() -> str:
-    if not _stdin_lines:
+    if _stdin_source != [sys.stdin]:
+        _stdin_source[:] = [sys.stdin]
+        _stdin_lines.clear()
         _stdin_lines.extend(line.rstrip("\r\n") for line in sys.stdin.read().splitlines())
         _stdin_lines.reverse()
     if not _stdin_lines:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -136,7 +137,16 @@ class Certificate(Base):
 
     __table_args__ = (
         UniqueConstraint("serial", "issuer_key_id"),
-        UniqueConstraint("card_id", "kind"),
+        # One ACTIVE certificate per kind on a card (renewal on the same card keeps the
+        # superseded ones); migration 0004.
+        Index(
+            "uq_certificates_card_id_kind_active",
+            "card_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
         CheckConstraint("kind IN ('auth', 'sign')", name="kind"),
         CheckConstraint("status IN ('active', 'revoked', 'superseded')", name="status"),
         CheckConstraint("replaces_id IS NULL OR replaces_id < id", name="chain_backwards"),

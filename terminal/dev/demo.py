@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from terminal.dev.issuer import TestPkiAuthority
 from terminal.dev.local import attach_local_validation
 from terminal.dev.slots import SOFTWARE_READER_NAME, add_software_reader
 from terminal.dev.wing import DevWing
@@ -152,6 +153,7 @@ def _build(home: Path, port: int, readers: int) -> DemoSetup:
     app = create_app(settings, extensions=[wing])
     ctx: ServiceContext = app.state.ctx
     attach_local_validation(ctx, pki, ocsp_cache=False)  # revocations show at once in the demo
+    ctx.issuer = TestPkiAuthority(pki)  # PIN setting, reset, renewal on the card (issue 15)
 
     core_token = secrets.token_urlsafe(16)
     core = SymbolCore(

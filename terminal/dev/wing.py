@@ -62,9 +62,13 @@ class DevWing(ServiceExtension):
             and settings.trust == "local-test-pki"
             and (settings.pki_dir is not None or settings.dev)
         ):
+            from terminal.dev.issuer import TestPkiAuthority
             from terminal.dev.local import attach_local_validation, open_local_pki
 
-            attach_local_validation(ctx, open_local_pki(settings.pki_dir, create=settings.dev))
+            pki = open_local_pki(settings.pki_dir, create=settings.dev)
+            attach_local_validation(ctx, pki)
+            if ctx.issuer is None:  # the counter's card-life flows (a model of J-LIS)
+                ctx.issuer = TestPkiAuthority(pki)
         if ctx.core is None and ctx.registry is None and settings.dev and not settings.core_url:
             from terminal.dev.local import local_core_client
 

@@ -329,6 +329,95 @@ class LinkageRegistry:
 
         return self._run(Operation.RENEW, operator, subject, body)
 
+    # ---- renewal on the same card (issue 15) ---------------------------------------
+
+    def renew_on_card(
+        self,
+        card_auth_serial: int | str,
+        new_auth: CertInfo | None,
+        new_sign: CertInfo | None,
+        operator: Operator,
+        *,
+        move: bool = False,
+    ) -> RenewResult:
+        """New keys and certificates on the SAME card (電子証明書の更新), after the card
+        confirmed them: the card's current certificates are superseded by the new ones
+        of the same kind and chained to them (新旧シリアル番号紐付け); the card and the
+        person stay. `card_auth_serial` names the card by its auth certificate as the
+        registry has it now. `move`: a new sign certificate after a change of address;
+        the old one is revoked (basic_facts_changed) rather than superseded. Running the
+        same renewal again (a reconciliation) returns the first result, replayed."""
+        if new_auth is None and new_sign is None:
+            raise InvalidRequest("nothing to renew")
+        if move and (new_sign is None or new_auth is not None):
+            raise InvalidRequest("a move renews the sign certificate only")
+        old_serial = parse_serial(card_auth_serial)
+        if new_auth is not None and new_sign is not None:
+            _check_distinct(new_auth, new_sign)
+        subject = Subject.certificate(None, old_serial)
+
+        def body(session: Session) -> tuple[RenewResult, Subject]:
+            named = _one_cert(session, old_serial, None)
+            if named.kind != LinkedCertKind.AUTH:
+                raise InvalidRequest("the card is named by its auth certificate's serial")
+            card = session.get(Card, named.card_id)
+            person = session.get(Person, named.person_id)
+            assert card is not None and person is not None
+            done = Subject.certificate(named.issuer_key_id, named.serial)
+            current = {
+                cert.kind: cert
+                for cert in session.execute(
+                    select(Certificate).where(
+                        Certificate.card_id == card.id,
+                        Certificate.status == CertStatus.ACTIVE.value,
+                    )
+                ).scalars()
+            }
+            replay = _same_card_replay(session, person, card, named, new_auth, new_sign)
+            if replay is not None:
+                return replay, done
+            if named.status != CertStatus.ACTIVE:
+                raise CertRevoked(
+                    f"certificate {named.serial} is {named.status} ({named.revoked_reason})",
+                    status=named.status,
+                    reason=named.revoked_reason,
+                )
+            now = self._clock()
+            old_auth, old_sign = named, current.get(LinkedCertKind.SIGN.value)
+            new_auth_serial = old_auth.serial
+            new_sign_serial = old_sign.serial if old_sign else None
+            if new_auth is not None:
+                _refuse_if_linked(session, new_auth, same_person_is_loop=person.id)
+                _supersede(old_auth, now)
+                _add_cert(
+                    session, new_auth, LinkedCertKind.AUTH, card, person, now, replaces=old_auth
+                )
+                new_auth_serial = str(new_auth.serial)
+            if new_sign is not None:
+                _refuse_if_linked(session, new_sign, same_person_is_loop=person.id)
+                if old_sign is not None:
+                    if move:
+                        old_sign.status = CertStatus.REVOKED.value
+                        old_sign.revoked_reason = RevocationReason.BASIC_FACTS_CHANGED.value
+                        old_sign.revoked_at = now
+                    else:
+                        _supersede(old_sign, now)
+                _add_cert(
+                    session, new_sign, LinkedCertKind.SIGN, card, person, now, replaces=old_sign
+                )
+                new_sign_serial = str(new_sign.serial)
+            result = RenewResult(
+                integrated_number=person.integrated_number,
+                card_id=card.card_id,
+                old_auth_serial=old_auth.serial,
+                new_auth_serial=new_auth_serial,
+                old_sign_serial=old_sign.serial if old_sign else None,
+                new_sign_serial=new_sign_serial,
+            )
+            return result, done
+
+        return self._run(Operation.RENEW_ON_CARD, operator, subject, body)
+
     # ---- revocation ---------------------------------------------------------------
 
     def revoke(
@@ -794,6 +883,43 @@ def _renew_replay(
         successor.serial,
         old_sign.serial if old_sign else None,
         new_sign.serial if new_sign else None,
+        replayed=True,
+    )
+
+
+def _same_card_replay(
+    session: Session,
+    person: Person,
+    card: Card,
+    named: Certificate,
+    new_auth: CertInfo | None,
+    new_sign: CertInfo | None,
+) -> RenewResult | None:
+    """The earlier result when these new certificates are already linked to this card
+    (the same renewal committed before); LinkConflict when one of them is linked
+    elsewhere; None when this renewal has not happened yet."""
+    found = {
+        kind: _find_cert(session, info)
+        for kind, info in ((LinkedCertKind.AUTH, new_auth), (LinkedCertKind.SIGN, new_sign))
+        if info is not None
+    }
+    if not any(found.values()):
+        return None
+    for cert in found.values():
+        if cert is None or cert.card_id != card.id:
+            raise LinkConflict("the new certificates are linked elsewhere or only in part")
+    auth = found.get(LinkedCertKind.AUTH) or named
+    sign = found.get(LinkedCertKind.SIGN)
+    old_auth = session.get(Certificate, auth.replaces_id) if LinkedCertKind.AUTH in found else named
+    old_sign = session.get(Certificate, sign.replaces_id) if sign and sign.replaces_id else None
+    assert old_auth is not None
+    return RenewResult(
+        integrated_number=person.integrated_number,
+        card_id=card.card_id,
+        old_auth_serial=old_auth.serial,
+        new_auth_serial=auth.serial,
+        old_sign_serial=old_sign.serial if old_sign else None,
+        new_sign_serial=sign.serial if sign else None,
         replayed=True,
     )
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jpki.auth import AuthTokenValidator, ChallengeStore
     from jpki.validation import CertificateValidator
     from terminal.audit.trail import AuditTrail
+    from terminal.counter.cardlife import IssuingAuthority
     from terminal.linkage import LinkageRegistry
     from terminal.linkage.core_client import SymbolSource
     from terminal.linkage.secrets import MyNumberIndex
@@ -60,6 +61,9 @@ class ServiceContext:
     # Issuer keys that certify the 券面 applets' CV certificates (jpki.cvc), by key id.
     # Empty: card faces are shown as "not-checked", never "valid".
     card_issuer_keys: dict[bytes, Any] = field(default_factory=dict)
+    # The issuing authority of the card's admin channel (issue 15; a model): the test
+    # PKI in the dev wing, else not configured.
+    issuer: IssuingAuthority | None = None
     # What create_app(settings, extensions=[...]) plugged in (e.g. the dev wing).
     extensions: list[ServiceExtension] = field(default_factory=list)
     # The service's notion of now for validation and challenges (tests move it).
@@ -100,3 +104,6 @@ class ServiceContext:
 
     def need_mynumber_index(self, what: str = "the My Number index") -> MyNumberIndex:
         return _need(self.mynumber_index, what)
+
+    def need_issuer(self, what: str = "the issuing authority") -> IssuingAuthority:
+        return _need(self.issuer, what)

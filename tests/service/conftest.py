@@ -145,6 +145,9 @@ def wired(ctx: ServiceContext, test_pki, tmp_path):  # type: ignore[no-untyped-d
     from terminal.service.parts import attach_registry
 
     attach_local_validation(ctx, test_pki, ocsp_cache=False)
+    from terminal.dev.issuer import TestPkiAuthority
+
+    ctx.issuer = TestPkiAuthority(test_pki)  # the card-life routes (issue 15)
     config = CoreConfig(
         b"\x42" * 32,
         tuple(Agency(code, code, resident_lookup=code == TERMINAL_AGENCY) for code in CORE_TOKENS),

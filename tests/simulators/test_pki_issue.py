@@ -396,7 +396,9 @@ def test_bad_keys_and_names_are_typed_errors(pki: TestPki) -> None:
 def test_state_persists_and_keys_are_private(pki: TestPki, tmp_path: Path) -> None:
     auth, _ = issue(pki)
     key_files = sorted((pki.directory / "keys").iterdir())
-    assert len(key_files) == 6  # 2 kinds x 2 generations + one responder key per kind
+    # 2 kinds x 2 generations + one responder key per kind + the issuer's admin key
+    # (made on the first issuance: cards keep its public half, see admin_protocol).
+    assert len(key_files) == 7
     for key_file in key_files:
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert b"PRIVATE KEY" in key_file.read_bytes()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 from jpki.constants import PinKind
 from simulators.card.options import CardOptions
+from simulators.card.software_card import HOLDER_PINS
 from terminal.cli.output import JsonOption, console, emit, fail
 from terminal.home import mynaterm_home
 
@@ -76,6 +77,8 @@ def card_summary(card: SoftwareCard, path: Path) -> dict[str, Any]:
         ),
         "atr": card.atr.hex(" ").upper(),
         "pin_tries_left": {kind.value: card.pin_remaining(kind) for kind in PinKind},
+        "pins_set": {kind.value: card.pin_is_set(kind) for kind in HOLDER_PINS},
+        "issuer_key": card.has_issuer_key,
         "auth_certificate": _certificate_summary(card.auth_certificate),
         "sign_certificate": _certificate_summary(card.sign_certificate),
     }
@@ -135,6 +138,14 @@ def create(
             ),
         ),
     ] = False,
+    unset_pins: Annotated[
+        bool,
+        typer.Option(
+            "--unset-pins",
+            help="A card as it reaches the issuance counter: no PIN set yet (the holder "
+            "sets them there; VERIFY answers 6A88 until then).",
+        ),
+    ] = False,
     behaviours: Annotated[
         list[str] | None,
         typer.Option(
@@ -181,6 +192,7 @@ def create(
             reselect_clears_pins=clear_pins_on_reselect or options.reselect_clears_pins,
             t0=t0,
             options=options,
+            unset_pins=unset_pins,
         )
         card.save(out)
     except PkiError as exc:
@@ -192,7 +204,11 @@ def create(
     payload = card_summary(card, out)
     payload["pki"] = str(pki_dir)
     payload["pin_source"] = {
-        kind.value: "environment" if os.environ.get(var) else "persona test PIN"
+        kind.value: "not set (set at the counter)"
+        if unset_pins
+        else "environment"
+        if os.environ.get(var)
+        else "persona test PIN"
         for kind, var in PIN_VARIABLES.items()
     }
 

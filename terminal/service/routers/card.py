@@ -35,6 +35,8 @@ class PinState(BaseModel):
     max_tries: int
     verified: bool
     blocked: bool
+    # False on a new card whose PINs the holder has not set yet (issue 15).
+    is_set: bool = True
 
 
 class CardSummary(BaseModel):
@@ -71,6 +73,7 @@ def pin_state(status: PinStatus) -> PinState:
         max_tries=status.max_tries,
         verified=status.verified,
         blocked=status.blocked,
+        is_set=status.is_set,
     )
 
 

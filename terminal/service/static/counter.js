@@ -108,7 +108,8 @@
     }
     for (const pin of card.pins) {
       let value = { key: "pin.tries", vars: { remaining: pin.remaining, max: pin.max_tries } };
-      if (pin.blocked) value = { key: "pin.blocked" };
+      if (pin.is_set === false) value = { key: "pin.not_set" };  // a new card (issue 15)
+      else if (pin.blocked) value = { key: "pin.blocked" };
       else if (pin.remaining === null) value = { key: "pin.verified" };  // the card hides the count
       entries.push([pinName(pin.kind), value]);
     }
