@@ -14,7 +14,6 @@ expiry (DF29) and security-code image (DF2A) are not covered."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 
 from card.protocol import CardChannel
@@ -35,30 +34,32 @@ from jpki.cvc import (
 from jpki.errors import CardDataError
 from jpki.offsets import field_value, offset_fields
 from jpki.pin import PinStatus
+from jpki.surface_layout import (
+    FACE_FIELDS,
+    TAG_ADDRESS_IMAGE,
+    TAG_AGE_BIRTH_DATE,
+    TAG_AGE_CARD_KEY,
+    TAG_AGE_RECORD,
+    TAG_AGE_SIGNATURE,
+    TAG_BIRTH_DATE,
+    TAG_CARD_KEY,
+    TAG_EXPIRY,
+    TAG_FACE,
+    TAG_MY_NUMBER_IMAGE,
+    TAG_MY_NUMBER_RECORD,
+    TAG_MY_NUMBER_SIGNATURE,
+    TAG_NAME_IMAGE,
+    TAG_PHOTO,
+    TAG_SECURITY_CODE_IMAGE,
+    TAG_SEX,
+    TAG_SIGNATURE,
+    face_digest_info,
+)
 
 MAX_FACE_SIZE = 32768  # READ BINARY offsets are 15 bits: no EF is larger
 MAX_RECORD_SIZE = 4096
 
-TAG_AGE_RECORD = 0xFF10
-TAG_AGE_BIRTH_DATE = 0xDF11
-TAG_AGE_CARD_KEY = 0xDF12
-TAG_AGE_SIGNATURE = 0xDF13
-TAG_FACE = 0xFF20
-TAG_BIRTH_DATE = 0xDF22
-TAG_SEX = 0xDF23
-TAG_CARD_KEY = 0xDF24
-TAG_NAME_IMAGE = 0xDF25
-TAG_ADDRESS_IMAGE = 0xDF26
-TAG_PHOTO = 0xDF27
-TAG_SIGNATURE = 0xDF28
-TAG_EXPIRY = 0xDF29
-TAG_SECURITY_CODE_IMAGE = 0xDF2A
-FACE_FIELDS = tuple(range(TAG_BIRTH_DATE, TAG_SECURITY_CODE_IMAGE + 1))
-TAG_MY_NUMBER_RECORD = 0xFF40
-TAG_MY_NUMBER_IMAGE = 0xDF41
-TAG_MY_NUMBER_SIGNATURE = 0xDF43
 
-FACE_DIGEST_INFO_PREFIX = bytes.fromhex("3071300d060960864801650304020105000460")
 JP2_SIGNATURE = bytes.fromhex("0000000c6a5020200d0a870a")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CODES = {"A": PinKind.SURFACE_CODE_A, "B": PinKind.SURFACE_CODE_B}
@@ -91,13 +92,7 @@ class CardFace:
 
     def digest_info(self) -> bytes:
         """The 115-byte DigestInfo the face signature must wrap, from the fields read."""
-        f = self.fields
-        return (
-            FACE_DIGEST_INFO_PREFIX
-            + hashlib.sha256(f[TAG_BIRTH_DATE] + f[TAG_SEX] + f[TAG_CARD_KEY]).digest()
-            + hashlib.sha256(f[TAG_NAME_IMAGE] + f[TAG_ADDRESS_IMAGE]).digest()
-            + hashlib.sha256(f[TAG_PHOTO]).digest()
-        )
+        return face_digest_info(self.fields)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,31 +15,33 @@ import hashlib
 from card.tlv import encode_tlv
 from jpki.constants import Aid, PinKind, SurfaceFile
 from jpki.cvc import key_id
+from jpki.surface_layout import (
+    TAG_ADDRESS_IMAGE,
+    TAG_AGE_BIRTH_DATE,
+    TAG_AGE_CARD_KEY,
+    TAG_AGE_RECORD,
+    TAG_AGE_SIGNATURE,
+    TAG_BIRTH_DATE,
+    TAG_CARD_KEY,
+    TAG_EXPIRY,
+    TAG_FACE,
+    TAG_KEY_INFO,
+    TAG_MY_NUMBER_CARD_KEY,
+    TAG_MY_NUMBER_IMAGE,
+    TAG_MY_NUMBER_RECORD,
+    TAG_MY_NUMBER_SIGNATURE,
+    TAG_NAME_IMAGE,
+    TAG_PHOTO,
+    TAG_SECURITY_CODE_IMAGE,
+    TAG_SEX,
+    TAG_SIGNATURE,
+    face_digest_info,
+)
 from simulators.card import imaging
 from simulators.card.filesystem import Applet, BinaryFile, CardKey, KeyFile, PinFile, ReadAccess
 from simulators.card.issuer import ApIssuer
 from simulators.card.textap import offset_record, padded_size, with_filler
 from simulators.personas import Persona
-
-TAG_AGE_RECORD = 0xFF10
-TAG_AGE_BIRTH_DATE = 0xDF11
-TAG_AGE_CARD_KEY = 0xDF12
-TAG_AGE_SIGNATURE = 0xDF13
-TAG_FACE = 0xFF20
-TAG_BIRTH_DATE = 0xDF22
-TAG_SEX = 0xDF23
-TAG_CARD_KEY = 0xDF24
-TAG_NAME_IMAGE = 0xDF25
-TAG_ADDRESS_IMAGE = 0xDF26
-TAG_PHOTO = 0xDF27
-TAG_SIGNATURE = 0xDF28
-TAG_EXPIRY = 0xDF29
-TAG_SECURITY_CODE_IMAGE = 0xDF2A
-TAG_KEY_INFO = 0xFF30
-TAG_MY_NUMBER_RECORD = 0xFF40
-TAG_MY_NUMBER_IMAGE = 0xDF41
-TAG_MY_NUMBER_CARD_KEY = 0xDF42
-TAG_MY_NUMBER_SIGNATURE = 0xDF43
 
 # The card key's EF: real cards use it by P2=00 only, so its id is a choice made here.
 CARD_KEY_EF = 0x0014
@@ -47,19 +49,6 @@ KEY_INFO_VERSION = bytes.fromhex("06030E01")
 KEY_INFO_KEY_ID = "6000024/001"
 KEY_INFO_OPAQUE_ID = "5900025/001"
 UNKNOWN_0006 = b"\xff" * 16
-
-# DigestInfo header for 96 bytes of SHA-256 hashes: SEQUENCE { sha256 AlgorithmIdentifier,
-# OCTET STRING (96) }, 19 bytes + 96 = 115 (`30 71 ... 04 60`, notes §3).
-FACE_DIGEST_INFO_PREFIX = bytes.fromhex("3071300d06096086480165030402010500" + "0460")
-
-
-def face_digest_info(fields: dict[int, bytes]) -> bytes:
-    """The 115-byte DigestInfo DF28 signs: SHA-256 over DF22..DF24, over DF25..DF26 and
-    over DF27, each hashing the TLV objects as written (tag, length, value)."""
-    first = hashlib.sha256(fields[TAG_BIRTH_DATE] + fields[TAG_SEX] + fields[TAG_CARD_KEY])
-    second = hashlib.sha256(fields[TAG_NAME_IMAGE] + fields[TAG_ADDRESS_IMAGE])
-    third = hashlib.sha256(fields[TAG_PHOTO])
-    return FACE_DIGEST_INFO_PREFIX + first.digest() + second.digest() + third.digest()
 
 
 def age_record(persona: Persona, card_key: bytes, signer: ApIssuer) -> bytes:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jpki.constants import KeyKind, PinKind
+from jpki.constants import PinKind
 from jpki.issuance import confirm_new_pin
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
@@ -230,11 +230,9 @@ def renew_on_card_command(
     serials chained to the new ones and revoked. No PIN is needed."""
     state: CliState = ctx.obj
     code = _resident(resident_code, persona, as_json)
-    kinds = (
-        [KeyKind.SIGN]
-        if move
-        else [k for k, on in ((KeyKind.AUTH, auth), (KeyKind.SIGN, sign)) if on]
-    )
+    from terminal.counter.cardlife import renewal_kinds
+
+    kinds = renewal_kinds(auth=auth, sign=sign, move=move)
     if not kinds:
         fail(
             "nothing to renew: give --auth and/or --sign",

@@ -313,6 +313,14 @@ def _card_certificates(ctx: CardLifeContext, auth_serial: int) -> dict[str, int]
     return {cert.kind: int(cert.serial) for cert in _card_views(ctx, auth_serial)}
 
 
+def renewal_kinds(*, auth: bool, sign: bool, move: bool) -> list[KeyKind]:
+    """The keys a renewal on the card asks for: the sign key alone after a move, else
+    those the clerk ticked (empty: nothing to renew, the caller refuses it)."""
+    if move:
+        return [KeyKind.SIGN]
+    return [kind for kind, on in ((KeyKind.AUTH, auth), (KeyKind.SIGN, sign)) if on]
+
+
 def renew_on_card(
     channel: CardChannel,
     ctx: CardLifeContext,

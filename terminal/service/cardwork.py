@@ -11,10 +11,10 @@ cannot be right) and VERIFY is sent at most once per PIN per request."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from card import errors as card_errors
 from jpki.auth.challenge import looks_like_nonce
@@ -32,6 +32,7 @@ from terminal.service.readers import CardSession
 from terminal.service.security import SignedInOperator
 
 if TYPE_CHECKING:
+    from card.protocol import CardChannel
     from jpki.auth import Challenge
     from terminal.audit.trail import Operator as AuditOperator
     from terminal.counter import (
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
         RenewalOutcome,
         RenewalRequest,
     )
+    from terminal.counter.context import Progress
     from terminal.flows import KioskContext
 
 
@@ -259,11 +261,21 @@ def renewal_preview(
         return counter_renewal.preview(card.channel, counter, old_auth_serial, pins, card.progress)
 
 
-def issuance(
-    ctx: ServiceContext, reader_id: str, operator: SignedInOperator, request: IssuanceRequest
-) -> IssuanceOutcome:
-    """terminal.counter.issuance.issue on the reader (one card operation at a time)."""
-    from terminal.counter import issuance as counter_issuance
+_CounterRequest = TypeVar("_CounterRequest", "IssuanceRequest", "RenewalRequest")
+_CounterOutcome = TypeVar("_CounterOutcome")
+
+
+def _counter_card_operation(
+    ctx: ServiceContext,
+    reader_id: str,
+    operator: SignedInOperator,
+    request: _CounterRequest,
+    purpose: str,
+    use_case: Callable[[CardChannel, CounterContext, _CounterRequest, Progress], _CounterOutcome],
+) -> _CounterOutcome:
+    """Issuance and renewal alike: the counter's parts, the clerk's face-to-face
+    confirmation and the PIN formats before any card command, a request id for the
+    audit trail, then the use case on the reader."""
     from terminal.counter.issuance import require_face_to_face
 
     counter = counter_context(ctx, operator)
@@ -273,8 +285,19 @@ def issuance(
     if request.request_id is None:
         request = replace(request, request_id=secrets.token_hex(12))
     # naming_pin outermost: the PIN the use case names wins over its "auth" default.
-    with naming_pin("auth"), ctx.readers.session(reader_id, "issuance") as card:
-        return counter_issuance.issue(card.channel, counter, request, card.progress)
+    with naming_pin("auth"), ctx.readers.session(reader_id, purpose) as card:
+        return use_case(card.channel, counter, request, card.progress)
+
+
+def issuance(
+    ctx: ServiceContext, reader_id: str, operator: SignedInOperator, request: IssuanceRequest
+) -> IssuanceOutcome:
+    """terminal.counter.issuance.issue on the reader (one card operation at a time)."""
+    from terminal.counter import issuance as counter_issuance
+
+    return _counter_card_operation(
+        ctx, reader_id, operator, request, "issuance", counter_issuance.issue
+    )
 
 
 def renewal(
@@ -282,17 +305,10 @@ def renewal(
 ) -> RenewalOutcome:
     """terminal.counter.renewal.renew on the reader."""
     from terminal.counter import renewal as counter_renewal
-    from terminal.counter.issuance import require_face_to_face
 
-    counter = counter_context(ctx, operator)
-    require_face_to_face(request.face_to_face_confirmed)
-    with naming_pin("auth"):
-        request.pins.check_formats()
-    if request.request_id is None:
-        request = replace(request, request_id=secrets.token_hex(12))
-    # naming_pin outermost: the PIN the use case names wins over its "auth" default.
-    with naming_pin("auth"), ctx.readers.session(reader_id, "renewal") as card:
-        return counter_renewal.renew(card.channel, counter, request, card.progress)
+    return _counter_card_operation(
+        ctx, reader_id, operator, request, "renewal", counter_renewal.renew
+    )
 
 
 # ---- My Number and signatures --------------------------------------------------------

@@ -32,35 +32,7 @@ from simulators.card import SoftwareCard, SoftwareCardConnection
 from simulators.card.software_card import HOLDER_PINS
 from simulators.personas import Persona, get_persona
 from simulators.pki import IssuanceError, TestPki
-
-
-def serial(der: bytes) -> int:
-    return x509.load_der_x509_certificate(der).serial_number
-
-
-class PkiCertifier:
-    """The test PKI as a KeyCertifier for one card and holder."""
-
-    def __init__(self, pki: TestPki, holder: Persona, card: SoftwareCard) -> None:
-        self.pki = pki
-        self.holder = holder
-        self.replaces = {
-            KeyKind.AUTH: serial(card.auth_certificate),
-            KeyKind.SIGN: serial(card.sign_certificate),
-        }
-
-    def nonce(self) -> bytes:
-        return self.pki.new_pop_nonce()
-
-    def certify(self, generated: GeneratedKey) -> bytes:
-        der, _ = self.pki.certify_generated_key(
-            self.holder,
-            generated.kind.value,
-            generated.answer,
-            generated.nonce,
-            replaces=self.replaces[generated.kind],
-        )
-        return der
+from tests.certifier import PkiCertifier, serial
 
 
 @pytest.fixture

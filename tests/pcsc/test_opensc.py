@@ -8,9 +8,6 @@ test PINs only."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,42 +17,30 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from card.pcsc import open_reader
-from card.protocol import CardChannel
 from jpki.constants import CertKind, KeyKind, PinKind
 from jpki.jpki_ap import JpkiSession
 from simulators.card import SoftwareCard
 from simulators.card.options import CardOptions
 from simulators.personas import Persona
-from tests.conftest import require_or_skip
 from tests.pcsc.fixtures import SharedReader
+from tests.pcsc.opensc_tools import (
+    PKCS11_MODULE,
+    opensc,
+    opensc_sign,
+    project_channel,
+    require_opensc,
+    verify_signature,
+)
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(90)]
-
-PKCS11_MODULE = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so"
-OPENSC_ENV = {**os.environ, "OPENSC_DRIVER": "jpki"}
 
 
 @pytest.fixture
 def opensc_card(first_reader: SharedReader, software_card: SoftwareCard) -> SoftwareCard:
-    require_or_skip(
-        shutil.which("pkcs15-tool") is not None and Path(PKCS11_MODULE).exists(),
-        "OpenSC is not installed (apt-get install opensc)",
-    )
+    require_opensc()
     first_reader.swap(software_card)
     first_reader.bridge.commands = []
     return software_card
-
-
-def opensc(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(argv), capture_output=True, text=True, env=OPENSC_ENV, timeout=60, check=False
-    )
-
-
-def project_channel(reader: str) -> CardChannel:
-    # Short APDUs, as card.pcsc chooses by itself for this ATR (and as OpenSC reads).
-    return CardChannel(open_reader(reader, timeout=5))
 
 
 def test_opensc_lists_the_four_certificates(opensc_card: SoftwareCard) -> None:
@@ -105,31 +90,9 @@ def test_opensc_signature_verifies_with_the_card_certificate(
     message = tmp_path / "message.bin"
     message.write_bytes(b"mynaterm OpenSC interoperability")
     signature = tmp_path / "signature.bin"
-    result = opensc(
-        "pkcs11-tool",
-        "--module",
-        PKCS11_MODULE,
-        "--slot-index",
-        "0",
-        "--login",
-        "--pin",
-        persona.pins_from_env().auth,
-        "--sign",
-        "--mechanism",
-        "SHA256-RSA-PKCS",
-        "--id",
-        "01",
-        "-i",
-        str(message),
-        "-o",
-        str(signature),
-    )
+    result = opensc_sign(persona.pins_from_env().auth, message, signature)
     assert result.returncode == 0, result.stderr
-    public_key = x509.load_der_x509_certificate(opensc_card.auth_certificate).public_key()
-    assert isinstance(public_key, rsa.RSAPublicKey)
-    public_key.verify(
-        signature.read_bytes(), message.read_bytes(), padding.PKCS1v15(), hashes.SHA256()
-    )
+    verify_signature(opensc_card.auth_certificate, signature, message)
     assert opensc_card.pin_remaining(PinKind.AUTH) == PinKind.AUTH.max_tries
 
 
@@ -140,25 +103,7 @@ def test_wrong_pin_through_opensc_costs_exactly_one_try(
 ) -> None:
     right = persona.pins_from_env().auth
     wrong = "0000" if right != "0000" else "9999"
-    result = opensc(
-        "pkcs11-tool",
-        "--module",
-        PKCS11_MODULE,
-        "--slot-index",
-        "0",
-        "--login",
-        "--pin",
-        wrong,
-        "--sign",
-        "--mechanism",
-        "SHA256-RSA-PKCS",
-        "--id",
-        "01",
-        "-i",
-        "/dev/null",
-        "-o",
-        "/dev/null",
-    )
+    result = opensc_sign(wrong, "/dev/null", "/dev/null")
     assert result.returncode != 0
     assert "CKR_PIN_INCORRECT" in result.stdout + result.stderr
 
@@ -225,10 +170,7 @@ def test_opensc_loses_the_card_when_the_status_query_answers_6984(
 
 @pytest.fixture
 def t0_opensc_card(first_reader: SharedReader, software_card: SoftwareCard) -> SoftwareCard:
-    require_or_skip(
-        shutil.which("pkcs15-tool") is not None and Path(PKCS11_MODULE).exists(),
-        "OpenSC is not installed (apt-get install opensc)",
-    )
+    require_opensc()
     card = software_card.copy(t0=True)
     first_reader.swap(card)
     return card
@@ -292,28 +234,6 @@ def test_opensc_signs_with_a_t0_card(
     message = tmp_path / "message.bin"
     message.write_bytes(b"mynaterm OpenSC over T=0")
     signature = tmp_path / "signature.bin"
-    result = opensc(
-        "pkcs11-tool",
-        "--module",
-        PKCS11_MODULE,
-        "--slot-index",
-        "0",
-        "--login",
-        "--pin",
-        persona.pins_from_env().auth,
-        "--sign",
-        "--mechanism",
-        "SHA256-RSA-PKCS",
-        "--id",
-        "01",
-        "-i",
-        str(message),
-        "-o",
-        str(signature),
-    )
+    result = opensc_sign(persona.pins_from_env().auth, message, signature)
     assert result.returncode == 0, result.stdout + result.stderr
-    public_key = x509.load_der_x509_certificate(card.auth_certificate).public_key()
-    assert isinstance(public_key, rsa.RSAPublicKey)
-    public_key.verify(
-        signature.read_bytes(), message.read_bytes(), padding.PKCS1v15(), hashes.SHA256()
-    )
+    verify_signature(card.auth_certificate, signature, message)

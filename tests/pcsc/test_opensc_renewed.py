@@ -5,7 +5,6 @@ certificates and signs with the new key."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,33 +15,21 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from jpki.constants import Aid, KeyKind
-from jpki.issuance import GeneratedKey, IssuerSession, replace_keys
+from jpki.issuance import IssuerSession, replace_keys
 from simulators.card import SoftwareCard
 from simulators.personas import Persona
 from simulators.pki import TestPki
-from tests.conftest import require_or_skip
+from tests.certifier import PkiCertifier
 from tests.pcsc.fixtures import SharedReader
-from tests.pcsc.test_opensc import PKCS11_MODULE, opensc, project_channel
+from tests.pcsc.opensc_tools import (
+    opensc,
+    opensc_sign,
+    project_channel,
+    require_opensc,
+    verify_signature,
+)
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.timeout(120)]
-
-
-class Certifier:
-    def __init__(self, pki: TestPki, holder: Persona, replaces: dict[KeyKind, int]) -> None:
-        self.pki, self.holder, self.replaces = pki, holder, replaces
-
-    def nonce(self) -> bytes:
-        return self.pki.new_pop_nonce()
-
-    def certify(self, generated: GeneratedKey) -> bytes:
-        der, _ = self.pki.certify_generated_key(
-            self.holder,
-            generated.kind.value,
-            generated.answer,
-            generated.nonce,
-            replaces=self.replaces[generated.kind],
-        )
-        return der
 
 
 def test_opensc_reads_and_signs_with_a_card_renewed_through_pcscd(
@@ -52,21 +39,15 @@ def test_opensc_reads_and_signs_with_a_card_renewed_through_pcscd(
     test_pki: TestPki,
     tmp_path: Path,
 ) -> None:
-    require_or_skip(
-        shutil.which("pkcs15-tool") is not None and Path(PKCS11_MODULE).exists(),
-        "OpenSC is not installed (apt-get install opensc)",
-    )
+    require_opensc()
     card = card_templates[persona.id].copy()
     old_auth = card.auth_certificate
     first_reader.swap(card)
-    replaces = {
-        KeyKind.AUTH: x509.load_der_x509_certificate(card.auth_certificate).serial_number,
-        KeyKind.SIGN: x509.load_der_x509_certificate(card.sign_certificate).serial_number,
-    }
+    certifier = PkiCertifier(test_pki, persona, card)
     channel = project_channel(first_reader.reader)
     try:
         admin = IssuerSession(channel, Aid.JPKI, test_pki.answer_card_challenge)
-        new = replace_keys(admin, list(KeyKind), Certifier(test_pki, persona, replaces))
+        new = replace_keys(admin, list(KeyKind), certifier)
     finally:
         channel.connection.close()  # type: ignore[attr-defined]
     assert card.auth_certificate == new[KeyKind.AUTH] != old_auth
@@ -81,29 +62,9 @@ def test_opensc_reads_and_signs_with_a_card_renewed_through_pcscd(
     message = tmp_path / "message.bin"
     message.write_bytes(b"signed with the key the card made for itself")
     signature = tmp_path / "signature.bin"
-    result = opensc(
-        "pkcs11-tool",
-        "--module",
-        PKCS11_MODULE,
-        "--slot-index",
-        "0",
-        "--login",
-        "--pin",
-        persona.pins_from_env().auth,
-        "--sign",
-        "--mechanism",
-        "SHA256-RSA-PKCS",
-        "--id",
-        "01",
-        "-i",
-        str(message),
-        "-o",
-        str(signature),
-    )
+    result = opensc_sign(persona.pins_from_env().auth, message, signature)
     assert result.returncode == 0, result.stderr
-    key = x509.load_der_x509_certificate(new[KeyKind.AUTH]).public_key()
-    assert isinstance(key, rsa.RSAPublicKey)
-    key.verify(signature.read_bytes(), message.read_bytes(), padding.PKCS1v15(), hashes.SHA256())
+    verify_signature(new[KeyKind.AUTH], signature, message)
     old_key = x509.load_der_x509_certificate(old_auth).public_key()
     assert isinstance(old_key, rsa.RSAPublicKey)
     with pytest.raises(InvalidSignature):  # the old key is gone from the card

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from jpki.constants import KeyKind, PinKind
+from jpki.constants import PinKind
 from jpki.issuance import confirm_new_pin
 from terminal.counter import cardlife
 from terminal.counter.cardread import CardPins
@@ -122,6 +122,12 @@ def _life(ctx: ServiceContext, operator: SignedInOperator) -> cardlife.CardLifeC
     )
 
 
+def _require_face_to_face(confirmed: bool) -> None:
+    # Before the card is touched, like the PIN formats.
+    if not confirmed:
+        raise FaceToFaceRequired("confirm the holder's identity face to face first")
+
+
 @router.post("/api/counter/pins", response_model=SetPinsOut)
 def set_pins(body: SetPinsIn, ctx: Ctx, operator: Clerk) -> SetPinsOut:
     """暗証番号の設定: the holder sets the PINs of a new card (each typed twice). The
@@ -131,8 +137,7 @@ def set_pins(body: SetPinsIn, ctx: Ctx, operator: Clerk) -> SetPinsOut:
     pins[PinKind.SIGN] = body.sign.confirmed(PinKind.SIGN)
     if body.cardinfo is not None:
         pins[PinKind.CARD_INFO] = body.cardinfo.confirmed(PinKind.CARD_INFO)
-    if not body.face_to_face_confirmed:
-        raise FaceToFaceRequired("confirm the holder's identity face to face first")
+    _require_face_to_face(body.face_to_face_confirmed)
     with ctx.readers.session(body.reader_id, "set-pins") as card:
         card.progress("set-pins")
         outcome = cardlife.set_pins(
@@ -155,8 +160,7 @@ def reset_pin(body: ResetPinIn, ctx: Ctx, operator: Clerk) -> ResetPinOut:
     life = _life(ctx, operator)
     kind = PinKind(body.kind)
     new_pin = body.new_pin.confirmed(kind) if body.new_pin is not None else None
-    if not body.face_to_face_confirmed:
-        raise FaceToFaceRequired("confirm the holder's identity face to face first")
+    _require_face_to_face(body.face_to_face_confirmed)
     with ctx.readers.session(body.reader_id, "pin-reset") as card:
         card.progress("reset-pin")
         outcome = cardlife.reset_pin(
@@ -180,14 +184,10 @@ def renew_on_card(body: RenewOnCardIn, ctx: Ctx, operator: Clerk) -> RenewOnCard
     """電子証明書の更新 on the same card: new keys generated on the card, new
     certificates, the old serials chained to the new ones and revoked. No PIN."""
     life = _life(ctx, operator)
-    if body.move:
-        kinds = [KeyKind.SIGN]
-    else:
-        kinds = [k for k, on in ((KeyKind.AUTH, body.auth), (KeyKind.SIGN, body.sign)) if on]
+    kinds = cardlife.renewal_kinds(auth=body.auth, sign=body.sign, move=body.move)
     if not kinds:
         raise ServiceError("INVALID_REQUEST", "nothing to renew: ask for auth and/or sign")
-    if not body.face_to_face_confirmed:
-        raise FaceToFaceRequired("confirm the holder's identity face to face first")
+    _require_face_to_face(body.face_to_face_confirmed)
     pins = None
     if body.auth_pin is not None:
         pins = CardPins(
