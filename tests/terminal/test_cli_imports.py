@@ -71,3 +71,51 @@ def test_toplevel_help_imports_no_command_module() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_lazy_command_table_is_what_the_modules_register() -> None:
+    # In a fresh process: a register() run twice in one process adds its commands twice.
+    probe = (
+        "import importlib, json, typer\n"
+        "from terminal.cli.main import COMMAND_MODULES, COMMANDS\n"
+        "everything = typer.Typer()\n"
+        "owners = {}\n"
+        "for name in COMMAND_MODULES:\n"
+        "    area = typer.Typer()\n"
+        "    importlib.import_module(name).register(area)\n"
+        "    importlib.import_module(name).register(everything)\n"
+        "    for info in area.registered_commands + area.registered_groups:\n"
+        "        owners.setdefault(info.name, name)\n"
+        "order = list(typer.main.get_group(everything).commands)\n"
+        "print(json.dumps([order, list(COMMANDS), owners, {k: v[0] for k, v in COMMANDS.items()}]))\n"  # noqa: E501
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    order, table, owners, table_owners = json.loads(done.stdout.strip().splitlines()[-1])
+    assert table == order, "terminal.cli.main.COMMANDS must list every command, in help order"
+    assert table_owners == owners
+
+
+def test_a_card_read_imports_only_the_module_of_its_command(
+    tmp_path: Path, software_card: SoftwareCard
+) -> None:
+    card = tmp_path / "c.card"
+    software_card.save(card)
+    probe = (
+        "import sys, io, contextlib\n"
+        f"sys.argv = ['mynaterm', '--card', {str(card)!r}, 'cert', 'read', 'auth', '--json']\n"
+        "from terminal.cli.toplevel_help import entry\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    entry()\n"
+        'assert \'"kind": "auth"\' in out.getvalue(), out.getvalue()\n'
+        "from terminal.cli.main import COMMAND_MODULES\n"
+        "print(sorted(m for m in COMMAND_MODULES if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "['terminal.cli.card_cmds']"
