@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from terminal.cli.coercion import use_plain_conversion
 from terminal.cli.context import CliState
 
 # Modules that add commands to an app through a `register(app)` function. Each area of
@@ -109,7 +110,9 @@ def load_command(name: str) -> Any:
         area_app(module_name)
     owner = modules[0]
     if owner not in _BUILT:
-        _BUILT[owner] = typer.main.get_group(_AREAS[owner])
+        group = typer.main.get_group(_AREAS[owner])
+        use_plain_conversion(group)
+        _BUILT[owner] = group
     return _BUILT[owner].commands[name]
 
 
@@ -152,6 +155,7 @@ class LazyGroup(TyperGroup):
         registered = dict(self.commands)
         self.commands = _LazyCommands()
         self.commands.update(registered)
+        use_plain_conversion(self, subcommands=False)  # the lazy ones convert when built
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)  # the names only: listing builds nothing
