@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +23,8 @@ from jpki.issuance import confirm_new_pin
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.options import PersonaOption, PkiOption, ResidentOption, print_fields
+from terminal.cli.output import JsonOption, emit, fail
 from terminal.cli.pins import PinStdinOption, _stdin_line
 
 if TYPE_CHECKING:
@@ -32,15 +33,6 @@ if TYPE_CHECKING:
 # terminal.counter.cardlife and the store (SQLAlchemy) are imported when a command runs: the
 # CLI's entry module stays light (tests/terminal/test_cli_imports.py).
 
-PkiOption = Annotated[
-    Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
-]
-ResidentOption = Annotated[
-    str | None, typer.Option("--resident-code", help="住民票コード of the holder.")
-]
-PersonaOption = Annotated[
-    str | None, typer.Option("--persona", help="Take the resident code of a test persona.")
-]
 FaceToFaceOption = Annotated[
     bool,
     typer.Option(
@@ -110,11 +102,6 @@ def _life(
         store.close()
 
 
-def _print(payload: dict[str, Any]) -> None:
-    for key, value in payload.items():
-        console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)
-
-
 def _require_face_to_face(face_to_face: bool) -> None:
     from terminal.counter.errors import FaceToFaceRequired
 
@@ -158,7 +145,7 @@ def set_pins_command(
         "set": list(outcome.set),
         "already_set": list(outcome.already_set),
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def reset_pin_command(
@@ -206,7 +193,7 @@ def reset_pin_command(
         "new_value": outcome.new_value,
         "tries_left": outcome.remaining,
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def renew_on_card_command(
@@ -266,7 +253,7 @@ def renew_on_card_command(
         "move": outcome.move,
         "reconciled_first": outcome.reconciled is not None,
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def reconcile_command(
@@ -296,7 +283,7 @@ def reconcile_command(
         "revoked_unused": list(outcome.revoked_unused),
         "revoked_replaced": list(outcome.revoked_replaced),
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def register(app: typer.Typer) -> None:

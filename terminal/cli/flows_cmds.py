@@ -16,15 +16,13 @@ import typer
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
-from terminal.cli.output import JsonOption, console, emit, fail
+from terminal.cli.options import PersonaOption, PkiOption, ResidentOption, print_fields
+from terminal.cli.output import JsonOption, emit, fail
 from terminal.cli.pins import PinStdinOption, read_pin
 
 if TYPE_CHECKING:
     from terminal.counter import CardPins, CardReading, CounterContext, IdentityVerdict
 
-PkiOption = Annotated[
-    Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
-]
 NoSignOption = Annotated[
     bool, typer.Option("--no-sign", help="The card has no signature certificate (under 15).")
 ]
@@ -73,11 +71,6 @@ def _counter(
         store.close()
 
 
-def _print(payload: dict[str, Any]) -> None:
-    for key, value in payload.items():
-        console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)
-
-
 CardInfoOption = Annotated[
     bool,
     typer.Option(
@@ -123,12 +116,8 @@ def _identity(reading: CardReading, verdict: IdentityVerdict) -> dict[str, Any]:
 
 def issue(
     ctx: typer.Context,
-    resident_code: Annotated[
-        str | None, typer.Option("--resident-code", help="住民票コード of the holder.")
-    ] = None,
-    persona: Annotated[
-        str | None, typer.Option("--persona", help="Take the resident code of a test persona.")
-    ] = None,
+    resident_code: ResidentOption = None,
+    persona: PersonaOption = None,
     person: Annotated[
         str | None,
         typer.Option("--person", help="Integrated number (団体内統合宛名番号) of a known person."),
@@ -182,7 +171,7 @@ def issue(
         "identity": _identity(outcome.reading, outcome.verdict),
         "certificates": _summary(outcome.reading),
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def _summary(reading: CardReading) -> dict[str, Any]:
@@ -239,7 +228,7 @@ def renew(
         "replayed": result.replayed,
         "identity": _identity(outcome.reading, outcome.verdict),
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def login_command(
@@ -285,7 +274,7 @@ def login_command(
         "revocation_source": outcome.auth.record.revocation_source,
         "revocation_status": outcome.auth.record.revocation_status,
     }
-    emit(payload, as_json, lambda: _print(payload))
+    emit(payload, as_json, lambda: print_fields(payload))
 
 
 def register(app: typer.Typer) -> None:

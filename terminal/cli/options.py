@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from jpki.constants import RevocationReason
-from terminal.cli.output import fail
+from terminal.cli.output import console, fail
 
+PkiOption = Annotated[
+    Path | None, typer.Option("--pki", help="Test PKI directory (default MYNATERM_HOME/pki).")
+]
+ResidentOption = Annotated[
+    str | None, typer.Option("--resident-code", help="住民票コード of the holder.")
+]
+PersonaOption = Annotated[
+    str | None, typer.Option("--persona", help="Take the resident code of a test persona.")
+]
 ReasonOption = Annotated[
     str,
     typer.Option(
@@ -29,3 +39,9 @@ def parse_reason(text: str, *, as_json: bool) -> RevocationReason:
             code="BAD_REASON",
             as_json=as_json,
         )
+
+
+def print_fields(payload: dict[str, Any]) -> None:
+    """A command's result as aligned `key: value` lines (the text form of --json)."""
+    for key, value in payload.items():
+        console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)

@@ -34,11 +34,8 @@ def opensc(*argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def opensc_sign(
-    pin: str, message: Path | str, signature: Path | str
-) -> subprocess.CompletedProcess[str]:
-    """pkcs11-tool logs in with `pin` and signs `message` (SHA256-RSA-PKCS) with the
-    auth key (id 01) into `signature`."""
+def pkcs11_login(pin: str, *action: str) -> subprocess.CompletedProcess[str]:
+    """pkcs11-tool on the first slot, logged in with `pin`, doing `action`."""
     return opensc(
         "pkcs11-tool",
         "--module",
@@ -47,6 +44,17 @@ def opensc_sign(
         "0",
         "--login",
         "--pin",
+        pin,
+        *action,
+    )
+
+
+def opensc_sign(
+    pin: str, message: Path | str, signature: Path | str
+) -> subprocess.CompletedProcess[str]:
+    """pkcs11-tool logs in with `pin` and signs `message` (SHA256-RSA-PKCS) with the
+    auth key (id 01) into `signature`."""
+    return pkcs11_login(
         pin,
         "--sign",
         "--mechanism",

@@ -24,9 +24,9 @@ from simulators.card.options import CardOptions
 from simulators.personas import Persona
 from tests.pcsc.fixtures import SharedReader
 from tests.pcsc.opensc_tools import (
-    PKCS11_MODULE,
     opensc,
     opensc_sign,
+    pkcs11_login,
     project_channel,
     require_opensc,
     verify_signature,
@@ -194,19 +194,7 @@ def test_opensc_binds_a_t0_card_and_verifies_the_pin(
         for line in block.splitlines()
         if "Tries left" in line
     ), block
-    login = opensc(
-        "pkcs11-tool",
-        "--module",
-        PKCS11_MODULE,
-        "--slot-index",
-        "0",
-        "--login",
-        "--pin",
-        persona.pins_from_env().auth,
-        "--list-objects",
-        "--type",
-        "privkey",
-    )
+    login = pkcs11_login(persona.pins_from_env().auth, "--list-objects", "--type", "privkey")
     assert login.returncode == 0, login.stdout + login.stderr
     assert t0_opensc_card.pin_remaining(PinKind.AUTH) == PinKind.AUTH.max_tries
     # The PIN OpenSC verified is verified on the card (the project's client, same card).
