@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +43,25 @@ def parse_reason(text: str, *, as_json: bool) -> RevocationReason:
 
 
 def print_fields(payload: dict[str, Any]) -> None:
-    """A command's result as aligned `key: value` lines (the text form of --json)."""
-    for key, value in payload.items():
-        console.print(f"[bold]{key:>18}[/]: {value}", highlight=False)
+    """A command's result as aligned `key: value` lines (the text form of --json).
+    Nested objects print one line per leaf with a dotted key (`identity.fields.name`),
+    so a clerk reads values, not Python reprs; values are never read as rich markup."""
+    from rich.markup import escape
+
+    lines = list(_leaves(payload))
+    width = max((len(key) for key, _ in lines), default=0)
+    for key, value in lines:
+        console.print(f"[bold]{escape(key):>{width}}[/]: {escape(value)}", highlight=False)
+
+
+def _leaves(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            yield from _leaves(inner, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+        for index, inner in enumerate(value):
+            yield from _leaves(inner, f"{prefix}[{index}]")
+    elif isinstance(value, list | tuple):
+        yield prefix, ", ".join(str(v) for v in value)
+    else:
+        yield prefix, "" if value is None else str(value)
