@@ -23,7 +23,13 @@ from jpki.issuance import confirm_new_pin
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
-from terminal.cli.options import PersonaOption, PkiOption, ResidentOption, print_fields
+from terminal.cli.options import (
+    PersonaOption,
+    PkiOption,
+    ResidentOption,
+    print_fields,
+    resident_code_from,
+)
 from terminal.cli.output import JsonOption, emit, fail
 from terminal.cli.pins import PinStdinOption, _stdin_line
 
@@ -67,16 +73,6 @@ def read_new_pin(kind: PinKind, *, pin_stdin: bool) -> str:
     first: str = typer.prompt(f"New {PIN_LABELS[kind]} PIN", hide_input=True)
     second: str = typer.prompt(f"New {PIN_LABELS[kind]} PIN again", hide_input=True)
     return confirm_new_pin(kind, first, second)
-
-
-def _resident(resident_code: str | None, persona: str | None, as_json: bool) -> str:
-    if resident_code:
-        return resident_code
-    if persona:
-        from terminal.dev.local import persona_resident_code
-
-        return persona_resident_code(persona)
-    fail("give --resident-code (or --persona)", code="USAGE", as_json=as_json, exit_code=2)
 
 
 @contextmanager
@@ -126,7 +122,7 @@ def set_pins_command(
 ) -> None:
     """暗証番号の設定: the holder sets the PINs of a new card (each typed twice)."""
     state: CliState = ctx.obj
-    code = _resident(resident_code, persona, as_json)
+    code = resident_code_from(resident_code, persona, as_json)
     kinds = [PinKind.AUTH, PinKind.SIGN] + ([] if no_cardinfo else [PinKind.CARD_INFO])
     with cli_errors(as_json):
         _require_face_to_face(face_to_face)
@@ -169,7 +165,7 @@ def reset_pin_command(
 ) -> None:
     """暗証番号の再設定・ロック解除: a new PIN (typed twice) and a full retry counter."""
     state: CliState = ctx.obj
-    code = _resident(resident_code, persona, as_json)
+    code = resident_code_from(resident_code, persona, as_json)
     with cli_errors(as_json):
         _require_face_to_face(face_to_face)
         new_pin = None if keep_value else read_new_pin(kind, pin_stdin=pin_stdin)
@@ -216,7 +212,7 @@ def renew_on_card_command(
     """電子証明書の更新 on the same card: new keys on the card, new certificates, the old
     serials chained to the new ones and revoked. No PIN is needed."""
     state: CliState = ctx.obj
-    code = _resident(resident_code, persona, as_json)
+    code = resident_code_from(resident_code, persona, as_json)
     from terminal.counter.cardlife import renewal_kinds
 
     kinds = renewal_kinds(auth=auth, sign=sign, move=move)
@@ -225,7 +221,6 @@ def renew_on_card_command(
             "nothing to renew: give --auth and/or --sign",
             code="USAGE",
             as_json=as_json,
-            exit_code=2,
         )
     with cli_errors(as_json):
         _require_face_to_face(face_to_face)

@@ -16,8 +16,14 @@ import typer
 from terminal.cli.context import CliState
 from terminal.cli.errors import cli_errors
 from terminal.cli.linkage import DbOption, OperatorOption, TerminalOption, _operator
-from terminal.cli.options import PersonaOption, PkiOption, ResidentOption, print_fields
-from terminal.cli.output import JsonOption, emit, fail
+from terminal.cli.options import (
+    PersonaOption,
+    PkiOption,
+    ResidentOption,
+    print_fields,
+    resident_code_from,
+)
+from terminal.cli.output import JsonOption, emit
 from terminal.cli.pins import PinStdinOption, read_pin
 
 if TYPE_CHECKING:
@@ -27,20 +33,6 @@ NoSignOption = Annotated[
     bool, typer.Option("--no-sign", help="The card has no signature certificate (under 15).")
 ]
 DEFAULT_ORIGIN = "https://portal.localhost"
-
-
-def _resident_code(resident_code: str | None, persona: str | None, as_json: bool) -> str:
-    if resident_code:
-        return resident_code
-    if persona:
-        from terminal.dev.local import persona_resident_code
-
-        return persona_resident_code(persona)
-    fail(
-        "give --resident-code (or --persona for a test persona)",
-        code="USAGE",
-        as_json=as_json,
-    )
 
 
 @contextmanager
@@ -144,7 +136,7 @@ def issue(
     from terminal.counter.issuance import require_face_to_face
 
     state: CliState = ctx.obj
-    code = _resident_code(resident_code, persona, as_json)
+    code = resident_code_from(resident_code, persona, as_json)
     with cli_errors(as_json):
         require_face_to_face(face_to_face)
         pins = _card_pins(no_sign, card_info, pin_stdin)

@@ -42,6 +42,21 @@ def parse_reason(text: str, *, as_json: bool) -> RevocationReason:
         )
 
 
+def resident_code_from(resident_code: str | None, persona: str | None, as_json: bool) -> str:
+    """The holder's resident code: given, or a test persona's (dev wing)."""
+    if resident_code:
+        return resident_code
+    if persona:
+        from terminal.dev.local import persona_resident_code
+
+        return persona_resident_code(persona)
+    fail(
+        "give --resident-code (or --persona for a test persona)",
+        code="USAGE",
+        as_json=as_json,
+    )
+
+
 def print_fields(payload: dict[str, Any]) -> None:
     """A command's result as aligned `key: value` lines (the text form of --json).
     Nested objects print one line per leaf with a dotted key (`identity.fields.name`),

@@ -171,7 +171,6 @@ def create(
             f"unknown --behave {', '.join(unknown)}; one of {', '.join(CARD_BEHAVIOURS)}",
             code="USAGE",
             as_json=as_json,
-            exit_code=2,
         )
     if out.exists() and not force:
         fail(f"{out} exists; give --force to replace it", code="EXISTS", as_json=as_json)
